@@ -1,0 +1,48 @@
+"""Data contracts: the one source of truth for every dataset's columns, types and keys."""
+
+from __future__ import annotations
+
+from pipeline_lib.exceptions import ContractError
+from pipeline_lib.schemas._contracts import (
+    CATEGORIES,
+    CLICKSTREAM,
+    CONTRACTS,
+    DATE_FORMATS,
+    DEVICES,
+    EVENT_TYPES,
+    PRODUCTS,
+    REVIEWS,
+    TIMESTAMP_FORMATS,
+    TRANSACTION_STATUSES,
+    TRANSACTIONS,
+)
+from pipeline_lib.schemas._model import ATHENA_TYPES, LOGICAL_TYPES, Column, DatasetContract
+
+__all__ = [
+    "ATHENA_TYPES",
+    "CATEGORIES",
+    "CLICKSTREAM",
+    "CONTRACTS",
+    "DATE_FORMATS",
+    "DEVICES",
+    "EVENT_TYPES",
+    "LOGICAL_TYPES",
+    "PRODUCTS",
+    "REVIEWS",
+    "TIMESTAMP_FORMATS",
+    "TRANSACTIONS",
+    "TRANSACTION_STATUSES",
+    "Column",
+    "DatasetContract",
+    "get_contract",
+]
+
+
+def get_contract(name: str) -> DatasetContract:
+    """Return the contract of dataset ``name`` or raise ContractError naming the known ones."""
+    try:
+        return CONTRACTS[name]
+    except KeyError:
+        raise ContractError(
+            f"unknown dataset {name!r}; known datasets: {', '.join(sorted(CONTRACTS))}"
+        ) from None

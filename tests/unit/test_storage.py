@@ -1,0 +1,103 @@
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+from typing import BinaryIO
+
+import pyarrow as pa
+import pytest
+
+from pipeline_lib.exceptions import StorageError
+from pipeline_lib.storage import LocalLake, Zone, atomic_write
+
+
+def test_write_read_list_round_trip(tmp_path: Path) -> None:
+    lake = LocalLake(tmp_path)
+    uri = lake.write_bytes(Zone.RAW, "reviews/ingest_date=2025-01-16/r.csv", b"abc")
+    assert Path(uri) == tmp_path / "raw" / "reviews" / "ingest_date=2025-01-16" / "r.csv"
+    assert lake.read_bytes(Zone.RAW, "reviews/ingest_date=2025-01-16/r.csv") == b"abc"
+    assert lake.exists(Zone.RAW, "reviews/ingest_date=2025-01-16/r.csv")
+    assert not lake.exists(Zone.CURATED, "reviews/ingest_date=2025-01-16/r.csv")
+    assert lake.list_keys(Zone.RAW) == ["reviews/ingest_date=2025-01-16/r.csv"]
+    assert lake.list_keys(Zone.RAW, "reviews") == ["reviews/ingest_date=2025-01-16/r.csv"]
+    assert lake.list_keys(Zone.RAW, "products") == []
+
+
+def test_parquet_round_trip_is_snappy(tmp_path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    lake = LocalLake(tmp_path)
+    table = pa.table({"a": [1, 2, 3], "b": ["x", "y", None]})
+    uri = lake.write_parquet(Zone.PROCESSED, "t/part.parquet", table)
+    assert lake.read_parquet(Zone.PROCESSED, "t/part.parquet").equals(table)
+    assert pq.ParquetFile(uri).metadata.row_group(0).column(0).compression == "SNAPPY"
+
+
+def test_put_file_copies_and_leaves_the_source(tmp_path: Path) -> None:
+    source = tmp_path / "in.csv"
+    source.write_bytes(b"a,b\n1,2\n")
+    lake = LocalLake(tmp_path / "lake")
+    lake.put_file(Zone.RAW, "x/in.csv", str(source))
+    assert lake.read_bytes(Zone.RAW, "x/in.csv") == b"a,b\n1,2\n"
+    assert source.read_bytes() == b"a,b\n1,2\n"
+
+
+@pytest.mark.parametrize("key", ["", "/etc/passwd", "../outside", "a/../../b"])
+def test_keys_cannot_escape_the_zone(tmp_path: Path, key: str) -> None:
+    with pytest.raises(StorageError, match="invalid lake key"):
+        LocalLake(tmp_path).write_bytes(Zone.RAW, key, b"x")
+
+
+def test_missing_object_error_names_key_and_zone(tmp_path: Path) -> None:
+    with pytest.raises(StorageError, match=r"no object 'nope\.csv' in zone raw"):
+        LocalLake(tmp_path).read_bytes(Zone.RAW, "nope.csv")
+
+
+def test_failed_write_keeps_the_previous_version_and_no_temp_file(tmp_path: Path) -> None:
+    target = tmp_path / "data.bin"
+    target.write_bytes(b"old version")
+
+    def half_write_then_fail(handle: BinaryIO) -> None:
+        handle.write(b"new but incomplete")
+        raise RuntimeError("disk on fire")
+
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        atomic_write(target, half_write_then_fail)
+    assert target.read_bytes() == b"old version"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data.bin"]
+
+
+def test_killed_writer_never_leaves_a_partial_object(tmp_path: Path) -> None:
+    """A process killed mid-write leaves no object, and listings skip its temp file."""
+    root = tmp_path / "lake"
+    script = textwrap.dedent(
+        f"""
+        import sys, time
+        from pipeline_lib.storage import atomic_write
+        from pathlib import Path
+
+        def slow(handle):
+            for _ in range(10_000):
+                handle.write(b"x" * 1024)
+                handle.flush()
+                print("writing", flush=True)
+                time.sleep(0.01)
+
+        atomic_write(Path({str(root / "raw" / "big.bin")!r}), slow)
+        """
+    )
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE)
+    assert proc.stdout is not None
+    proc.stdout.readline()  # the writer has started writing
+    time.sleep(0.2)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=10)
+    lake = LocalLake(root)
+    assert not lake.exists(Zone.RAW, "big.bin")
+    assert lake.list_keys(Zone.RAW) == []
+    leftovers = list((root / "raw").iterdir())
+    assert leftovers and all(p.name.startswith(".big.bin.") for p in leftovers)
