@@ -21,3 +21,21 @@ class StorageError(PipelineError):
 
 class IngestionError(PipelineError):
     """A file could not be ingested at all (as opposed to being quarantined)."""
+
+
+class FileCheckError(PipelineError):
+    """A file failed one ingestion check and goes to quarantine.
+
+    ``check`` names the failed check (``format``, ``schema``, ...), the message is the one-line
+    human reason and ``detail`` locates the problem when known (e.g. ``{"line": 3}``).
+    """
+
+    def __init__(self, check: str, reason: str, detail: dict[str, object] | None = None) -> None:
+        super().__init__(reason)
+        self.check = check
+        self.reason = reason
+        self.detail = detail or {}
+
+
+class GeneratorError(PipelineError):
+    """The sample-data generator was asked for something it cannot produce."""

@@ -1,0 +1,1 @@
+"""The ``ecom-pipeline`` command line."""

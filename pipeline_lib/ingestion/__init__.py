@@ -1,0 +1,47 @@
+"""Ingestion: the file validator, router and dead-letter queue of the raw zone.
+
+Each file is recognized (dataset, format, encoding), validated against its data contract,
+then landed unchanged in the raw zone (accepted), or copied to the quarantine zone with an
+error record and a dead letter (quarantined), or skipped as a duplicate of content already
+accepted. Every outcome is recorded in the ingestion ledger.
+
+Examples
+--------
+>>> from pipeline_lib.ingestion import ingest_paths  # doctest: +SKIP
+>>> report = ingest_paths([Path("data")], lake, settings)  # doctest: +SKIP
+>>> report.summary()  # doctest: +SKIP
+'2 files: 2 accepted, 0 quarantined, 0 duplicate; 1,500 rows accepted, 0 rejected'
+"""
+
+from __future__ import annotations
+
+from pipeline_lib.ingestion._detect import dataset_for_name
+from pipeline_lib.ingestion._ledger import IngestionLedger, LedgerEntry
+from pipeline_lib.ingestion._quarantine import DEAD_LETTER_KEY
+from pipeline_lib.ingestion._result import (
+    ACCEPTED,
+    DUPLICATE,
+    QUARANTINED,
+    FileResult,
+    IngestReport,
+)
+from pipeline_lib.ingestion._route import LIGHTWEIGHT, NOTEBOOK
+from pipeline_lib.ingestion._service import LEDGER_KEY, collect_files, ingest_file, ingest_paths
+
+__all__ = [
+    "ACCEPTED",
+    "DEAD_LETTER_KEY",
+    "DUPLICATE",
+    "LEDGER_KEY",
+    "LIGHTWEIGHT",
+    "NOTEBOOK",
+    "QUARANTINED",
+    "FileResult",
+    "IngestReport",
+    "IngestionLedger",
+    "LedgerEntry",
+    "collect_files",
+    "dataset_for_name",
+    "ingest_file",
+    "ingest_paths",
+]

@@ -1,0 +1,171 @@
+"""The ingestion ledger: which file contents (by SHA-256) were seen, and what became of them.
+
+Locally a SQLite file in the lake's meta zone. The interface is small on purpose (get one
+entry by key, put one entry, append one event) so that a DynamoDB table keyed by sha256
+plus an events table can implement it on AWS.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from types import TracebackType
+from typing import Optional
+
+from pipeline_lib.ingestion._result import DUPLICATE, FileResult
+
+logger = logging.getLogger(__name__)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS files (
+    sha256 TEXT PRIMARY KEY,
+    dataset TEXT,
+    source_path TEXT NOT NULL,
+    stored_uri TEXT,
+    status TEXT NOT NULL,
+    file_format TEXT,
+    compressed INTEGER NOT NULL DEFAULT 0,
+    encoding TEXT,
+    size_bytes INTEGER NOT NULL,
+    rows_read INTEGER NOT NULL,
+    rows_accepted INTEGER NOT NULL,
+    rows_rejected INTEGER NOT NULL,
+    reject_reasons TEXT NOT NULL,
+    extra_columns TEXT NOT NULL,
+    route TEXT,
+    check_name TEXT,
+    reason TEXT,
+    ingested_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    sha256 TEXT,
+    source_path TEXT NOT NULL,
+    dataset TEXT,
+    status TEXT NOT NULL,
+    check_name TEXT,
+    reason TEXT,
+    at TEXT NOT NULL
+);
+"""
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    """What the ledger knows about one file content."""
+
+    sha256: str
+    dataset: Optional[str]
+    source_path: str
+    stored_uri: Optional[str]
+    status: str
+    rows_read: int
+    rows_accepted: int
+    rows_rejected: int
+    route: Optional[str]
+    check: Optional[str]
+    reason: Optional[str]
+    ingested_at: str
+
+
+class IngestionLedger:
+    """SQLite ledger of ingested files (keyed by sha256) and an append-only event log.
+
+    Examples
+    --------
+    >>> with IngestionLedger(Path("/tmp/lake/_meta/ingestion.sqlite")) as ledger:  # doctest: +SKIP
+    ...     ledger.get("ab12...")
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._conn = sqlite3.connect(str(path), timeout=30)
+        # WAL lets readers (dashboards, a second CLI) see the ledger while a run writes.
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.executescript(_SCHEMA)
+        self._conn.commit()
+
+    def __enter__(self) -> IngestionLedger:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: Optional[type[BaseException]],
+        exc: Optional[BaseException],
+        traceback: Optional[TracebackType],
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def get(self, sha256: str) -> Optional[LedgerEntry]:
+        """The entry of the file content ``sha256``, or None if never seen."""
+        row = self._conn.execute(
+            "SELECT sha256, dataset, source_path, stored_uri, status, rows_read, rows_accepted,"
+            " rows_rejected, route, check_name, reason, ingested_at FROM files WHERE sha256 = ?",
+            (sha256,),
+        ).fetchone()
+        return None if row is None else LedgerEntry(*row)
+
+    def record(self, result: FileResult, at: Optional[datetime] = None) -> None:
+        """Store ``result``: upsert the file entry (not for duplicates) and append an event."""
+        when = (at or datetime.now(timezone.utc)).isoformat()
+        with self._conn:
+            if result.status != DUPLICATE and result.sha256 is not None:
+                self._conn.execute(
+                    "INSERT OR REPLACE INTO files VALUES "
+                    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        result.sha256,
+                        result.dataset,
+                        _source_path(result),
+                        result.stored_uri,
+                        result.status,
+                        result.file_format,
+                        int(result.compressed),
+                        result.encoding,
+                        result.size_bytes,
+                        result.rows_read,
+                        result.rows_accepted,
+                        result.rows_rejected,
+                        json.dumps(result.reject_reasons, sort_keys=True),
+                        json.dumps(result.extra_columns),
+                        result.route,
+                        result.check,
+                        result.reason,
+                        when,
+                    ),
+                )
+            self._conn.execute(
+                "INSERT INTO events (sha256, source_path, dataset, status, check_name, reason, at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    result.sha256,
+                    _source_path(result),
+                    result.dataset,
+                    result.status,
+                    result.check,
+                    result.reason,
+                    when,
+                ),
+            )
+
+    def events(self) -> list[dict[str, Optional[str]]]:
+        """Every event, oldest first."""
+        rows = self._conn.execute(
+            "SELECT sha256, source_path, dataset, status, check_name, reason, at"
+            " FROM events ORDER BY id"
+        ).fetchall()
+        keys = ("sha256", "source_path", "dataset", "status", "check", "reason", "at")
+        return [dict(zip(keys, row)) for row in rows]
+
+
+def _source_path(result: FileResult) -> str:
+    # Absolute, so that "same content as <path>" stays meaningful from any working folder.
+    return str(result.source.resolve())

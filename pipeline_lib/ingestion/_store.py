@@ -1,0 +1,41 @@
+"""Copy an original file into a lake zone under a name that never overwrites other content."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from pathlib import Path
+from typing import Optional
+
+from pipeline_lib.ingestion._content import sha256_of
+from pipeline_lib.storage import LocalLake, Zone
+
+logger = logging.getLogger(__name__)
+
+
+def place_original(
+    lake: LocalLake, zone: Zone, folder: str, source: Path, sha256: Optional[str]
+) -> str:
+    """Copy ``source`` byte for byte to ``<folder>/<name>`` in ``zone``; return its URI.
+
+    When that name already holds different content, the first 16 hex digits of ``sha256``
+    go before the extension (``reviews.<hash>.csv``) so that nothing is overwritten.
+    """
+    key = f"{folder}/{source.name}"
+    if lake.exists(zone, key):
+        if sha256 is None:
+            # Content not hashed (an oversized file): never overwrite, use a unique tag.
+            key = f"{folder}/{with_hash(source.name, uuid.uuid4().hex)}"
+        elif sha256_of(lake.path(zone, key)) != sha256:
+            key = f"{folder}/{with_hash(source.name, sha256)}"
+    uri = lake.put_file(zone, key, str(source))
+    logger.info("copied %s to %s", source, uri)
+    return uri
+
+
+def with_hash(name: str, sha256: str) -> str:
+    """``name`` with the hash prefix before its extensions: ``a.csv.gz`` -> ``a.<h>.csv.gz``."""
+    stem, dot, extensions = name.partition(".")
+    if not stem:  # a name like ".csv" has no stem; keep it whole
+        return f"{name}.{sha256[:16]}"
+    return f"{stem}.{sha256[:16]}{dot}{extensions}"

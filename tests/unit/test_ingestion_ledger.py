@@ -1,0 +1,50 @@
+"""IngestionLedger: entries keyed by sha256, upserts, append-only events, WAL mode."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from pipeline_lib.ingestion import FileResult, IngestionLedger
+
+
+def result(status: str, sha: str = "ab" * 32, **fields: object) -> FileResult:
+    return FileResult(source=Path("in/transactions.csv"), dataset="transactions", status=status,
+                      sha256=sha, size_bytes=10, **fields)  # type: ignore[arg-type]  # fmt: skip
+
+
+def test_unknown_hash_is_none(tmp_path: Path) -> None:
+    with IngestionLedger(tmp_path / "ledger.sqlite") as ledger:
+        assert ledger.get("00" * 32) is None
+
+
+def test_record_then_get_and_upsert(tmp_path: Path) -> None:
+    path = tmp_path / "meta" / "ledger.sqlite"
+    with IngestionLedger(path) as ledger:
+        ledger.record(result("quarantined", check="schema", reason="missing status"))
+        entry = ledger.get("ab" * 32)
+        assert entry is not None and entry.status == "quarantined" and entry.check == "schema"
+        ledger.record(result("accepted", rows_read=5, rows_accepted=4, rows_rejected=1,
+                             route="lightweight"))  # fmt: skip
+        ledger.record(result("duplicate", reason="same content"))
+    with IngestionLedger(path) as reopened:
+        entry = reopened.get("ab" * 32)
+        assert entry is not None
+        assert (entry.status, entry.rows_read, entry.rows_accepted, entry.route) == (
+            "accepted",
+            5,
+            4,
+            "lightweight",
+        )
+        assert entry.source_path == str(Path("in/transactions.csv").resolve())
+        assert [e["status"] for e in reopened.events()] == ["quarantined", "accepted", "duplicate"]
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert conn.execute("SELECT COUNT(*) FROM files").fetchone()[0] == 1
+
+
+def test_result_without_hash_only_logs_an_event(tmp_path: Path) -> None:
+    with IngestionLedger(tmp_path / "ledger.sqlite") as ledger:
+        ledger.record(result("quarantined", sha=None, check="size_limit"))  # type: ignore[arg-type]
+        assert len(ledger.events()) == 1
+        assert ledger.get("ab" * 32) is None
