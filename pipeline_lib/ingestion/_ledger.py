@@ -39,7 +39,8 @@ CREATE TABLE IF NOT EXISTS files (
     route TEXT,
     check_name TEXT,
     reason TEXT,
-    ingested_at TEXT NOT NULL
+    ingested_at TEXT NOT NULL,
+    validated_uri TEXT
 );
 CREATE TABLE IF NOT EXISTS events (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -52,6 +53,17 @@ CREATE TABLE IF NOT EXISTS events (
     at TEXT NOT NULL
 );
 """
+
+
+_FILE_COLUMNS = (
+    "sha256, dataset, source_path, stored_uri, status, file_format, compressed, encoding,"
+    " size_bytes, rows_read, rows_accepted, rows_rejected, reject_reasons, extra_columns,"
+    " route, check_name, reason, ingested_at, validated_uri"
+)
+_ENTRY_COLUMNS = (
+    "sha256, dataset, source_path, stored_uri, status, rows_read, rows_accepted,"
+    " rows_rejected, route, check_name, reason, ingested_at, validated_uri"
+)
 
 
 @dataclass(frozen=True)
@@ -70,6 +82,7 @@ class LedgerEntry:
     check: Optional[str]
     reason: Optional[str]
     ingested_at: str
+    validated_uri: Optional[str] = None
 
 
 class IngestionLedger:
@@ -88,6 +101,9 @@ class IngestionLedger:
         # WAL lets readers (dashboards, a second CLI) see the ledger while a run writes.
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.executescript(_SCHEMA)
+        columns = {row[1] for row in self._conn.execute("PRAGMA table_info(files)")}
+        if "validated_uri" not in columns:  # ledgers written before typed copies existed
+            self._conn.execute("ALTER TABLE files ADD COLUMN validated_uri TEXT")
         self._conn.commit()
 
     def __enter__(self) -> IngestionLedger:
@@ -107,11 +123,24 @@ class IngestionLedger:
     def get(self, sha256: str) -> Optional[LedgerEntry]:
         """The entry of the file content ``sha256``, or None if never seen."""
         row = self._conn.execute(
-            "SELECT sha256, dataset, source_path, stored_uri, status, rows_read, rows_accepted,"
-            " rows_rejected, route, check_name, reason, ingested_at FROM files WHERE sha256 = ?",
-            (sha256,),
+            f"SELECT {_ENTRY_COLUMNS} FROM files WHERE sha256 = ?", (sha256,)
         ).fetchone()
         return None if row is None else LedgerEntry(*row)
+
+    def accepted_files(self, dataset: str) -> list[LedgerEntry]:
+        """Accepted files of ``dataset`` in arrival order (the order status updates apply)."""
+        rows = self._conn.execute(
+            f"SELECT {_ENTRY_COLUMNS} FROM files WHERE dataset = ? AND status = 'accepted'"
+            " ORDER BY ingested_at, rowid",
+            (dataset,),
+        ).fetchall()
+        return [LedgerEntry(*row) for row in rows]
+
+    def known_paths(self) -> set[str]:
+        """Every source path and stored copy the ledger has seen (to find new raw files)."""
+        rows = self._conn.execute("SELECT source_path, stored_uri FROM files").fetchall()
+        rows += self._conn.execute("SELECT source_path, NULL FROM events").fetchall()
+        return {path for row in rows for path in row if path}
 
     def record(self, result: FileResult, at: Optional[datetime] = None) -> None:
         """Store ``result``: upsert the file entry (not for duplicates) and append an event."""
@@ -119,8 +148,8 @@ class IngestionLedger:
         with self._conn:
             if result.status != DUPLICATE and result.sha256 is not None:
                 self._conn.execute(
-                    "INSERT OR REPLACE INTO files VALUES "
-                    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    f"INSERT OR REPLACE INTO files ({_FILE_COLUMNS}) VALUES "
+                    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         result.sha256,
                         result.dataset,
@@ -140,6 +169,7 @@ class IngestionLedger:
                         result.check,
                         result.reason,
                         when,
+                        result.validated_uri,
                     ),
                 )
             self._conn.execute(

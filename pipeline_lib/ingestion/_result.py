@@ -23,6 +23,7 @@ class FileResult:
     accepted copy (raw zone) or the quarantined copy (quarantine zone) is. ``reason`` is a
     one-line human reason for quarantined and duplicate files, ``check`` the name of the
     failed check for quarantined ones and ``detail`` where the problem is when known.
+    ``validated_uri`` is the typed Parquet copy of the accepted rows that the ETL reads.
     ``notes`` records what was tolerated (content format differing from the extension, the
     delimiter of a non-comma CSV, a transcoded encoding).
     """
@@ -43,6 +44,7 @@ class FileResult:
     route: Optional[str] = None
     stored_uri: Optional[str] = None
     rejects_uri: Optional[str] = None
+    validated_uri: Optional[str] = None
     reason: Optional[str] = None
     check: Optional[str] = None
     detail: dict[str, Any] = field(default_factory=dict)
@@ -67,6 +69,7 @@ class FileResult:
             "route": self.route,
             "stored_uri": self.stored_uri,
             "rejects_uri": self.rejects_uri,
+            "validated_uri": self.validated_uri,
             "reason": self.reason,
             "check": self.check,
             "detail": dict(self.detail),

@@ -43,7 +43,7 @@ from pipeline_lib.ingestion._result import (
     FileResult,
     IngestReport,
 )
-from pipeline_lib.ingestion._route import route_for, store_accepted
+from pipeline_lib.ingestion._route import route_for, store_accepted, store_validated
 from pipeline_lib.schemas import DatasetContract, get_contract
 from pipeline_lib.schemas.coerce import REJECT_REASON, ROW_NUMBER, CoercionError, coerce_table
 from pipeline_lib.storage import LocalLake, Zone
@@ -372,6 +372,8 @@ def _coerce_and_land(
         result.rejects_uri = write_rejects(
             lake, rejects, result.dataset, result.sha256, path.name, ingest_date
         )
+    valid = coerced.valid.append_column(ROW_NUMBER, coerced.valid_row_numbers)
+    result.validated_uri = store_validated(lake, valid, result.dataset, result.sha256, ingest_date)
     result.stored_uri = store_accepted(lake, path, result.dataset, result.sha256, ingest_date)
     result.route = route_for(result.size_bytes, settings)
     result.status = ACCEPTED

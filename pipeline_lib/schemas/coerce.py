@@ -54,11 +54,14 @@ class CoercionResult:
         ``_row_number`` (int64, 1-based data row) and ``_reject_reason``.
     extra_columns
         Input columns that the contract does not know, in input order.
+    valid_row_numbers
+        The file row number of each row of ``valid`` (int64), to keep arrival order.
     """
 
     valid: pa.Table
     rejects: pa.Table
     extra_columns: list[str] = field(default_factory=list)
+    valid_row_numbers: pa.Array = field(default_factory=lambda: pa.array([], pa.int64()))
 
     def reject_counts(self) -> dict[str, int]:
         """Number of rejected rows per reason."""
@@ -155,7 +158,12 @@ def coerce_table(
     logger.debug(
         "coerced %s: %d rows valid, %d rejected", contract.name, valid.num_rows, rejects.num_rows
     )
-    return CoercionResult(valid=valid, rejects=rejects, extra_columns=extra_columns)
+    return CoercionResult(
+        valid=valid,
+        rejects=rejects,
+        extra_columns=extra_columns,
+        valid_row_numbers=pc.filter(numbers, accepted),
+    )
 
 
 def _nullable(schema: pa.Schema) -> pa.Schema:

@@ -32,6 +32,7 @@ _PARTITIONS = """\
 | zone | layout | partitioned by | written by |
 |---|---|---|---|
 | `raw/` | `raw/<dataset>/ingest_date=YYYY-MM-DD/<original file name>` | `ingest_date`, the UTC day the file landed | `ecom-pipeline ingest` (the original bytes, unchanged) |
+| `processed/validated/` | `processed/validated/<dataset>/ingest_date=YYYY-MM-DD/<sha256 prefix>.parquet` | `ingest_date` | ingestion: the accepted rows of each file, typed per contract, plus `_row_number` (what the ETL reads) |
 | `quarantine/files/` | `quarantine/files/<dataset or _unknown>/ingest_date=YYYY-MM-DD/<name>` + `<name>.error.json` | `ingest_date` | ingestion, for rejected files |
 | `quarantine/rejects/` | `quarantine/rejects/<dataset>/ingest_date=YYYY-MM-DD/<sha256 prefix>.parquet` | `ingest_date` | ingestion, for rejected rows (original values + `_row_number`, `_reject_reason`, `_source_file`) |
 

@@ -455,3 +455,29 @@ def test_unexpected_error_quarantines_and_run_goes_on(
     assert bad_result.check == "unexpected"
     assert bad_result.reason == "unexpected error: RuntimeError: disk on fire"
     assert good_result.status == "accepted"
+
+
+# --- the typed copy the ETL reads ---------------------------------------------------------
+
+
+def test_accepted_rows_get_a_typed_parquet_copy_with_row_numbers(
+    lake: LocalLake, inbox: Path
+) -> None:
+    content = txn_csv(3).replace("txn_2,cust_1,prod_1,2,", "txn_2,cust_1,prod_1,two,")
+    (result,) = run(lake, write(inbox, "transactions.csv", content)).results
+    assert result.status == "accepted" and result.rows_rejected == 1
+    validated = Path(str(result.validated_uri))
+    assert validated.is_relative_to(lake.path(Zone.PROCESSED, "validated/transactions"))
+    table = pq.read_table(validated)
+    assert table.schema.field("quantity").type == pa.int64()
+    assert table.schema.field("transaction_date").type == pa.date32()
+    assert table.column("transaction_id").to_pylist() == ["txn_1", "txn_3"]
+    assert table.column("_row_number").to_pylist() == [1, 3]
+
+
+def test_quarantined_and_duplicate_files_get_no_typed_copy(lake: LocalLake, inbox: Path) -> None:
+    good = write(inbox, "transactions.csv", txn_csv(2))
+    run(lake, good)
+    report = run(lake, good, write(inbox, "transactions_bad.csv", TXN_HEADER + "\n"))
+    assert [r.validated_uri for r in report.results] == [None, None]
+    assert len(lake.list_keys(Zone.PROCESSED, "validated")) == 1

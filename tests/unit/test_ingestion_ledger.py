@@ -48,3 +48,37 @@ def test_result_without_hash_only_logs_an_event(tmp_path: Path) -> None:
         ledger.record(result("quarantined", sha=None, check="size_limit"))  # type: ignore[arg-type]
         assert len(ledger.events()) == 1
         assert ledger.get("ab" * 32) is None
+
+
+def test_accepted_files_come_in_arrival_order_per_dataset(tmp_path: Path) -> None:
+    import datetime as dt
+
+    start = dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc)
+    with IngestionLedger(tmp_path / "ledger.sqlite") as ledger:
+        ledger.record(result("accepted", sha="02" * 32), at=start + dt.timedelta(hours=2))
+        ledger.record(result("accepted", sha="01" * 32), at=start + dt.timedelta(hours=1))
+        ledger.record(result("quarantined", sha="03" * 32), at=start)
+        other = FileResult(source=Path("in/reviews.csv"), dataset="reviews", status="accepted",
+                           sha256="04" * 32, size_bytes=1)  # fmt: skip
+        ledger.record(other, at=start)
+        assert [e.sha256 for e in ledger.accepted_files("transactions")] == ["01" * 32, "02" * 32]
+        assert ledger.known_paths() == {
+            str(Path("in/transactions.csv").resolve()),
+            str(Path("in/reviews.csv").resolve()),
+        }
+
+
+def test_a_ledger_from_before_typed_copies_is_upgraded(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.sqlite"
+    with IngestionLedger(path) as ledger:
+        ledger.record(result("accepted"))
+    conn = sqlite3.connect(path)
+    conn.execute("ALTER TABLE files DROP COLUMN validated_uri")
+    conn.commit()
+    conn.close()
+    with IngestionLedger(path) as reopened:
+        reopened.record(result("accepted", sha="cd" * 32, validated_uri="/x.parquet"))
+        entry = reopened.get("cd" * 32)
+        assert entry is not None and entry.validated_uri == "/x.parquet"
+        old = reopened.get("ab" * 32)
+        assert old is not None and old.validated_uri is None
