@@ -13,6 +13,7 @@ from rich.logging import RichHandler
 from pipeline_lib.cli._demo import demo_command
 from pipeline_lib.cli._generate import generate_command
 from pipeline_lib.cli._ingest import ingest_command
+from pipeline_lib.cli._run import run_command
 from pipeline_lib.cli._state import CliState
 from pipeline_lib.config import load_settings
 from pipeline_lib.exceptions import PipelineError
@@ -59,6 +60,7 @@ def _global_options(
 
 app.command("generate")(generate_command)
 app.command("ingest")(ingest_command)
+app.command("run")(run_command)
 app.command("demo")(demo_command)
 
 

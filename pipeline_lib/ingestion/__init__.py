@@ -25,7 +25,7 @@ from pipeline_lib.ingestion._result import (
     FileResult,
     IngestReport,
 )
-from pipeline_lib.ingestion._route import LIGHTWEIGHT, NOTEBOOK
+from pipeline_lib.ingestion._route import LIGHTWEIGHT, NOTEBOOK, VALIDATED_PREFIX
 from pipeline_lib.ingestion._service import LEDGER_KEY, collect_files, ingest_file, ingest_paths
 
 __all__ = [
@@ -36,6 +36,7 @@ __all__ = [
     "LIGHTWEIGHT",
     "NOTEBOOK",
     "QUARANTINED",
+    "VALIDATED_PREFIX",
     "FileResult",
     "IngestReport",
     "IngestionLedger",

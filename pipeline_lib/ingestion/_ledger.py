@@ -62,7 +62,7 @@ _FILE_COLUMNS = (
 )
 _ENTRY_COLUMNS = (
     "sha256, dataset, source_path, stored_uri, status, rows_read, rows_accepted,"
-    " rows_rejected, route, check_name, reason, ingested_at, validated_uri"
+    " rows_rejected, route, check_name, reason, ingested_at, validated_uri, reject_reasons"
 )
 
 
@@ -83,6 +83,11 @@ class LedgerEntry:
     reason: Optional[str]
     ingested_at: str
     validated_uri: Optional[str] = None
+    reject_reasons: str = "{}"  # JSON object: reason -> rows
+
+    def reject_counts(self) -> dict[str, int]:
+        """Rows rejected at ingestion per reason."""
+        return {str(k): int(v) for k, v in json.loads(self.reject_reasons or "{}").items()}
 
 
 class IngestionLedger:

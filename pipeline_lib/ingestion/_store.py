@@ -21,6 +21,9 @@ def place_original(
     When that name already holds different content, the first 16 hex digits of ``sha256``
     go before the extension (``reviews.<hash>.csv``) so that nothing is overwritten.
     """
+    if source.resolve().is_relative_to(lake.path(zone)):
+        # Already in the zone (a file dropped straight into raw/): it stays where it is.
+        return str(source.resolve())
     key = f"{folder}/{source.name}"
     if lake.exists(zone, key):
         if sha256 is None:

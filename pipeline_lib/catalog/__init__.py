@@ -1,0 +1,37 @@
+"""The catalog: which table versions are live, views over them, and their schema history.
+
+Locally a DuckDB file (``_meta/catalog.duckdb``) with schemas ``raw``, ``processed`` and
+``curated``; on AWS the Glue Data Catalog plays this part.
+"""
+
+from __future__ import annotations
+
+from pipeline_lib.catalog._evolution import SAFE_WIDENING, SchemaChange, compare_schemas
+from pipeline_lib.catalog._local import (
+    CATALOG_KEY,
+    PUBLISHED_KEY,
+    LocalCatalog,
+    PublishedState,
+    SchemaEvolutionError,
+    TableChange,
+    read_published,
+    write_published,
+)
+from pipeline_lib.catalog._publish import PublishResult, prune_versions, publish
+
+__all__ = [
+    "CATALOG_KEY",
+    "PUBLISHED_KEY",
+    "SAFE_WIDENING",
+    "LocalCatalog",
+    "PublishResult",
+    "PublishedState",
+    "SchemaChange",
+    "SchemaEvolutionError",
+    "TableChange",
+    "compare_schemas",
+    "prune_versions",
+    "publish",
+    "read_published",
+    "write_published",
+]

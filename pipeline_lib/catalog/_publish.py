@@ -1,0 +1,111 @@
+"""Publish a run's audited table versions: schema check, one atomic switch, catalog refresh."""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+
+from pipeline_lib.catalog._evolution import SchemaChange, compare_schemas
+from pipeline_lib.catalog._local import (
+    LocalCatalog,
+    PublishedState,
+    TableChange,
+    read_published,
+    write_published,
+)
+from pipeline_lib.jobs import TableVersion
+from pipeline_lib.storage import LocalLake, Zone
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    """What a publish did: tables switched, tables stopped by a breaking change, the crawl."""
+
+    run_id: str
+    published: list[str] = field(default_factory=list)
+    stopped: dict[str, str] = field(default_factory=dict)
+    changes: list[TableChange] = field(default_factory=list)
+
+
+def publish(
+    lake: LocalLake, run_id: str, versions: Sequence[TableVersion], *, as_of: date
+) -> PublishResult:
+    """Make ``versions`` the live tables, all at once, then refresh the catalog.
+
+    A version whose schema breaks the live one (a dropped column, a type that cannot
+    widen) is not published: its table keeps the live version, and a record goes to
+    ``quarantine/schema/<table>/run-<run_id>.error.json``. Additive changes are published
+    and recorded in the catalog's version history. Old versions are pruned afterwards, the
+    previous live one kept for rollback.
+    """
+    catalog = LocalCatalog(lake)
+    previous = read_published(lake)
+    tables = dict(previous.tables)
+    result = PublishResult(run_id=run_id)
+    for version in versions:
+        folder = lake.path(version.zone, version.key)
+        live = catalog.latest_columns(version.qualified_name)
+        change = compare_schemas(live, catalog.version_columns(folder)) if live else None
+        if change is not None and change.kind == "breaking":
+            _quarantine_schema_change(lake, version, change)
+            result.stopped[version.qualified_name] = change.describe()
+            continue
+        tables[version.qualified_name] = run_id
+        result.published.append(version.qualified_name)
+    state = PublishedState(
+        run_id=run_id,
+        published_at=datetime.now(timezone.utc).isoformat(),
+        as_of=as_of.isoformat(),
+        tables=tables,
+    )
+    write_published(lake, state)  # the switch: readers see every new version from here on
+    result.changes.extend(catalog.refresh())
+    stopped = {(table, run_id) for table in result.stopped}
+    prune_versions(lake, keep=set(tables.items()) | set(previous.tables.items()) | stopped)
+    return result
+
+
+def _quarantine_schema_change(lake: LocalLake, version: TableVersion, change: SchemaChange) -> None:
+    record = {
+        "table": version.qualified_name,
+        "run_id": version.run_id,
+        "check": "schema_evolution",
+        "reason": f"breaking schema change: {change.describe()}",
+        "removed": change.removed,
+        "incompatible": {c: list(t) for c, t in change.incompatible.items()},
+        "version_folder": lake.uri(version.zone, version.key),
+        "at": datetime.now(timezone.utc).isoformat(),
+    }
+    key = f"schema/{version.qualified_name}/run-{version.run_id}.error.json"
+    lake.write_bytes(Zone.QUARANTINE, key, json.dumps(record, indent=2).encode())
+    logger.error("%s not published: %s", version.qualified_name, record["reason"])
+
+
+def prune_versions(lake: LocalLake, keep: set[tuple[str, str]]) -> list[str]:
+    """Delete table versions other than ``keep`` (pairs of qualified table and run id).
+
+    Versions that were never published (a failed run's) are deleted too: pass a stopped
+    version in ``keep`` to keep it for diagnosis until the next publish.
+    """
+    removed: list[str] = []
+    kept_runs = {(table, run) for table, run in keep}
+    for zone in (Zone.PROCESSED, Zone.CURATED):
+        base = lake.path(zone)
+        if not base.is_dir():
+            continue
+        for table_dir in sorted(p for p in base.iterdir() if p.is_dir()):
+            qualified = f"{zone.value}.{table_dir.name}"
+            for version_dir in sorted(table_dir.glob("run-*")):
+                run_id = version_dir.name[len("run-") :]
+                if (qualified, run_id) not in kept_runs:
+                    shutil.rmtree(version_dir)
+                    removed.append(f"{qualified}@{run_id}")
+    if removed:
+        logger.info("pruned %d old table versions", len(removed))
+    return removed

@@ -1,0 +1,127 @@
+"""``ecom-pipeline run``: one pipeline run, with progress and a summary of where rows went."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from pipeline_lib.catalog import CATALOG_KEY
+from pipeline_lib.cli._state import state
+from pipeline_lib.config import Settings
+from pipeline_lib.orchestration.pipeline import RunResult, run_pipeline
+from pipeline_lib.storage import LocalLake, Zone
+
+_STATUS_STYLE = {"succeeded": "green", "failed": "red", "skipped": "yellow"}
+
+
+def run_command(
+    ctx: typer.Context,
+    run_date: Optional[str] = typer.Option(
+        None, "--date", help="The run's logical date, YYYY-MM-DD (default: today, UTC)."
+    ),
+    run_id: Optional[str] = typer.Option(None, "--run-id", help="Name the run (default: new)."),
+    reports: Path = typer.Option(
+        Path("reports"), "--reports", help="Executed notebooks go to <reports>/runs/<run_id>/."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the run record as JSON."),
+) -> None:
+    """Run the pipeline: ingest new raw files, ETL notebooks, merge, audit, publish.
+
+    The ETL notebooks run in parallel with papermill; their executed copies are the run's
+    audit trail. Tables become visible (catalog views in lake/_meta/catalog.duckdb) only
+    when the audit passes; a failed run leaves the published tables as they were.
+
+    Example: ecom-pipeline --lake lake run --date 2026-11-28
+    """
+    cli = state(ctx)
+    as_of = date.fromisoformat(run_date) if run_date else datetime.now(timezone.utc).date()
+    console = Console()
+    if as_json:
+        result = run_pipeline(cli.lake, cli.settings, as_of=as_of, run_id=run_id,
+                              reports_dir=reports)  # fmt: skip
+        typer.echo(json.dumps(result.to_dict(), indent=2))
+    else:
+        result = run_with_progress(cli.lake, cli.settings, as_of, run_id, reports, console)
+        render_run(result, cli.lake, console)
+    if not result.succeeded:
+        raise typer.Exit(1)
+
+
+def run_with_progress(
+    lake: LocalLake,
+    settings: Settings,
+    as_of: date,
+    run_id: Optional[str],
+    reports: Path,
+    console: Console,
+) -> RunResult:
+    """Run with a live status line naming the steps in progress."""
+    running: list[str] = []
+    with console.status("starting run") as status:
+
+        def on_progress(step: str, event: str) -> None:
+            if event == "started":
+                running.append(step)
+            elif step in running:
+                running.remove(step)
+                console.log(f"finished {escape(step)}")
+            status.update(f"running: {escape(', '.join(running)) or '...'}")
+
+        return run_pipeline(lake, settings, as_of=as_of, run_id=run_id, reports_dir=reports,
+                            on_progress=on_progress)  # fmt: skip
+
+
+def render_run(result: RunResult, lake: LocalLake, console: Console) -> None:
+    """Steps with durations, rows per table, the row accounting, then the verdict."""
+    steps = Table(title="Steps", header_style="bold", title_justify="left")
+    steps.add_column("step")
+    steps.add_column("status", no_wrap=True)
+    steps.add_column("seconds", justify="right", no_wrap=True)
+    for step in result.steps:
+        style = _STATUS_STYLE.get(step.status, "")
+        steps.add_row(escape(step.name), f"[{style}]{step.status}[/]", f"{step.seconds:.1f}")
+    console.print(steps)
+
+    if result.versions:
+        tables = Table(title="Tables written", header_style="bold", title_justify="left")
+        for column in ("table", "rows", "files", "MiB"):
+            tables.add_column(column, justify="left" if column == "table" else "right")
+        for version in result.versions:
+            tables.add_row(version.qualified_name, f"{version.rows:,}", str(version.files),
+                           f"{version.bytes / 2**20:.1f}")  # fmt: skip
+        console.print(tables)
+
+    if result.accounting:
+        rows = Table(title="Where every row went", header_style="bold", title_justify="left")
+        for column in ("dataset", "stage", "in", "out", "rejected", "duplicates"):
+            rows.add_column(column, justify="left" if column in ("dataset", "stage") else "right")
+        rows.add_column("reject reasons", overflow="fold")
+        for entry in result.accounting:
+            reasons = ", ".join(f"{k} {v:,}" for k, v in sorted(entry.rejected.items()))
+            rows.add_row(entry.dataset, entry.stage, f"{entry.rows_in:,}", f"{entry.rows_out:,}",
+                         f"{entry.rows_rejected:,}", f"{entry.duplicates_removed:,}",
+                         escape(reasons))  # fmt: skip
+        console.print(rows)
+
+    if result.audit is not None:
+        failed = len(result.audit.failures)
+        console.print(f"audit: {len(result.audit.checks)} checks, {failed} failed", highlight=False)
+    console.print(f"executed notebooks: {result.reports_dir}", highlight=False)
+    if result.succeeded:
+        console.print(
+            f"[green]run {result.run_id} succeeded[/] in {result.seconds:.1f} s; tables live in "
+            f"{lake.path(Zone.META, CATALOG_KEY)}",
+            highlight=False,
+        )
+    else:
+        console.print(
+            f"[bold red]run {result.run_id} failed:[/] {escape(result.error or '')}",
+            highlight=False,
+        )

@@ -1,0 +1,53 @@
+"""Job steps the ETL notebooks call: read typed inputs, write versioned tables, account rows.
+
+Transforms (``pipeline_lib.transform``) stay pure; this package is the thin layer that
+connects them to the lake for one run.
+"""
+
+from __future__ import annotations
+
+from pipeline_lib.jobs._accounting import (
+    StageAccounting,
+    accounting_frame,
+    ingestion_accounting,
+    load_accounting,
+    record_stage,
+    save_accounting,
+)
+from pipeline_lib.jobs._context import JobContext, new_run_id
+from pipeline_lib.jobs._inputs import DatasetInput, read_validated
+from pipeline_lib.jobs._tables import (
+    LAYOUTS,
+    ROW_GROUP_ROWS,
+    TableLayout,
+    TableVersion,
+    copy_table,
+    load_versions,
+    read_table,
+    version_key,
+    versions_frame,
+    write_table,
+)
+
+__all__ = [
+    "LAYOUTS",
+    "ROW_GROUP_ROWS",
+    "DatasetInput",
+    "JobContext",
+    "StageAccounting",
+    "TableLayout",
+    "TableVersion",
+    "accounting_frame",
+    "copy_table",
+    "ingestion_accounting",
+    "load_accounting",
+    "load_versions",
+    "new_run_id",
+    "read_table",
+    "read_validated",
+    "record_stage",
+    "save_accounting",
+    "version_key",
+    "versions_frame",
+    "write_table",
+]

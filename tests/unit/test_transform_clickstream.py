@@ -1,0 +1,311 @@
+"""clean_clickstream, sessionize (30-minute boundary, anonymous visitors), build_sessions and
+daily_funnel (step rates, zero denominators)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Optional
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from pipeline_lib.schemas import CLICKSTREAM
+from pipeline_lib.transform import (
+    REJECT_REASON,
+    SOURCE_ORDER,
+    build_sessions,
+    clean_clickstream,
+    contract_frame,
+    daily_funnel,
+    sessionize,
+)
+from pipeline_lib.transform.clickstream import CLEAN_EVENT_COLUMNS, SESSION_COLUMNS
+
+T0 = dt.datetime(2025, 1, 15, 10, 0, tzinfo=dt.timezone.utc)
+
+
+def event(
+    session_id: str,
+    customer_id: Optional[str],
+    event_type: str,
+    seconds: int,
+    page: str = "/",
+    device: str = "mobile",
+    order: int = 0,
+) -> dict[str, Any]:
+    return {
+        "session_id": session_id,
+        "customer_id": customer_id,
+        "event_type": event_type,
+        "page": page,
+        "timestamp": T0 + dt.timedelta(seconds=seconds),
+        "device": device,
+        SOURCE_ORDER: order,
+    }
+
+
+def events(*rows: dict[str, Any]) -> pd.DataFrame:
+    numbered = [{**row, SOURCE_ORDER: row[SOURCE_ORDER] or i} for i, row in enumerate(rows)]
+    return contract_frame(pd.DataFrame(numbered), CLICKSTREAM)
+
+
+def sessions_of(*rows: dict[str, Any], gap_minutes: int = 30) -> list[str]:
+    return sessionize(clean_clickstream(events(*rows)).data, gap_minutes=gap_minutes)[
+        "derived_session_id"
+    ].tolist()
+
+
+def test_clean_normalizes_rejects_and_adds_date_and_product() -> None:
+    raw = events(
+        event("sess_1", "cust_1", " Product_View ", 0, page="/product/prod_7", device=" Desktop"),
+        event("sess_1", "cust_1", "scroll", 1),
+        event("sess_1", "cust_1", "page_view", 2, device="watch"),
+        event("sess_2", "  ", "page_view", 3, page="/category/books"),
+        event("sess_2", None, "purchase", 4, page="/product/prod_8?ref=mail"),
+    )
+    result = clean_clickstream(raw)
+    assert result.reject_counts() == {"unknown_device": 1, "unknown_event_type": 1}
+    assert result.rejects[REJECT_REASON].tolist() == ["unknown_event_type", "unknown_device"]
+    data = result.data
+    assert tuple(data.columns) == CLEAN_EVENT_COLUMNS
+    assert data["event_type"].tolist() == ["product_view", "page_view", "purchase"]
+    assert data["device"].tolist() == ["desktop", "mobile", "mobile"]
+    assert data["customer_id"].isna().tolist() == [False, True, True]
+    assert data["product_id"].tolist()[0] == "prod_7"
+    assert data["product_id"].isna().tolist() == [False, True, False]
+    assert data["product_id"].tolist()[2] == "prod_8"
+    assert data["event_date"].tolist() == [dt.date(2025, 1, 15)] * 3
+
+
+def test_event_date_is_the_utc_date() -> None:
+    late = T0.replace(hour=23, minute=59, second=59)
+    raw = contract_frame(
+        pd.DataFrame([{**event("sess_1", None, "page_view", 0), "timestamp": late}]), CLICKSTREAM
+    )
+    assert clean_clickstream(raw).data["event_date"].tolist() == [dt.date(2025, 1, 15)]
+
+
+def test_exact_repeats_dropped_keeping_the_latest() -> None:
+    raw = events(
+        event("sess_1", "cust_1", "page_view", 0, device="mobile", order=1),
+        event("sess_1", "cust_1", "PAGE_VIEW", 0, device="tablet", order=3),
+        event("sess_1", "cust_1", "page_view", 0, device="desktop", order=2),
+        event("sess_1", "cust_1", "page_view", 0, page="/other", order=4),
+    )
+    result = clean_clickstream(raw)
+    assert result.duplicates_removed == 2
+    assert len(result.data) == 2
+    assert result.data["device"].tolist() == ["tablet", "mobile"]
+    assert result.rows_in == len(result.data) + len(result.rejects) + result.duplicates_removed
+
+
+def test_thirty_minutes_exactly_is_the_same_session() -> None:
+    assert sessions_of(
+        event("sess_1", "cust_1", "page_view", 0),
+        event("sess_1", "cust_1", "product_view", 30 * 60),
+    ) == ["cust_1-1", "cust_1-1"]
+
+
+def test_thirty_minutes_and_one_second_starts_a_new_session() -> None:
+    assert sessions_of(
+        event("sess_1", "cust_1", "page_view", 0),
+        event("sess_1", "cust_1", "product_view", 30 * 60 + 1),
+        event("sess_1", "cust_1", "add_to_cart", 30 * 60 + 2),
+    ) == ["cust_1-1", "cust_1-2", "cust_1-2"]
+
+
+def test_custom_gap() -> None:
+    assert sessions_of(
+        event("sess_1", "cust_1", "page_view", 0),
+        event("sess_1", "cust_1", "page_view", 5 * 60 + 1),
+        gap_minutes=5,
+    ) == ["cust_1-1", "cust_1-2"]
+
+
+def test_signed_in_customer_keeps_one_session_across_source_sessions() -> None:
+    frame = sessionize(
+        clean_clickstream(
+            events(
+                event("sess_2", "cust_1", "product_view", 60),
+                event("sess_1", "cust_1", "page_view", 0),
+            )
+        ).data
+    )
+    assert frame["derived_session_id"].tolist() == ["cust_1-1", "cust_1-1"]
+    assert frame["session_id"].tolist() == ["sess_2", "sess_1"]  # rows keep arrival order
+
+
+def test_anonymous_sessions_split_by_source_session_and_gap() -> None:
+    frame = sessionize(
+        clean_clickstream(
+            events(
+                event("sess_9", None, "page_view", 0),
+                event("sess_8", None, "page_view", 10),
+                event("sess_9", None, "page_view", 20),
+                event("sess_9", None, "page_view", 20 + 31 * 60),
+                event("sess_1", "cust_2", "page_view", 0),
+            )
+        ).data
+    )
+    assert frame["derived_session_id"].tolist() == [
+        "anon-sess_9-1",
+        "anon-sess_8-1",
+        "anon-sess_9-1",
+        "anon-sess_9-2",
+        "cust_2-1",
+    ]
+
+
+def test_sessionize_ids_do_not_depend_on_row_order() -> None:
+    rows = [
+        event("sess_1", "cust_1", "page_view", 0),
+        event("sess_1", "cust_1", "product_view", 3600),
+        event("sess_2", None, "page_view", 10),
+        event("sess_1", "cust_1", "page_view", 3600),
+    ]
+    columns = ["session_id", "timestamp", "event_type", "derived_session_id"]
+    forward = sessionize(clean_clickstream(events(*rows)).data)[columns]
+    backward = sessionize(clean_clickstream(events(*rows[::-1])).data)[columns]
+    assert forward["derived_session_id"].tolist() == [
+        "cust_1-1",
+        "cust_1-2",
+        "anon-sess_2-1",
+        "cust_1-2",
+    ]
+    key = ["session_id", "timestamp", "event_type"]
+    pd.testing.assert_frame_equal(
+        forward.sort_values(key).reset_index(drop=True),
+        backward.sort_values(key).reset_index(drop=True),
+    )
+
+
+def test_sessionize_rejects_bad_gap() -> None:
+    with pytest.raises(ValueError, match="gap_minutes"):
+        sessionize(pd.DataFrame(), gap_minutes=0)
+
+
+def test_build_sessions_summarizes_each_session() -> None:
+    frame = sessionize(
+        clean_clickstream(
+            events(
+                event("sess_1", "cust_1", "page_view", 0, device="desktop"),
+                event("sess_2", "cust_1", "product_view", 60, page="/product/prod_1"),
+                event("sess_2", "cust_1", "product_view", 90, page="/product/prod_2"),
+                event("sess_2", "cust_1", "add_to_cart", 120, page="/product/prod_2"),
+                event("sess_2", "cust_1", "checkout_start", 150, page="/checkout"),
+                event("sess_2", "cust_1", "purchase", 185, page="/product/prod_2"),
+                event("sess_5", None, "product_view", 10, page="/product/prod_3"),
+            )
+        ).data
+    )
+    sessions = build_sessions(frame)
+    assert tuple(sessions.columns) == SESSION_COLUMNS
+    first, second = sessions.to_dict("records")
+    assert first["derived_session_id"] == "cust_1-1"
+    assert first["session_id"] == "sess_1"
+    assert first["device"] == "desktop"
+    assert first["session_start"] == pd.Timestamp(T0)
+    assert first["session_end"] == pd.Timestamp(T0 + dt.timedelta(seconds=185))
+    assert first["duration_seconds"] == 185
+    assert first["event_count"] == 6
+    assert first["product_views"] == 2
+    assert first["add_to_carts"] == 1
+    assert first["funnel_depth"] == 5
+    assert first["converted"] is True
+    assert first["session_date"] == dt.date(2025, 1, 15)
+    assert second["derived_session_id"] == "anon-sess_5-1"
+    assert pd.isna(second["customer_id"])
+    assert second["funnel_depth"] == 2
+    assert second["converted"] is False
+    assert second["duration_seconds"] == 0
+
+
+def test_daily_funnel_counts_and_rates() -> None:
+    day_two = 24 * 3600
+    frame = sessionize(
+        clean_clickstream(
+            events(
+                # Day 1: 4 page views, 2 product views, 1 cart, 1 checkout, 1 purchase.
+                event("sess_1", "cust_1", "page_view", 0),
+                event("sess_1", "cust_1", "product_view", 10, page="/product/prod_1"),
+                event("sess_1", "cust_1", "add_to_cart", 20, page="/product/prod_1"),
+                event("sess_1", "cust_1", "checkout_start", 30, page="/checkout"),
+                event("sess_1", "cust_1", "purchase", 40, page="/product/prod_1"),
+                event("sess_2", None, "page_view", 0),
+                event("sess_3", None, "page_view", 0),
+                event("sess_3", None, "product_view", 5, page="/product/prod_2"),
+                event("sess_4", None, "page_view", 0),
+                # Day 2: only page views -> later steps have zero denominators.
+                event("sess_5", None, "page_view", day_two),
+                event("sess_5", None, "page_view", day_two + 1, page="/x"),
+            )
+        ).data
+    )
+    funnel = daily_funnel(frame)
+    day1, day2 = funnel.to_dict("records")
+    assert day1["date"] == dt.date(2025, 1, 15)
+    assert [day1[c] for c in ("page_views", "product_views", "add_to_carts")] == [4, 2, 1]
+    assert [day1[c] for c in ("checkout_starts", "purchases")] == [1, 1]
+    assert (day1["sessions"], day1["converting_sessions"]) == (4, 1)
+    assert day1["view_to_product_rate"] == 50.0
+    assert day1["product_to_cart_rate"] == 50.0
+    assert day1["cart_to_checkout_rate"] == 100.0
+    assert day1["checkout_to_purchase_rate"] == 100.0
+    assert day1["overall_conversion_rate"] == 25.0
+    assert day1["session_conversion_rate"] == 25.0
+    assert day2["date"] == dt.date(2025, 1, 16)
+    assert (day2["page_views"], day2["sessions"], day2["converting_sessions"]) == (2, 1, 0)
+    assert day2["view_to_product_rate"] == 0.0
+    for rate in ("product_to_cart_rate", "cart_to_checkout_rate", "checkout_to_purchase_rate"):
+        assert pd.isna(day2[rate])
+    assert day2["session_conversion_rate"] == 0.0
+
+
+def test_rates_are_rounded_to_two_decimals() -> None:
+    frame = sessionize(
+        clean_clickstream(
+            events(
+                event("sess_1", None, "page_view", 0),
+                event("sess_2", None, "page_view", 0),
+                event("sess_3", None, "page_view", 0),
+                event("sess_3", None, "product_view", 1, page="/product/prod_1"),
+            )
+        ).data
+    )
+    funnel = daily_funnel(frame)
+    assert funnel["view_to_product_rate"].tolist() == [33.33]
+    assert funnel["session_conversion_rate"].tolist() == [0.0]
+
+
+def test_empty_clickstream_flows_through() -> None:
+    empty = events(event("sess_1", None, "page_view", 0)).iloc[:0]
+    frame = sessionize(clean_clickstream(empty).data)
+    assert len(build_sessions(frame)) == 0
+    assert len(daily_funnel(frame)) == 0
+
+
+@pytest.mark.slow
+def test_large_clickstream_stays_vectorized() -> None:
+    n_events = 200_000
+    rng = np.random.default_rng(11)
+    customers = np.array([None, *[f"cust_{i}" for i in range(5_000)]], dtype=object)
+    raw = pd.DataFrame(
+        {
+            "session_id": [f"sess_{i}" for i in rng.integers(0, 40_000, n_events)],
+            "customer_id": customers[rng.integers(0, len(customers), n_events)],
+            "event_type": rng.choice(["page_view", "product_view", "purchase", "bad"], n_events),
+            "page": [f"/product/prod_{i}" for i in rng.integers(0, 300, n_events)],
+            "timestamp": pd.Timestamp("2025-01-01", tz="UTC")
+            + pd.to_timedelta(rng.integers(0, 30 * 86400, n_events), unit="s"),
+            "device": rng.choice(["mobile", "Desktop "], n_events),
+            SOURCE_ORDER: np.arange(n_events),
+        }
+    )
+    result = clean_clickstream(raw)
+    frame = sessionize(result.data)
+    sessions = build_sessions(frame)
+    funnel = daily_funnel(frame)
+    assert len(frame) == len(result.data)
+    assert int(sessions["event_count"].sum()) == len(frame)
+    assert int(funnel["sessions"].sum()) == len(sessions)
