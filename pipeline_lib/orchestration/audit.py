@@ -13,7 +13,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Callable
 
+import pyarrow.parquet as pq
+
 from pipeline_lib.jobs import StageAccounting, TableVersion
+from pipeline_lib.schemas import TABLES
 from pipeline_lib.storage import LocalLake
 
 logger = logging.getLogger(__name__)
@@ -117,3 +120,35 @@ def reconcile_rows(audit: AuditInput) -> AuditReport:
     if not by_dataset:
         checks.append(AuditCheck("rows_produced", "run", FAIL, "no dataset was processed"))
     return AuditReport(checks)
+
+
+def check_table_contracts(audit: AuditInput) -> AuditReport:
+    """Every staged table has exactly the columns and types of its contract (schemas.TABLES).
+
+    A table without a contract fails too: whatever is published must be documented.
+    """
+    checks: list[AuditCheck] = []
+    for version in audit.versions:
+        contract = TABLES.get(version.qualified_name)
+        if contract is None:
+            checks.append(AuditCheck("table_contract", version.qualified_name, FAIL,
+                                     "no contract in pipeline_lib/schemas/_tables.py"))  # fmt: skip
+            continue
+        files = sorted(audit.lake.path(version.zone, version.key).rglob("*.parquet"))
+        actual = pq.read_schema(files[0]) if files else None
+        expected = contract.arrow_schema()
+        if actual is not None and actual.remove_metadata().equals(expected):
+            checks.append(AuditCheck("table_contract", version.qualified_name, PASS,
+                                     f"{len(expected)} columns as documented"))  # fmt: skip
+            continue
+        found = [f"{f.name} {f.type}" for f in actual] if actual is not None else []
+        wanted = [f"{f.name} {f.type}" for f in expected]
+        differences = sorted(set(found) ^ set(wanted)) or ["column order"]
+        checks.append(AuditCheck("table_contract", version.qualified_name, FAIL,
+                                 "differs from contract: " + ", ".join(differences)))  # fmt: skip
+    return AuditReport(checks)
+
+
+def default_audit(audit: AuditInput) -> AuditReport:
+    """The audit of a run until the data quality suites are added: rows and contracts."""
+    return AuditReport(reconcile_rows(audit).checks + check_table_contracts(audit).checks)

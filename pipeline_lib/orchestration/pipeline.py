@@ -33,7 +33,7 @@ from pipeline_lib.jobs import (
     load_versions,
     new_run_id,
 )
-from pipeline_lib.orchestration.audit import AuditHook, AuditInput, AuditReport, reconcile_rows
+from pipeline_lib.orchestration.audit import AuditHook, AuditInput, AuditReport, default_audit
 from pipeline_lib.orchestration.notebooks import declared_parameters, load_notebook, run_notebook
 from pipeline_lib.storage import LocalLake, Zone
 
@@ -107,7 +107,7 @@ def run_pipeline(
     reports_dir: Path = Path("reports"),
     notebooks_dir: Path = NOTEBOOKS_DIR,
     parallelism: int = 2,
-    audit: AuditHook = reconcile_rows,
+    audit: AuditHook = default_audit,
     on_progress: Optional[ProgressCallback] = None,
 ) -> RunResult:
     """Run the pipeline once; never raises for a failed step (see ``RunResult.status``).

@@ -17,6 +17,7 @@ from pipeline_lib.schemas._contracts import (
     TRANSACTIONS,
 )
 from pipeline_lib.schemas._model import ATHENA_TYPES, LOGICAL_TYPES, Column, DatasetContract
+from pipeline_lib.schemas._tables import TABLES, TableSchema
 
 __all__ = [
     "ATHENA_TYPES",
@@ -29,11 +30,13 @@ __all__ = [
     "LOGICAL_TYPES",
     "PRODUCTS",
     "REVIEWS",
+    "TABLES",
     "TIMESTAMP_FORMATS",
     "TRANSACTIONS",
     "TRANSACTION_STATUSES",
     "Column",
     "DatasetContract",
+    "TableSchema",
     "get_contract",
 ]
 

@@ -16,6 +16,7 @@ LOGICAL_TYPES: dict[str, pa.DataType] = {
     "float64": pa.float64(),
     "date": pa.date32(),
     "timestamp": pa.timestamp("us", tz="UTC"),
+    "bool": pa.bool_(),
 }
 
 #: The Athena (Trino) type of each logical type, for the docs and the Glue catalog.
@@ -25,6 +26,7 @@ ATHENA_TYPES: dict[str, str] = {
     "float64": "double",
     "date": "date",
     "timestamp": "timestamp",
+    "bool": "boolean",
 }
 
 

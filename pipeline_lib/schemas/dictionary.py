@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pipeline_lib.schemas._contracts import CONTRACTS, DATE_FORMATS, TIMESTAMP_FORMATS
 from pipeline_lib.schemas._model import Column, DatasetContract
+from pipeline_lib.schemas._tables import TABLES, TableSchema
 
 _HEADER = """\
 # Data dictionary
@@ -43,6 +44,20 @@ their event date (the *event date column* of each dataset below).
 Accepted formats: CSV (any of `,` `;` tab `|` as delimiter), JSON array, JSON lines and
 Parquet, each optionally gzip-compressed; encodings UTF-8 (with or without BOM), UTF-16
 and single-byte encodings such as Latin-1, detected from the content.
+"""
+
+
+_TABLES_INTRO = """\
+# Processed and curated tables
+
+The ETL writes each table as a new version per run under
+`<zone>/<table>/run-<run_id>/`; the run's publish step makes all of a run's versions live
+at once (`_meta/published.json`), and the catalog (`_meta/catalog.duckdb`) exposes the live
+versions as views `processed.<table>` and `curated.<table>`. Large facts are partitioned by
+month of their event date and sorted by that date within each file (see
+docs/adr/0001-partitioning.md). Every run's rows are accounted for in
+`_meta/runs/<run_id>/accounting/`, and rows rejected by the ETL are kept with their reason in
+`quarantine/etl_rejects/<dataset>/run-<run_id>/`.
 """
 
 
@@ -102,6 +117,35 @@ def render_dataset(contract: DatasetContract) -> str:
     return "\n".join(lines) + "\n"
 
 
+def render_table(table: TableSchema) -> str:
+    """Markdown section of one processed or curated table."""
+    lines = [
+        f"## {table.qualified_name}",
+        "",
+        table.description,
+        "",
+        f"- **Grain**: {table.grain}",
+        f"- **Written by**: `{table.written_by}`",
+    ]
+    if table.partition_column:
+        lines.append(
+            f"- **Partitioned by**: `{table.partition_column}` (`YYYY-MM`, a varchar column "
+            "read from the folder names)"
+        )
+    lines += [
+        "",
+        "| column | type | athena type | nullable | description | constraints |",
+        "|---|---|---|---|---|---|",
+    ]
+    for column in table.columns:
+        lines.append(
+            f"| `{column.name}` | {column.dtype} | {column.athena_type} | "
+            f"{'yes' if column.nullable else 'no'} | {_escape(column.description)} | "
+            f"{_escape(_constraints(column))} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
 def render_dictionary() -> str:
     """The whole data dictionary as Markdown."""
     sections = [_HEADER, "# Raw datasets\n"]
@@ -116,6 +160,8 @@ def render_dictionary() -> str:
         "are stored in UTC.\n"
     )
     sections.append(_PARTITIONS)
+    sections.append(_TABLES_INTRO)
+    sections += [render_table(t) for t in TABLES.values()]
     return "\n".join(sections)
 
 

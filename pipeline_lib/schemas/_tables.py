@@ -1,0 +1,501 @@
+"""Contracts of the processed and curated tables the ETL writes.
+
+They document every column (the data dictionary is rendered from them) and a test checks
+that the tables a run writes have exactly these columns and types.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+import pyarrow as pa
+
+from pipeline_lib.schemas._contracts import CLICKSTREAM, PRODUCTS, REVIEWS, TRANSACTIONS
+from pipeline_lib.schemas._model import Column
+
+
+@dataclass(frozen=True)
+class TableSchema:
+    """The contract of one processed or curated table."""
+
+    zone: str
+    name: str
+    description: str
+    grain: str
+    columns: tuple[Column, ...]
+    written_by: str
+    partition_column: Optional[str] = None
+
+    @property
+    def qualified_name(self) -> str:
+        return f"{self.zone}.{self.name}"
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    def arrow_schema(self) -> pa.Schema:
+        """The schema of the table's Parquet files (the partition column lives in paths)."""
+        return pa.schema([pa.field(c.name, c.arrow_type) for c in self.columns])
+
+
+def _col(
+    name: str,
+    dtype: str,
+    description: str,
+    *,
+    nullable: bool = False,
+    example: str = "",
+    allowed_values: Optional[tuple[str, ...]] = None,
+    min_value: Optional[float] = None,
+    max_value: Optional[float] = None,
+) -> Column:
+    return Column(
+        name,
+        dtype,
+        description,
+        example,
+        nullable=nullable,
+        allowed_values=allowed_values,
+        min_value=min_value,
+        max_value=max_value,
+    )
+
+
+def _same(column: Column, description: Optional[str] = None) -> Column:
+    """A raw contract column carried through unchanged."""
+    return Column(
+        column.name,
+        column.dtype,
+        description or column.description,
+        column.example,
+        nullable=column.nullable,
+        allowed_values=column.allowed_values,
+        min_value=column.min_value,
+        max_value=column.max_value,
+        pattern=column.pattern,
+        references=column.references,
+    )
+
+
+_T = {c.name: c for c in TRANSACTIONS.columns}
+_P = {c.name: c for c in PRODUCTS.columns}
+_C = {c.name: c for c in CLICKSTREAM.columns}
+
+TRANSACTION_COLUMNS = (
+    _same(_T["transaction_id"], "Order line identifier; unique (the latest status is kept)."),
+    _same(_T["customer_id"]),
+    _same(_T["product_id"]),
+    _same(_T["quantity"]),
+    _same(_T["price"]),
+    _col(
+        "total_amount",
+        "float64",
+        "quantity * price in USD; derived when the feed left it empty.",
+        example="59.98",
+        min_value=0,
+    ),
+    _same(_T["transaction_date"], "Day of the sale."),
+    _col(
+        "status",
+        "string",
+        "Order line status, lowercased.",
+        example="completed",
+        allowed_values=_T["status"].allowed_values,
+    ),
+    _col("total_amount_derived", "bool", "True when total_amount was missing and derived."),
+    _col("processing_date", "date", "The run's as-of date (when this version was built)."),
+)
+PRODUCT_COLUMNS = (
+    _same(_P["product_id"]),
+    _col("name", "string", "Display name, whitespace collapsed.", example="Wireless Mouse"),
+    _col(
+        "category",
+        "string",
+        "Canonical category spelling.",
+        example="Electronics",
+        allowed_values=_P["category"].allowed_values,
+    ),
+    _col(
+        "category_id",
+        "string",
+        "Category slug (as in /category/<id> pages).",
+        example="home-kitchen",
+    ),
+    _col("department", "string", "Department grouping categories.", example="Technology"),
+    _col("brand", "string", "Brand name, whitespace collapsed.", example="TechBrand"),
+    _same(_P["price"]),
+    _same(_P["stock"]),
+)
+CLICKSTREAM_COLUMNS = (
+    _same(_C["session_id"], "Session id assigned by the website (the source session)."),
+    _same(_C["customer_id"]),
+    _same(_C["event_type"]),
+    _same(_C["page"]),
+    _same(_C["timestamp"]),
+    _col(
+        "device",
+        "string",
+        "Device class, lowercased.",
+        example="mobile",
+        allowed_values=_C["device"].allowed_values,
+    ),
+    _col("event_date", "date", "UTC date of the event."),
+    _col(
+        "product_id",
+        "string",
+        "Product of a /product/<id> page; empty elsewhere.",
+        nullable=True,
+        example="prod_456",
+    ),
+    _col(
+        "derived_session_id",
+        "string",
+        "Session by 30 minutes of inactivity per visitor: "
+        "<customer_id>-<n>, or anon-<session_id>-<n> for anonymous visitors.",
+        example="cust_123-4",
+    ),
+)
+SESSION_COLUMNS = (
+    _col("derived_session_id", "string", "The session (see curated.clickstream)."),
+    _col(
+        "customer_id", "string", "Signed-in customer; empty for anonymous sessions.", nullable=True
+    ),
+    _col("session_id", "string", "Source session id of the first event."),
+    _col("device", "string", "Device of the first event."),
+    _col("session_start", "timestamp", "First event (UTC)."),
+    _col("session_end", "timestamp", "Last event (UTC)."),
+    _col("duration_seconds", "int64", "Whole seconds from first to last event.", min_value=0),
+    _col("event_count", "int64", "Events in the session.", min_value=1),
+    _col("product_views", "int64", "product_view events.", min_value=0),
+    _col("add_to_carts", "int64", "add_to_cart events.", min_value=0),
+    _col(
+        "funnel_depth",
+        "int64",
+        "Deepest funnel step reached: page_view 1, product_view 2, "
+        "add_to_cart 3, checkout_start 4, purchase 5.",
+        min_value=0,
+        max_value=5,
+    ),
+    _col("converted", "bool", "True when the session has a purchase."),
+    _col("session_date", "date", "UTC date of the session start."),
+)
+_RATE = "percent, 2 decimals; empty when the denominator is 0"
+FUNNEL_COLUMNS = (
+    _col("date", "date", "UTC day."),
+    _col("page_views", "int64", "page_view events that day."),
+    _col("product_views", "int64", "product_view events that day."),
+    _col("add_to_carts", "int64", "add_to_cart events that day."),
+    _col("checkout_starts", "int64", "checkout_start events that day."),
+    _col("purchases", "int64", "purchase events that day."),
+    _col("sessions", "int64", "Sessions that started that day."),
+    _col("converting_sessions", "int64", "Sessions started that day with a purchase."),
+    _col("view_to_product_rate", "float64", f"product_views / page_views, {_RATE}.", nullable=True),
+    _col(
+        "product_to_cart_rate", "float64", f"add_to_carts / product_views, {_RATE}.", nullable=True
+    ),
+    _col(
+        "cart_to_checkout_rate",
+        "float64",
+        f"checkout_starts / add_to_carts, {_RATE}.",
+        nullable=True,
+    ),
+    _col(
+        "checkout_to_purchase_rate",
+        "float64",
+        f"purchases / checkout_starts, {_RATE}.",
+        nullable=True,
+    ),
+    _col("overall_conversion_rate", "float64", f"purchases / page_views, {_RATE}.", nullable=True),
+    _col(
+        "session_conversion_rate",
+        "float64",
+        f"converting_sessions / sessions, {_RATE}.",
+        nullable=True,
+    ),
+)
+REVIEW_COLUMNS = tuple(_same(c) for c in REVIEWS.columns)
+RATING_COLUMNS = (
+    _col("product_id", "string", "The product."),
+    _col("review_count", "int64", "Reviews of the product.", min_value=1),
+    _col("avg_rating", "float64", "Mean rating.", min_value=1, max_value=5),
+    _col(
+        "bayesian_rating",
+        "float64",
+        "(prior_weight * global mean + sum of ratings) / "
+        "(prior_weight + review_count): few reviews are pulled to the global mean.",
+        min_value=1,
+        max_value=5,
+    ),
+)
+
+_ETL = "notebooks/etl/"
+TABLES: dict[str, TableSchema] = {
+    t.qualified_name: t
+    for t in (
+        TableSchema(
+            "processed",
+            "transactions",
+            "Cleaned, deduplicated order lines.",
+            "one row per transaction_id",
+            TRANSACTION_COLUMNS,
+            _ETL + "transaction_etl",
+            "transaction_month",
+        ),
+        TableSchema(
+            "processed",
+            "products",
+            "Standardized catalog with category dimension.",
+            "one row per product_id",
+            PRODUCT_COLUMNS,
+            _ETL + "product_enrichment",
+        ),
+        TableSchema(
+            "processed",
+            "clickstream",
+            "Cleaned events with derived sessions.",
+            "one row per event",
+            CLICKSTREAM_COLUMNS,
+            _ETL + "clickstream_aggregation",
+            "event_month",
+        ),
+        TableSchema(
+            "processed",
+            "sessions",
+            "Sessions with their funnel depth.",
+            "one row per derived_session_id",
+            SESSION_COLUMNS,
+            _ETL + "clickstream_aggregation",
+            "session_month",
+        ),
+        TableSchema(
+            "processed",
+            "daily_funnel",
+            "Daily conversion funnel.",
+            "one row per day",
+            FUNNEL_COLUMNS,
+            _ETL + "clickstream_aggregation",
+        ),
+        TableSchema(
+            "processed",
+            "reviews",
+            "Cleaned reviews (ratings 1-5, latest per id).",
+            "one row per review_id",
+            REVIEW_COLUMNS,
+            _ETL + "reviews_etl",
+        ),
+        TableSchema(
+            "curated",
+            "transactions",
+            "Order lines of known products with product attributes: the sales fact.",
+            "one row per transaction_id",
+            (
+                *TRANSACTION_COLUMNS,
+                _col("name", "string", "Product name."),
+                _col("category", "string", "Product category."),
+                _col("category_id", "string", "Category slug."),
+                _col("brand", "string", "Product brand."),
+            ),
+            _ETL + "master_data_merge",
+            "transaction_month",
+        ),
+        TableSchema(
+            "curated",
+            "products",
+            "Catalog with inventory metrics over the last "
+            "inventory_window_days (30) days of completed sales.",
+            "one row per product_id",
+            (
+                *PRODUCT_COLUMNS,
+                _col("stock_value", "float64", "stock * price, rounded to cents."),
+                _col("units_sold_window", "int64", "Units sold in the window."),
+                _col("avg_daily_units", "float64", "units_sold_window / window days."),
+                _col(
+                    "days_of_cover",
+                    "float64",
+                    "stock / avg_daily_units; empty without sales.",
+                    nullable=True,
+                ),
+                _col(
+                    "stock_status",
+                    "string",
+                    "First that applies: out_of_stock "
+                    "(stock 0), overstock (no sales), low (< 14 days of cover), "
+                    "overstock (> 180 days), ok.",
+                    allowed_values=("out_of_stock", "low", "ok", "overstock"),
+                ),
+            ),
+            _ETL + "master_data_merge",
+        ),
+        TableSchema(
+            "curated",
+            "clickstream",
+            "Website events with derived sessions.",
+            "one row per event",
+            CLICKSTREAM_COLUMNS,
+            _ETL + "master_data_merge",
+            "event_month",
+        ),
+        TableSchema(
+            "curated",
+            "sessions",
+            "Sessions with their funnel depth.",
+            "one row per derived_session_id",
+            SESSION_COLUMNS,
+            _ETL + "master_data_merge",
+            "session_month",
+        ),
+        TableSchema(
+            "curated",
+            "daily_funnel",
+            "Daily conversion funnel.",
+            "one row per day",
+            FUNNEL_COLUMNS,
+            _ETL + "master_data_merge",
+        ),
+        TableSchema(
+            "curated",
+            "reviews",
+            "Reviews of known products.",
+            "one row per review_id",
+            REVIEW_COLUMNS,
+            _ETL + "master_data_merge",
+        ),
+        TableSchema(
+            "curated",
+            "product_ratings",
+            "Rating statistics per reviewed product.",
+            "one row per reviewed product_id",
+            RATING_COLUMNS,
+            _ETL + "master_data_merge",
+        ),
+        TableSchema(
+            "curated",
+            "customer_metrics",
+            "Purchase history, lifetime value and RFM "
+            "segments of customers with a completed line, as of the run date.",
+            "one row per customer_id",
+            (
+                _col("customer_id", "string", "The customer."),
+                _col("first_purchase", "date", "First completed line."),
+                _col("last_purchase", "date", "Last completed line."),
+                _col("total_orders", "int64", "Distinct completed transaction ids."),
+                _col("total_units", "int64", "Units over completed lines."),
+                _col("lifetime_value", "float64", "Sum of completed total_amount."),
+                _col("avg_order_value", "float64", "lifetime_value / total_orders."),
+                _col("returns", "int64", "Returned or refunded lines."),
+                _col("recency_days", "int64", "Days from last_purchase to the run date."),
+                _col(
+                    "r_score",
+                    "int64",
+                    "Recency quintile, 5 = most recent.",
+                    min_value=1,
+                    max_value=5,
+                ),
+                _col(
+                    "f_score",
+                    "int64",
+                    "Frequency quintile (total_orders).",
+                    min_value=1,
+                    max_value=5,
+                ),
+                _col(
+                    "m_score",
+                    "int64",
+                    "Monetary quintile (lifetime_value).",
+                    min_value=1,
+                    max_value=5,
+                ),
+                _col(
+                    "rfm_segment",
+                    "string",
+                    "Segment from the RFM scores (rules in docs/PIPELINE_GUIDE.md).",
+                    allowed_values=(
+                        "Champions",
+                        "Loyal",
+                        "Potential Loyalist",
+                        "New",
+                        "At Risk",
+                        "Hibernating",
+                        "Lost",
+                    ),
+                ),
+                _col(
+                    "value_segment",
+                    "string",
+                    "High Value (lifetime_value >= 1000), Medium Value (>= 500), Low Value.",
+                    allowed_values=("High Value", "Medium Value", "Low Value"),
+                ),
+            ),
+            _ETL + "master_data_merge",
+        ),
+        TableSchema(
+            "curated",
+            "product_performance",
+            "Sales, returns, funnel and ratings per product.",
+            "one row per product_id",
+            (
+                _col("product_id", "string", "The product."),
+                _col(
+                    "name",
+                    "string",
+                    "Product name; empty for ids missing from the catalog.",
+                    nullable=True,
+                ),
+                _col("category", "string", "Product category.", nullable=True),
+                _col("revenue", "float64", "Sum of completed total_amount."),
+                _col("units_sold", "int64", "Units over completed lines."),
+                _col("orders", "int64", "Distinct completed transaction ids."),
+                _col("unique_customers", "int64", "Distinct buying customers."),
+                _col("returns", "int64", "Returned or refunded lines."),
+                _col(
+                    "return_rate",
+                    "float64",
+                    f"returns / (orders + returns), {_RATE}.",
+                    nullable=True,
+                ),
+                _col("product_views", "int64", "product_view events on its page."),
+                _col("add_to_carts", "int64", "add_to_cart events on its page."),
+                _col("purchases", "int64", "purchase events on its page."),
+                _col(
+                    "view_to_purchase_rate",
+                    "float64",
+                    f"purchases / product_views, {_RATE}.",
+                    nullable=True,
+                ),
+                _col("review_count", "int64", "Reviews (0 without)."),
+                _col("avg_rating", "float64", "Mean rating; empty without reviews.", nullable=True),
+                _col(
+                    "bayesian_rating",
+                    "float64",
+                    "Smoothed rating; empty without reviews.",
+                    nullable=True,
+                ),
+            ),
+            _ETL + "master_data_merge",
+        ),
+        TableSchema(
+            "curated",
+            "product_affinity",
+            "Co-purchase rules product_a -> product_b: "
+            "customers who bought a also bought b. Baskets are a customer's completed "
+            "lines of one day.",
+            "one row per ordered product pair",
+            (
+                _col("product_a", "string", "Product bought."),
+                _col("product_b", "string", "Product also bought in the same basket."),
+                _col("pair_count", "int64", "Baskets with both products."),
+                _col("support", "float64", "pair_count / all baskets."),
+                _col("confidence", "float64", "pair_count / baskets with product_a."),
+                _col(
+                    "lift",
+                    "float64",
+                    "confidence / share of baskets with product_b; "
+                    "above 1 means bought together more than by chance.",
+                ),
+            ),
+            _ETL + "master_data_merge",
+        ),
+    )
+}
