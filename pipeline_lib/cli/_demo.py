@@ -12,8 +12,10 @@ from rich.console import Console
 from rich.panel import Panel
 from rich.table import Table
 
+from pipeline_lib.catalog import CATALOG_KEY
 from pipeline_lib.cli._generate import render_generation
 from pipeline_lib.cli._ingest import render_ingest_report
+from pipeline_lib.cli._run import render_run, run_with_progress
 from pipeline_lib.cli._state import state
 from pipeline_lib.generators import GeneratorConfig, generate_all
 from pipeline_lib.ingestion import ingest_paths
@@ -34,6 +36,9 @@ def demo_command(
     end_date: Optional[str] = typer.Option(
         None, "--end-date", help="Last day of data, YYYY-MM-DD (default: today, UTC)."
     ),
+    reports: Path = typer.Option(
+        Path("reports"), "--reports", help="Executed notebooks go to <reports>/runs/<run_id>/."
+    ),
     dirty_rate: float = typer.Option(
         0.01,
         "--dirty-rate",
@@ -42,7 +47,7 @@ def demo_command(
         help="Share of rows with real-feed imperfections (the ETL cleans them).",
     ),
 ) -> None:
-    """Run the pipeline end to end on generated data and print where everything landed.
+    """Generate sample data, ingest it, run the pipeline, and show where everything landed.
 
     Example: ecom-pipeline --lake lake demo --transactions 20000
 
@@ -54,20 +59,24 @@ def demo_command(
     last_day = date.fromisoformat(end_date) if end_date else datetime.now(timezone.utc).date()
     started = time.perf_counter()
 
-    console.rule("[bold]1/2 Generate sample data")
+    console.rule("[bold]1/3 Generate sample data")
     config = GeneratorConfig(
         transactions=transactions, seed=seed, end_date=last_day, dirty_rate=dirty_rate
     )
     generated = generate_all(out, config)
     render_generation(generated, console)
 
-    console.rule("[bold]2/2 Validate and ingest into the raw zone")
+    console.rule("[bold]2/3 Validate and ingest into the raw zone")
     report = ingest_paths(
         [generated.files[name] for name in sorted(generated.files)],
         lake,
         settings.ingestion,
     )
     render_ingest_report(report, console)
+
+    console.rule("[bold]3/3 ETL notebooks, audit, publish")
+    run = run_with_progress(lake, settings, last_day, None, reports, console)
+    render_run(run, lake, console)
 
     elapsed = time.perf_counter() - started
     where = Table.grid(padding=(0, 2))
@@ -77,17 +86,24 @@ def demo_command(
     where.add_row("raw zone", f"{lake.path(Zone.RAW)}  ({len(lake.list_keys(Zone.RAW))} files)")
     quarantined = [k for k in lake.list_keys(Zone.QUARANTINE, "files") if k.endswith(".json")]
     rejects = lake.list_keys(Zone.QUARANTINE, "rejects")
+    rejects += lake.list_keys(Zone.QUARANTINE, "etl_rejects")
     where.add_row(
         "quarantine",
         f"{lake.path(Zone.QUARANTINE)}  ({len(quarantined)} files, {len(rejects)} row-reject sets)",
     )
+    where.add_row("curated tables", f"{lake.path(Zone.CURATED)}  (views in the catalog)")
+    where.add_row("catalog", str(lake.path(Zone.META, CATALOG_KEY)))
+    where.add_row("executed notebooks", str(run.reports_dir))
     where.add_row("ledger", str(lake.path(Zone.META, "ingestion.sqlite")))
     where.add_row("dead letters", str(lake.path(Zone.META, "dead_letter.jsonl")))
     where.add_row("manifest", str(generated.manifest_path))
     console.print(
         Panel(
             where,
-            title=f"Demo finished in {elapsed:.1f} s: where everything landed",
-            subtitle="next: ecom-pipeline ingest PATH...  (see README)",
+            title=f"Demo {'finished' if run.succeeded else 'FAILED'} in {elapsed:.1f} s: "
+            "where everything landed",
+            subtitle="query the catalog with DuckDB: see the README",
         )
     )
+    if not run.succeeded:
+        raise typer.Exit(1)
