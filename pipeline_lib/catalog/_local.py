@@ -9,8 +9,11 @@ accepted files, and keeps a version history of every table's columns.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import os
+import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -97,13 +100,16 @@ class LocalCatalog:
         self.lake = lake
         self.path = lake.path(Zone.META, CATALOG_KEY)
 
-    def connect(self, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-        """A connection to the catalog (create it with :meth:`refresh` first to read)."""
-        if read_only and not self.path.exists():
+    def connect(self, read_only: bool = True) -> duckdb.DuckDBPyConnection:
+        """A connection to the live catalog (read-only by default).
+
+        Readers never block a publish: :meth:`refresh` builds a new catalog file and renames
+        it over this one, so an open connection keeps reading the catalog it opened.
+        """
+        if not self.path.exists():
             raise PipelineError(
                 f"no catalog at {self.path}: run `ecom-pipeline run` to build the tables"
             )
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         return duckdb.connect(str(self.path), read_only=read_only)
 
     def version_columns(self, folder: Path) -> Columns:
@@ -112,36 +118,41 @@ class LocalCatalog:
             rows = con.execute(f"DESCRIBE SELECT * FROM {_parquet_scan(folder)}").fetchall()
         return {str(r[0]): str(r[1]) for r in rows}
 
+    def _history_rows(self) -> list[tuple[object, ...]]:
+        """Every recorded table version, oldest first ([] before the first refresh)."""
+        if not self.path.exists():
+            return []
+        try:
+            with self.connect() as con:
+                return con.execute(
+                    "SELECT * FROM catalog_meta.table_versions ORDER BY table_name, version"
+                ).fetchall()
+        except duckdb.Error as exc:
+            raise PipelineError(f"cannot read the catalog {self.path}: {exc}") from exc
+
     def latest_columns(self, table: str) -> Optional[Columns]:
         """The columns recorded for the latest version of ``table`` (None if never seen)."""
-        with self.connect() as con:
-            con.execute(_HISTORY_DDL)
-            row = con.execute(
-                "SELECT columns FROM catalog_meta.table_versions WHERE table_name = ? "
-                "ORDER BY version DESC LIMIT 1",
-                [table],
-            ).fetchone()
-        return None if row is None else dict(json.loads(row[0]))
+        rows = [row for row in self._history_rows() if row[0] == table]
+        return dict(json.loads(str(rows[-1][3]))) if rows else None
 
     def history(self, table: str) -> list[dict[str, object]]:
         """Every recorded version of ``table``, oldest first."""
-        with self.connect() as con:
-            con.execute(_HISTORY_DDL)
-            rows = con.execute(
-                "SELECT version, run_id, change, description, columns "
-                "FROM catalog_meta.table_versions WHERE table_name = ? ORDER BY version",
-                [table],
-            ).fetchall()
         keys = ("version", "run_id", "change", "description", "columns")
-        return [dict(zip(keys, row)) for row in rows]
+        return [
+            dict(zip(keys, (row[1], row[2], row[4], row[5], row[3])))
+            for row in self._history_rows()
+            if row[0] == table
+        ]
 
     def refresh(self) -> list[TableChange]:
-        """Crawl the lake: (re)create every view and record schema changes.
+        """Crawl the lake: rebuild every view and record schema changes.
 
         Published tables come from ``published.json``; ``raw.<dataset>`` views cover the
         typed copies of all accepted files (columns unioned by name: a feed that adds a
-        column adds it to the view). Raises SchemaEvolutionError if a raw dataset changed
-        in a breaking way (published tables are checked before publish instead).
+        column adds it to the view). The new catalog is built in a temp file and renamed
+        over the live one, so readers are never blocked and never see half a catalog.
+        Raises SchemaEvolutionError (and keeps the live catalog) if a raw dataset changed
+        in a breaking way; published tables are checked before publish instead.
         """
         state = read_published(self.lake)
         sources: dict[str, tuple[Path, Optional[str]]] = {}
@@ -153,13 +164,30 @@ class LocalCatalog:
             zone_name, name = qualified.split(".", 1)
             folder = self.lake.path(Zone(zone_name), f"{name}/run-{live_run}")
             sources[qualified] = (folder, live_run)
+        history = self._history_rows()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        staging = self.path.with_name(f".{self.path.name}.{uuid.uuid4().hex}.tmp")
         changes: list[TableChange] = []
-        with self.connect() as con:
-            con.execute(_HISTORY_DDL)
-            for schema in SCHEMAS:
-                con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
-            for qualified, (folder, version_run) in sources.items():
-                changes.append(self._register(con, qualified, folder, version_run))
+        try:
+            with duckdb.connect(str(staging)) as con:
+                con.execute(_HISTORY_DDL)
+                if history:
+                    con.executemany(
+                        "INSERT INTO catalog_meta.table_versions VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        history,
+                    )
+                for schema in SCHEMAS:
+                    con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+                for qualified, (folder, version_run) in sources.items():
+                    changes.append(self._register(con, qualified, folder, version_run))
+                con.execute("CHECKPOINT")
+            os.replace(staging, self.path)
+        except duckdb.Error as exc:
+            raise PipelineError(f"cannot build the catalog {self.path}: {exc}") from exc
+        finally:
+            for leftover in (staging, staging.with_name(staging.name + ".wal")):
+                with contextlib.suppress(FileNotFoundError):
+                    leftover.unlink()
         logger.info("catalog refreshed: %d tables", len(changes))
         return changes
 

@@ -16,6 +16,7 @@ from typing import Callable
 import pyarrow.parquet as pq
 
 from pipeline_lib.jobs import StageAccounting, TableVersion
+from pipeline_lib.jobs._accounting import STAGES
 from pipeline_lib.schemas import TABLES
 from pipeline_lib.storage import LocalLake
 
@@ -81,7 +82,7 @@ def reconcile_rows(audit: AuditInput) -> AuditReport:
     """
     checks: list[AuditCheck] = []
     by_dataset: dict[str, list[StageAccounting]] = {}
-    for entry in audit.accounting:
+    for entry in sorted(audit.accounting, key=lambda e: STAGES.index(e.stage)):
         by_dataset.setdefault(entry.dataset, []).append(entry)
     rows_by_table = {v.qualified_name: v.rows for v in audit.versions}
     for dataset, stages in sorted(by_dataset.items()):

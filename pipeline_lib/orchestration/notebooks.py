@@ -17,6 +17,7 @@ from typing import Any, Optional
 import jupytext
 import nbformat
 import papermill
+from nbclient.exceptions import DeadKernelError
 from papermill.exceptions import PapermillExecutionError
 from papermill.inspection import _infer_parameters
 
@@ -131,9 +132,38 @@ def run_notebook(
             exc.evalue,
             executed_path if executed_path.exists() else None,
         ) from None
+    except DeadKernelError:
+        # The kernel process ended mid-cell (out of memory, a native crash, an exit): a
+        # failed job like a cell that raised, so callers see a NotebookError, not nbclient's.
+        written = executed_path if executed_path.exists() else None
+        cell_index, cell_source = _last_started_cell(written)
+        raise NotebookError(
+            name,
+            cell_index,
+            cell_source,
+            "DeadKernelError",
+            "the kernel died during this cell (out of memory, a crash or an exit)",
+            written,
+        ) from None
     return NotebookRun(
         notebook=name,
         executed_path=executed_path,
         seconds=time.perf_counter() - started,
         parameters=dict(parameters),
     )
+
+
+def _last_started_cell(executed_path: Optional[Path]) -> tuple[int, str]:
+    """Index and source of the last cell papermill started: the one a dead kernel was in."""
+    if executed_path is None:
+        return -1, ""
+    try:
+        notebook = nbformat.read(str(executed_path), as_version=4)
+    except Exception:  # a partial copy must not hide the notebook's own failure
+        return -1, ""
+    started = [
+        (index, str(cell.source))
+        for index, cell in enumerate(notebook.cells)
+        if cell.cell_type == "code" and (cell.metadata.get("papermill") or {}).get("start_time")
+    ]
+    return started[-1] if started else (-1, "")

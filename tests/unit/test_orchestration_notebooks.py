@@ -1,0 +1,119 @@
+"""run_notebook: a Jupytext notebook executed by papermill, its executed copy kept."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from pipeline_lib.exceptions import PipelineError
+from pipeline_lib.orchestration import (
+    NotebookError,
+    declared_parameters,
+    load_notebook,
+    run_notebook,
+)
+
+TINY_NOTEBOOK = """\
+# %% [markdown]
+# # Doubler
+
+# %% tags=["parameters"]
+value = 1
+label = "x"
+
+# %%
+doubled = value * 2
+print(f"{label}={doubled}")
+"""
+
+FAILING_CELL = """
+# %%
+ratio = doubled / (value - value)
+print("never printed")
+"""
+
+
+def write_notebook(folder: Path, name: str, text: str) -> Path:
+    path = folder / f"{name}.py"
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+def outputs_text(notebook: nbformat.NotebookNode) -> str:
+    return "".join(
+        output.get("text", "")
+        for cell in notebook.cells
+        if cell.cell_type == "code"
+        for output in cell.get("outputs", [])
+    )
+
+
+def test_declared_parameters_come_from_the_parameters_cell(tmp_path: Path) -> None:
+    path = write_notebook(tmp_path, "doubler", TINY_NOTEBOOK)
+    assert declared_parameters(load_notebook(path)) == ["value", "label"]
+
+
+def test_success_keeps_the_executed_notebook_with_the_injected_values(tmp_path: Path) -> None:
+    path = write_notebook(tmp_path, "doubler", TINY_NOTEBOOK)
+    output_dir = tmp_path / "reports" / "runs" / "r1"
+
+    run = run_notebook(path, output_dir=output_dir, parameters={"value": 21, "label": "answer"})
+
+    assert run.notebook == "doubler"
+    assert run.executed_path == output_dir / "doubler.ipynb"
+    assert run.parameters == {"value": 21, "label": "answer"}
+    assert run.seconds > 0
+    executed = nbformat.read(run.executed_path, as_version=4)
+    assert "answer=42" in outputs_text(executed)
+    injected = [c for c in executed.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert len(injected) == 1 and "value = 21" in injected[0].source
+
+
+def test_failing_cell_raises_naming_notebook_cell_and_exception(tmp_path: Path) -> None:
+    path = write_notebook(tmp_path, "broken_doubler", TINY_NOTEBOOK + FAILING_CELL)
+    output_dir = tmp_path / "out"
+
+    with pytest.raises(NotebookError) as caught:
+        run_notebook(path, output_dir=output_dir, parameters={"value": 3})
+
+    error = caught.value
+    message = str(error)
+    assert "notebook broken_doubler failed" in message
+    assert "`ratio = doubled / (value - value)`" in message
+    assert "ZeroDivisionError: division by zero" in message
+    assert (error.notebook, error.ename) == ("broken_doubler", "ZeroDivisionError")
+    # The executed copy is kept even though the run failed: it shows where it stopped.
+    assert error.executed_path == output_dir / "broken_doubler.ipynb"
+    assert str(error.executed_path) in message
+    executed = nbformat.read(error.executed_path, as_version=4)
+    assert "x=6" in outputs_text(executed)
+    assert "never printed" not in outputs_text(executed)
+
+
+def test_undeclared_parameter_is_refused_before_running(tmp_path: Path) -> None:
+    path = write_notebook(tmp_path, "doubler", TINY_NOTEBOOK)
+    output_dir = tmp_path / "out"
+
+    with pytest.raises(PipelineError, match=r"unknown parameters \['valeu'\]") as caught:
+        run_notebook(path, output_dir=output_dir, parameters={"valeu": 2})
+
+    assert not isinstance(caught.value, NotebookError)
+    assert "declares ['value', 'label']" in str(caught.value)
+    assert not output_dir.exists()
+
+
+def test_kernel_death_raises_notebook_error_naming_the_cell(tmp_path: Path) -> None:
+    text = TINY_NOTEBOOK + "\n# %%\nimport os\n\n# %%\nos._exit(9)\nprint('never printed')\n"
+    path = write_notebook(tmp_path, "crashing", text)
+
+    with pytest.raises(NotebookError) as caught:
+        run_notebook(path, output_dir=tmp_path / "out", parameters={})
+
+    message = str(caught.value)
+    assert "notebook crashing failed" in message
+    assert "`os._exit(9)`" in message
+    assert "DeadKernelError: the kernel died during this cell" in message
+    assert caught.value.executed_path == tmp_path / "out" / "crashing.ipynb"
