@@ -28,10 +28,11 @@ venv: $(STAMP) ## create or refresh .venv with pinned packages
 demo: venv ## generate sample data, ingest it into ./lake and print where it landed
 	$(BIN)/ecom-pipeline --lake $(LAKE) demo --out $(DEMO_DATA)
 
-lint: venv ## ruff (lint + format check) and mypy
+lint: venv ## ruff (lint + format check), mypy, sqlfluff on the named queries
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	cd sql && ../$(BIN)/sqlfluff lint . --dialect athena
 
 test: lint ## every check and test: lint, types, docs freshness, unit and integration tests
 	$(BIN)/pytest -n 2 --dist loadfile

@@ -13,12 +13,14 @@ from rich.logging import RichHandler
 from pipeline_lib.cli._demo import demo_command
 from pipeline_lib.cli._generate import generate_command
 from pipeline_lib.cli._ingest import ingest_command
+from pipeline_lib.cli._query import query_command
 from pipeline_lib.cli._run import run_command
 from pipeline_lib.cli._state import CliState
 from pipeline_lib.config import load_settings
 from pipeline_lib.exceptions import PipelineError
 
-err_console = Console(stderr=True)
+# soft_wrap: a one-line error stays one line whatever the terminal width.
+err_console = Console(stderr=True, soft_wrap=True)
 
 app = typer.Typer(
     name="ecom-pipeline",
@@ -62,6 +64,7 @@ app.command("generate")(generate_command)
 app.command("ingest")(ingest_command)
 app.command("run")(run_command)
 app.command("demo")(demo_command)
+app.command("query")(query_command)
 
 
 def main() -> None:

@@ -1,0 +1,65 @@
+"""Named analytics queries (``sql/``) and the engines that run them.
+
+Locally the :class:`DuckDBEngine` transpiles the Athena SQL of record with sqlglot and runs
+it read-only on the lake's DuckDB catalog; on AWS the :class:`AthenaEngine` sends the same
+text to Athena with server-side parameters. Both refuse to spend more than the
+workgroup's bytes-scanned cutoff; :func:`estimate_scan` shows what a query would read.
+"""
+
+from __future__ import annotations
+
+from pipeline_lib.query._athena import AthenaEngine, athena_literal, athena_request
+from pipeline_lib.query._cost import (
+    QueryBudgetError,
+    QuerySettings,
+    ScanEstimate,
+    TableScan,
+    estimate_scan,
+    format_bytes,
+    query_settings,
+)
+from pipeline_lib.query._dialect import pin_current_date, to_duckdb, to_qmark
+from pipeline_lib.query._duckdb import (
+    DuckDBEngine,
+    PreparedQuery,
+    QueryExecutionError,
+    QueryResult,
+    resolve_current_date,
+)
+from pipeline_lib.query._loader import (
+    NamedQuery,
+    ParamSpec,
+    QueryError,
+    load_queries,
+    load_query,
+    query_names,
+    sql_dir,
+)
+
+__all__ = [
+    "AthenaEngine",
+    "DuckDBEngine",
+    "NamedQuery",
+    "ParamSpec",
+    "PreparedQuery",
+    "QueryBudgetError",
+    "QueryError",
+    "QueryExecutionError",
+    "QueryResult",
+    "QuerySettings",
+    "ScanEstimate",
+    "TableScan",
+    "athena_literal",
+    "athena_request",
+    "estimate_scan",
+    "format_bytes",
+    "load_queries",
+    "load_query",
+    "pin_current_date",
+    "query_names",
+    "query_settings",
+    "resolve_current_date",
+    "sql_dir",
+    "to_duckdb",
+    "to_qmark",
+]

@@ -1,0 +1,46 @@
+"""From the Athena dialect of record to what an engine runs: CURRENT_DATE, placeholders."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlglot import exp
+
+
+def pin_current_date(expression: exp.Expression, today: date) -> exp.Expression:
+    """A copy of ``expression`` with every CURRENT_DATE replaced by ``DATE 'today'``.
+
+    Generated data ends on a fixed day, so "the last 30 days" must be relative to a day
+    the caller chooses (the live run's as-of date by default), not the wall clock.
+    The literal is built from a ``date`` object, never from user text.
+    """
+
+    def replace(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.CurrentDate):
+            return exp.cast(exp.Literal.string(today.isoformat()), exp.DataType.Type.DATE)
+        return node
+
+    return expression.copy().transform(replace)
+
+
+def to_duckdb(expression: exp.Expression) -> str:
+    """The DuckDB text of an Athena expression; ``:name`` placeholders become ``$name``."""
+    return expression.sql(dialect="duckdb", comments=False)
+
+
+def to_qmark(expression: exp.Expression) -> tuple[str, list[str]]:
+    """Athena text with ``?`` placeholders and the parameter names in their order.
+
+    A name used twice appears twice in the list: Athena execution parameters are
+    positional.
+    """
+    names: list[str] = []
+
+    def replace(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Placeholder) and node.name:
+            names.append(str(node.name))
+            return exp.Placeholder()
+        return node
+
+    text = expression.copy().transform(replace).sql(dialect="athena", comments=False)
+    return text, names

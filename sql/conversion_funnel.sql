@@ -1,0 +1,33 @@
+-- question: How did visitors move through the funnel (page view, product view, add to
+-- question: cart, checkout, purchase) on each of the last N days, with step rates in percent?
+-- param: days int = 7 [1, 3660] Look-back window in days, ending at current_date.
+-- tables: curated.daily_funnel
+-- note: daily_funnel holds the event counts per UTC day exactly as the mission's funnel
+-- note: query counts them over curated.clickstream, so this reads a few KB instead of the
+-- note: whole event fact. Rates: ROUND(100 * step / previous step, 2), null on a 0 denominator.
+with funnel_data as (
+    select
+        date,
+        page_views,
+        product_views,
+        add_to_carts,
+        checkout_starts,
+        purchases
+    from curated.daily_funnel
+    where date >= date_add('day', -:days, current_date) and date <= current_date
+)
+
+select
+    date,
+    page_views,
+    product_views,
+    round(100.0 * product_views / nullif(page_views, 0), 2) as view_to_product_rate,
+    add_to_carts,
+    round(100.0 * add_to_carts / nullif(product_views, 0), 2) as product_to_cart_rate,
+    checkout_starts,
+    round(100.0 * checkout_starts / nullif(add_to_carts, 0), 2) as cart_to_checkout_rate,
+    purchases,
+    round(100.0 * purchases / nullif(checkout_starts, 0), 2) as checkout_to_purchase_rate,
+    round(100.0 * purchases / nullif(page_views, 0), 2) as overall_conversion_rate
+from funnel_data
+order by date desc
