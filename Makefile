@@ -12,7 +12,7 @@ LAKE ?= lake
 DEMO_DATA ?= data/demo
 
 .DEFAULT_GOAL := help
-.PHONY: help venv demo test lint format docs bench clean
+.PHONY: help venv demo test lint format docs bench clean browser
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -34,7 +34,10 @@ lint: venv ## ruff (lint + format check), mypy, sqlfluff on the named queries
 	$(BIN)/mypy
 	cd sql && ../$(BIN)/sqlfluff lint . --dialect athena
 
-test: lint ## every check and test: lint, types, docs freshness, unit and integration tests
+browser: ## install Debian's chromium for the dashboard's browser tests (when missing)
+	command -v chromium >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
+
+test: lint browser ## every check and test: lint, types, docs freshness, unit and integration tests
 	$(BIN)/pytest -n 2 --dist loadfile
 
 format: venv ## apply ruff fixes and formatting

@@ -15,6 +15,7 @@ from pipeline_lib.cli._generate import generate_command
 from pipeline_lib.cli._ingest import ingest_command
 from pipeline_lib.cli._query import query_command
 from pipeline_lib.cli._run import run_command
+from pipeline_lib.cli._serve import serve_command
 from pipeline_lib.cli._state import CliState
 from pipeline_lib.config import load_settings
 from pipeline_lib.exceptions import PipelineError
@@ -65,6 +66,7 @@ app.command("ingest")(ingest_command)
 app.command("run")(run_command)
 app.command("demo")(demo_command)
 app.command("query")(query_command)
+app.command("serve")(serve_command)
 
 
 def main() -> None:

@@ -10,7 +10,7 @@ from tests.integration.conftest import RunCli
 
 pytestmark = pytest.mark.integration
 
-COMMANDS = ["generate", "ingest", "demo"]
+COMMANDS = ["generate", "ingest", "run", "query", "serve", "demo"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)

@@ -1,0 +1,81 @@
+"""AWS Lambda entry point for API Gateway HTTP APIs (payload format 2.0).
+
+The function reads ``PIPELINE_ENV`` / ``PIPELINE_LAKE`` like the command line: a local
+lake path is queried with DuckDB, an ``s3://`` lake through Athena. The API object is
+built once per container, so its cache survives warm invocations.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from typing import Any, Callable, Optional
+
+from pipeline_lib.api._handler import AnalyticsApi, Response
+from pipeline_lib.api._settings import api_settings
+from pipeline_lib.api._source import AthenaSource, DataSource, LakeSource
+from pipeline_lib.config import load_settings
+from pipeline_lib.query import query_settings
+from pipeline_lib.storage import LocalLake
+
+LambdaHandler = Callable[[Mapping[str, Any], Any], dict[str, Any]]
+
+_default: Optional[AnalyticsApi] = None
+_default_lock = threading.Lock()
+
+
+def api_from_environment() -> AnalyticsApi:
+    """An API over the lake and params of ``PIPELINE_ENV`` / ``PIPELINE_LAKE``."""
+    settings = load_settings()
+    source: DataSource
+    if "://" in settings.lake:
+        source = AthenaSource(query_settings(settings))
+    else:
+        source = LakeSource(LocalLake(settings.lake), query_settings(settings))
+    return AnalyticsApi(source, api_settings(settings))
+
+
+def request_of(event: Mapping[str, Any]) -> tuple[str, str, str]:
+    """(method, path, query string) of an HTTP API payload v2 event.
+
+    A named stage (``/prod/analytics``) is stripped from the path; ``$default`` has none.
+    """
+    context = event.get("requestContext") or {}
+    http = context.get("http") or {}
+    method = str(http.get("method") or event.get("httpMethod") or "GET")
+    path = str(event.get("rawPath") or http.get("path") or "/")
+    stage = str(context.get("stage") or "")
+    if stage and stage != "$default" and path.startswith(f"/{stage}/"):
+        path = path[len(stage) + 1 :]
+    return method, path, str(event.get("rawQueryString") or "")
+
+
+def lambda_response(response: Response) -> dict[str, Any]:
+    """The payload v2 answer: statusCode, headers, body (text, not base64)."""
+    status, headers, body = response
+    return {
+        "statusCode": status,
+        "headers": dict(headers),
+        "body": body,
+        "isBase64Encoded": False,
+    }
+
+
+def make_lambda_handler(api: AnalyticsApi) -> LambdaHandler:
+    """A Lambda handler bound to ``api`` (tests, or a custom source)."""
+
+    def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
+        method, path, query_string = request_of(event)
+        return lambda_response(api.handle(method, path, query_string))
+
+    return handler
+
+
+def lambda_handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
+    """The function's handler: ``pipeline_lib.api.lambda_handler``."""
+    global _default
+    with _default_lock:
+        if _default is None:
+            _default = api_from_environment()
+        api = _default
+    return make_lambda_handler(api)(event, context)

@@ -1,0 +1,71 @@
+"""`ecom-pipeline serve` as a user runs it: prints the URL, answers, stops on Ctrl-C."""
+
+from __future__ import annotations
+
+import json
+import re
+import signal
+import socket
+import subprocess
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.integration.conftest import CLI, RunCli
+
+pytestmark = pytest.mark.integration
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_serve_prints_the_url_answers_and_stops_cleanly(tmp_path: Path, signum: int) -> None:
+    port = free_port()
+    process = subprocess.Popen(
+        [CLI, "--lake", str(tmp_path / "lake"), "serve", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={"COLUMNS": "200", "NO_COLOR": "1", "PATH": "/usr/bin:/bin"},
+    )
+    try:
+        assert process.stdout is not None
+        lines = []
+        for line in process.stdout:
+            lines.append(line)
+            if "dashboard:" in line:
+                break
+        url = re.search(r"http://127\.0\.0\.1:\d+/", "".join(lines))
+        assert url and url.group(0) == f"http://127.0.0.1:{port}/", lines
+        assert "no published run" in "".join(lines)
+        with urllib.request.urlopen(url.group(0), timeout=10) as page:
+            assert page.headers["Content-Type"] == "text/html; charset=utf-8"
+            assert b"E-commerce analytics" in page.read()
+        with pytest.raises(urllib.error.HTTPError) as health:
+            urllib.request.urlopen(url.group(0) + "health", timeout=10)
+        assert health.value.code == 503  # nothing published in an empty lake
+        assert json.loads(health.value.read())["run_id"] is None
+    finally:
+        process.send_signal(signum)
+        out, err = process.communicate(timeout=20)
+    assert process.returncode == 0, err
+    assert "stopped" in out
+    assert "Traceback" not in err
+
+
+def test_serve_refuses_a_public_host(run_cli: RunCli, tmp_path: Path) -> None:
+    result = run_cli("--lake", str(tmp_path / "lake"), "serve", "--host", "0.0.0.0", check=False)
+    assert result.returncode == 1
+    assert "refusing to serve on '0.0.0.0'" in result.stderr
+    assert "--host 127.0.0.1" in result.stderr
+
+
+def test_serve_help_has_an_example(run_cli: RunCli) -> None:
+    result = run_cli("serve", "--help")
+    assert "Example: ecom-pipeline --lake lake serve --port 8050" in result.stdout
