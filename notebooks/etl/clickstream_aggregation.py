@@ -16,7 +16,12 @@ session_gap_minutes = 30
 # %%
 from pipeline_lib import jobs
 from pipeline_lib.storage import Zone
-from pipeline_lib.transform import build_sessions, clean_clickstream, daily_funnel, sessionize
+from pipeline_lib.transform import (
+    build_sessions,
+    clean_clickstream,
+    daily_funnel,
+    sessionize_with_codes,
+)
 
 ctx = jobs.JobContext.create(lake, run_id, as_of, env)
 
@@ -33,9 +38,10 @@ etl = jobs.record_stage(ctx, "clickstream", "etl", result)
 # ## Sessions and the daily funnel
 
 # %%
-events = sessionize(result.data, gap_minutes=session_gap_minutes)
-sessions = build_sessions(events)
-funnel = daily_funnel(events)
+# The session codes and the sessions frame are handed on so nothing is computed twice.
+events, session_codes = sessionize_with_codes(result.data, gap_minutes=session_gap_minutes)
+sessions = build_sessions(events, session_codes=session_codes)
+funnel = daily_funnel(events, sessions=sessions)
 versions = [
     jobs.write_table(ctx.lake, Zone.PROCESSED, "clickstream", ctx.run_id, events),
     jobs.write_table(ctx.lake, Zone.PROCESSED, "sessions", ctx.run_id, sessions),

@@ -36,7 +36,10 @@ ctx = jobs.JobContext.create(lake, run_id, as_of, env)
 products = jobs.read_table(ctx.lake, Zone.PROCESSED, "products", ctx.run_id)
 transactions = jobs.read_table(ctx.lake, Zone.PROCESSED, "transactions", ctx.run_id)
 reviews = jobs.read_table(ctx.lake, Zone.PROCESSED, "reviews", ctx.run_id)
-events = jobs.read_table(ctx.lake, Zone.PROCESSED, "clickstream", ctx.run_id)
+# Only product_performance reads the events, and only these two of their columns.
+events = jobs.read_table(
+    ctx.lake, Zone.PROCESSED, "clickstream", ctx.run_id, columns=["event_type", "product_id"]
+)
 
 # %% [markdown]
 # ## Reject references to unknown products

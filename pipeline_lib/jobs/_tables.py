@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import BinaryIO, Optional, Union
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -118,7 +120,7 @@ def write_table(
     layout = layout_of(name)
     table = data if isinstance(data, pa.Table) else pa.Table.from_pandas(data, preserve_index=False)
     table = table.replace_schema_metadata(None)  # pandas metadata is noise for readers
-    if layout.sort_by and table.num_rows:
+    if layout.sort_by and table.num_rows and not _is_sorted(table, layout.sort_by):
         table = table.sort_by([(column, "ascending") for column in layout.sort_by])
     base = lake.path(zone, version_key(name, run_id))
     parts: list[tuple[Path, pa.Table]] = []
@@ -126,12 +128,7 @@ def write_table(
         parts.append((base / "part-0.parquet", table))
     else:
         assert layout.partition_source is not None
-        months = pc.strftime(table.column(layout.partition_source), format="%Y-%m")
-        values = sorted(v for v in pc.unique(months).to_pylist() if v is not None)
-        if pc.any(pc.is_null(months)).as_py():
-            raise PipelineError(f"table {name}: {layout.partition_source} is null in some rows")
-        for month in values or [EMPTY_PARTITION]:
-            part = table.filter(pc.equal(months, month)) if values else table
+        for month, part in _month_parts(table, layout.partition_source, name):
             parts.append((base / f"{layout.partition_column}={month}" / "part-0.parquet", part))
     total_bytes = 0
     for path, part in parts:
@@ -142,6 +139,69 @@ def write_table(
     logger.info("wrote %s version %s: %d rows, %d files", version.qualified_name, run_id,
                 version.rows, version.files)  # fmt: skip
     return version
+
+
+def _is_sorted(table: pa.Table, columns: Sequence[str]) -> bool:
+    """Whether ``table`` is already in ascending order of ``columns`` (lexicographic).
+
+    Checking adjacent rows is one linear pass, far cheaper than sorting (and than moving
+    millions of strings) when a transform already produced the table's order. Only answers
+    True when the stable sort would be a no-op: columns with nulls (or NaN, which compares
+    false) make it answer False and the caller sorts as before.
+    """
+    if table.num_rows < 2:
+        return True
+    in_order = pa.array(np.zeros(table.num_rows - 1, dtype=bool))  # decided by a key
+    tied = pa.array(np.ones(table.num_rows - 1, dtype=bool))  # equal on all keys so far
+    for column in columns:
+        values = table.column(column)
+        if values.null_count:
+            return False
+        earlier, later = values.slice(0, table.num_rows - 1), values.slice(1)
+        in_order = pc.or_(in_order, pc.and_(tied, pc.less(earlier, later)))
+        tied = pc.and_(tied, pc.equal(earlier, later))
+    return bool(pc.all(pc.or_(in_order, tied)).as_py())
+
+
+def _month_parts(table: pa.Table, source: str, name: str) -> list[tuple[str, pa.Table]]:
+    """``(YYYY-MM, rows)`` per month of the date column ``source``, months ascending, rows in
+    table order; one ``EMPTY_PARTITION`` part for an empty table.
+
+    Months are computed as integers: formatting every row with ``strftime`` cost seconds
+    at millions of rows, so only one row per month is formatted. When the rows are already
+    grouped by month (tables sorted by their date), parts are zero-copy slices.
+    """
+    dates = table.column(source)
+    if dates.null_count:
+        raise PipelineError(f"table {name}: {source} is null in some rows")
+    if table.num_rows == 0:
+        return [(EMPTY_PARTITION, table)]
+    if pa.types.is_date32(dates.type) or (
+        pa.types.is_timestamp(dates.type) and dates.type.tz in (None, "UTC", "+00:00")
+    ):
+        days = pc.cast(dates, pa.date32()).combine_chunks().cast(pa.int32())
+        day_values = np.asarray(days.to_numpy(), dtype="datetime64[D]")
+        months = day_values.astype("datetime64[M]").astype(np.int64)
+    else:  # other types and time zones: let Arrow format every row, as it always has
+        labels = pc.strftime(dates, format="%Y-%m").combine_chunks().dictionary_encode()
+        months = np.asarray(labels.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
+    grouped = bool(np.all(months[1:] >= months[:-1]))
+    if grouped:  # one linear pass instead of sorting millions of month numbers
+        first_rows = np.flatnonzero(np.append(True, months[1:] != months[:-1]))
+        distinct = months[first_rows]
+    else:
+        distinct, first_rows = np.unique(months, return_index=True)
+    names = pc.strftime(dates.take(pa.array(first_rows)), format="%Y-%m").to_pylist()
+    # Labels sort like the months for four-digit years; sort by label to keep the old order.
+    by_label = sorted(zip(names, distinct.tolist()))
+    if grouped:
+        ends = np.append(first_rows[1:], len(months))
+        slices = {
+            month: table.slice(start, end - start)
+            for month, start, end in zip(distinct.tolist(), first_rows.tolist(), ends.tolist())
+        }
+        return [(label, slices[month]) for label, month in by_label]
+    return [(label, table.filter(pa.array(months == month))) for label, month in by_label]
 
 
 def copy_table(lake: LocalLake, source: Zone, target: Zone, name: str, run_id: str) -> TableVersion:
@@ -186,8 +246,18 @@ def _write_parquet(path: Path, table: pa.Table) -> None:
     atomic_write(path, write)
 
 
-def read_table(lake: LocalLake, zone: Zone, name: str, run_id: str) -> pd.DataFrame:
-    """Read version ``run_id`` of a table back (without its partition column)."""
+def read_table(
+    lake: LocalLake,
+    zone: Zone,
+    name: str,
+    run_id: str,
+    columns: Optional[Sequence[str]] = None,
+) -> pd.DataFrame:
+    """Read version ``run_id`` of a table back (without its partition column).
+
+    ``columns`` limits the read to those columns, in that order (Parquet is columnar: a
+    caller needing two columns of a wide fact skips decoding the others); all by default.
+    """
     base = lake.path(zone, version_key(name, run_id))
     if not base.is_dir():
         raise PipelineError(
@@ -196,7 +266,8 @@ def read_table(lake: LocalLake, zone: Zone, name: str, run_id: str) -> pd.DataFr
         )
     files = sorted(str(p) for p in base.rglob("*.parquet") if not p.name.startswith("."))
     dataset = ds.dataset(files, format="parquet")
-    return dataset.to_table().to_pandas(types_mapper=pd.ArrowDtype)
+    selected = None if columns is None else list(columns)
+    return dataset.to_table(columns=selected).to_pandas(types_mapper=pd.ArrowDtype)
 
 
 def versions_frame(versions: list[TableVersion]) -> pd.DataFrame:

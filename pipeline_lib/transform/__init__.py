@@ -16,6 +16,7 @@ from pipeline_lib.transform.clickstream import (
     clean_clickstream,
     daily_funnel,
     sessionize,
+    sessionize_with_codes,
 )
 from pipeline_lib.transform.customers import customer_metrics
 from pipeline_lib.transform.enrich import enrich_transactions
@@ -46,5 +47,6 @@ __all__ = [
     "product_performance",
     "rating_stats",
     "sessionize",
+    "sessionize_with_codes",
     "standardize_products",
 ]

@@ -214,7 +214,24 @@ def sort_order(frame: pd.DataFrame, keys: Sequence[tuple[str, bool]]) -> np.ndar
     if not keys or len(frame) == 0:
         return np.arange(len(frame))
     arrays = [sort_keys(frame[column], ascending=ascending) for column, ascending in keys]
+    if _in_key_order(arrays):
+        # Frames often arrive already sorted (e.g. in arrival order): one linear check is
+        # much cheaper than sorting millions of rows to find nothing to move.
+        return np.arange(len(frame))
     return np.lexsort(arrays[::-1])
+
+
+def _in_key_order(arrays: Sequence[np.ndarray]) -> bool:
+    """Whether rows are already in ascending order of the sort keys ``arrays`` (most
+    significant first), i.e. the stable sort would keep every row in place. NaN compares
+    false, so keys with NaN answer False (and the caller sorts)."""
+    in_order = np.zeros(len(arrays[0]) - 1, dtype=bool)  # decided by some key
+    tied = np.ones(len(arrays[0]) - 1, dtype=bool)  # equal on every key so far
+    for keys in arrays:
+        earlier, later = keys[:-1], keys[1:]
+        in_order |= tied & (earlier < later)
+        tied &= earlier == later
+    return bool(np.all(in_order | tied))
 
 
 def sorted_frame(frame: pd.DataFrame, keys: Sequence[tuple[str, bool]]) -> pd.DataFrame:
@@ -264,12 +281,18 @@ def keep_latest(frame: pd.DataFrame, key: Sequence[str]) -> tuple[pd.DataFrame, 
         return frame.reset_index(drop=True), 0
     rows = np.arange(n_rows)
     ids = np.zeros(n_rows, dtype=np.int64)
-    for column in sorted(key, key=lambda name: 0 if _is_numeric(frame[name].dtype) else 1):
+    ordered = sorted(key, key=lambda name: 0 if _is_numeric(frame[name].dtype) else 1)
+    for position, column in enumerate(ordered):
         values = frame[column] if len(rows) == n_rows else frame[column].iloc[rows]
-        column_codes, n_values = codes(values)
-        _, ids, counts = np.unique(
-            ids * (n_values + 1) + (column_codes + 1), return_inverse=True, return_counts=True
-        )
+        if position == 0 and _is_temporal(values.dtype):
+            # The same grouping as codes() (equal instants, nulls together), but sorting
+            # int64 beats hashing them several times over, above all for timestamps that
+            # arrive nearly in order.
+            group_keys = int_values(values, null=np.iinfo(np.int64).min)
+        else:
+            column_codes, n_values = codes(values)
+            group_keys = ids * (n_values + 1) + (column_codes + 1)
+        ids, counts = _dense_ids(group_keys)
         shared = counts[ids] >= 2
         rows, ids = rows[shared], ids[shared].astype(np.int64)
         if len(rows) == 0:
@@ -282,6 +305,23 @@ def keep_latest(frame: pd.DataFrame, key: Sequence[str]) -> tuple[pd.DataFrame, 
     keep = np.ones(n_rows, dtype=bool)
     keep[rows[order[~is_last]]] = False
     return take_rows(frame, np.flatnonzero(keep)), int(n_rows - keep.sum())
+
+
+def _dense_ids(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(keys, return_inverse=True, return_counts=True)[1:]``: the rank of each
+    key among the distinct keys, and how often each distinct key occurs.
+
+    A stable sort (timsort) is near linear on the nearly ordered keys of data that arrives
+    in time order, where np.unique's quicksort is not: several times faster on such input.
+    """
+    order = np.argsort(keys, kind="stable")
+    sorted_keys = keys[order]
+    starts_group = np.ones(len(keys), dtype=bool)
+    starts_group[1:] = sorted_keys[1:] != sorted_keys[:-1]
+    group_of_sorted = np.cumsum(starts_group) - 1
+    ids = np.empty(len(keys), dtype=np.int64)
+    ids[order] = group_of_sorted
+    return ids, np.bincount(group_of_sorted)
 
 
 def _is_numeric(dtype: object) -> bool:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from typing import Optional
 
 import numpy as np
 import pandas as pd
@@ -68,11 +70,11 @@ def clean_clickstream(df: pd.DataFrame) -> TransformResult:
     """
     frame = fr.contract_frame(df, CLICKSTREAM)
     rows_in = len(frame)
-    event_type = fr.normalized_text(frame["event_type"])
-    device = fr.normalized_text(frame["device"])
+    event_type, known_event_type = _normalized_code(frame["event_type"], EVENT_TYPES)
+    device, known_device = _normalized_code(frame["device"], DEVICES)
     checks: list[fr.RejectCheck] = [
-        (UNKNOWN_EVENT_TYPE, ~fr.bool_mask(event_type.isin(EVENT_TYPES))),
-        (UNKNOWN_DEVICE, ~fr.bool_mask(device.isin(DEVICES))),
+        (UNKNOWN_EVENT_TYPE, ~known_event_type),
+        (UNKNOWN_DEVICE, ~known_device),
     ]
     frame["_event_type"] = event_type
     frame["_device"] = device
@@ -87,8 +89,10 @@ def clean_clickstream(df: pd.DataFrame) -> TransformResult:
     )
     timestamps = fr.to_arrow(latest["timestamp"])
     latest["event_date"] = fr.from_arrow(pc.cast(timestamps, pa.date32()))
-    product = pc.struct_field(pc.extract_regex(fr.to_arrow(latest["page"]), PRODUCT_PAGE), [0])
-    latest["product_id"] = fr.from_arrow(product)
+    # A few thousand distinct pages repeat millions of times: match each distinct page once.
+    pages = pc.dictionary_encode(fr.to_arrow(latest["page"]))
+    product = pc.struct_field(pc.extract_regex(pages.dictionary, PRODUCT_PAGE), [0])
+    latest["product_id"] = fr.from_arrow(product.take(pages.indices))
     # Arrival order: deterministic, and free when the input already arrives in that order.
     data = fr.sorted_frame(latest, [(fr.SOURCE_ORDER, True)])[list(CLEAN_EVENT_COLUMNS)]
     result = TransformResult(
@@ -138,6 +142,28 @@ def sessionize(events: pd.DataFrame, *, gap_minutes: int = 30) -> pd.DataFrame:
     ValueError
         If ``gap_minutes < 1``.
     """
+    return sessionize_with_codes(events, gap_minutes=gap_minutes)[0]
+
+
+def sessionize_with_codes(
+    events: pd.DataFrame, *, gap_minutes: int = 30
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """:func:`sessionize`, plus each event's session as an integer code.
+
+    Pass the codes to :func:`build_sessions` (``session_codes=``) so it need not hash the
+    millions of ``derived_session_id`` strings this function has just built.
+
+    Returns
+    -------
+    tuple of (pandas.DataFrame, numpy.ndarray)
+        The output of :func:`sessionize`, and per row (int64) a code in
+        ``0 .. n_sessions - 1``, equal exactly where ``derived_session_id`` is equal.
+
+    Raises
+    ------
+    ValueError
+        If ``gap_minutes < 1``.
+    """
     if gap_minutes < 1:
         raise ValueError(f"gap_minutes must be >= 1, got {gap_minutes}")
     fr.require_columns(
@@ -145,9 +171,11 @@ def sessionize(events: pd.DataFrame, *, gap_minutes: int = 30) -> pd.DataFrame:
     )
     n_events = len(events)
     customer_codes, n_customers = fr.codes(events["customer_id"])
-    session_codes, _ = fr.codes(events["session_id"])
     anonymous = customer_codes < 0
-    actor = np.where(anonymous, n_customers + session_codes, customer_codes)
+    # Source sessions only identify anonymous actors: hash just those rows' session ids.
+    actor = customer_codes.copy()
+    anonymous_rows = np.flatnonzero(anonymous)
+    actor[anonymous_rows] = n_customers + fr.codes(events["session_id"].iloc[anonymous_rows])[0]
     micros = fr.int_values(fr.as_dtype(events["timestamp"], fr.TIMESTAMP))
     # Time, then funnel step for same-instant events, packed in one sort key (steps < 8).
     time_then_step = micros * 8 + _funnel_steps(events["event_type"])
@@ -174,7 +202,7 @@ def sessionize(events: pd.DataFrame, *, gap_minutes: int = 30) -> pd.DataFrame:
     ids = _session_ids(result, start_rows, session_number[session_starts])
     result["derived_session_id"] = fr.from_arrow(ids.take(pa.array(session_of_row)))
     logger.debug("sessionize: %d events -> %d sessions", n_events, len(start_rows))
-    return result
+    return result, session_of_row
 
 
 def _session_ids(events: pd.DataFrame, start_rows: np.ndarray, numbers: np.ndarray) -> pa.Array:
@@ -186,13 +214,19 @@ def _session_ids(events: pd.DataFrame, start_rows: np.ndarray, numbers: np.ndarr
     return pc.binary_join_element_wise(actor, pa.array(numbers).cast(pa.string()), "-")
 
 
-def build_sessions(events_with_sessions: pd.DataFrame) -> pd.DataFrame:
+def build_sessions(
+    events_with_sessions: pd.DataFrame, *, session_codes: Optional[np.ndarray] = None
+) -> pd.DataFrame:
     """Summarize each derived session in one row.
 
     Parameters
     ----------
     events_with_sessions
         Output of :func:`sessionize`.
+    session_codes
+        Optional integer code per row, equal exactly where ``derived_session_id`` is equal
+        (the codes of :func:`sessionize_with_codes`): saves hashing the id strings. The
+        result is the same with or without them.
 
     Returns
     -------
@@ -212,10 +246,15 @@ def build_sessions(events_with_sessions: pd.DataFrame) -> pd.DataFrame:
         ["derived_session_id", "customer_id", "session_id", "device", "event_type", "timestamp"],
         "build_sessions",
     )
-    session_codes, _ = fr.codes(events["derived_session_id"])
+    if session_codes is None:
+        session_codes, _ = fr.codes(events["derived_session_id"])
+    elif len(session_codes) != len(events):
+        raise ValueError(f"session_codes has {len(session_codes)} values for {len(events)} events")
     micros = fr.int_values(fr.as_dtype(events["timestamp"], fr.TIMESTAMP))
     steps = _funnel_steps(events["event_type"])
-    order = np.lexsort((steps, micros, session_codes))
+    # Time, then funnel step, packed in one key as in sessionize (steps < 8): one key fewer
+    # for the sort.
+    order = np.lexsort((micros * 8 + steps, session_codes))
     codes_sorted = session_codes[order]
     micros_sorted = micros[order]
     steps_sorted = steps[order]
@@ -223,10 +262,6 @@ def build_sessions(events_with_sessions: pd.DataFrame) -> pd.DataFrame:
     is_first[1:] = codes_sorted[1:] != codes_sorted[:-1]
     starts = np.flatnonzero(is_first)
     ends = np.append(starts[1:], len(order))[: len(starts)] - 1
-    first_rows = pa.array(order[starts])
-
-    def first_value(column: str) -> pd.Series:
-        return fr.from_arrow(fr.to_arrow(events[column]).take(first_rows))
 
     def count_of(step: int) -> np.ndarray:
         if len(starts) == 0:
@@ -236,10 +271,29 @@ def build_sessions(events_with_sessions: pd.DataFrame) -> pd.DataFrame:
     start_micros = micros_sorted[starts]
     end_micros = micros_sorted[ends]
     depth = np.maximum.reduceat(steps_sorted, starts) if len(starts) else np.zeros(0, np.int64)
+    counts = {step: count_of(FUNNEL_STEPS[step]) for step in ("product_view", "add_to_cart")}
+    converted = count_of(FUNNEL_STEPS["purchase"]) > 0
+
+    # Output order (session_start, derived_session_id), found before the columns are
+    # gathered so each is gathered once, in place. Arrow sorts (timestamp, string) directly;
+    # ranking a million ids (as fr.sorted_frame does for strings) costs several times more.
+    # Ids are unique, so the order is total.
+    first_ids = fr.to_arrow(events["derived_session_id"]).take(pa.array(order[starts]))
+    order_keys = pa.table({"start": pa.array(start_micros), "id": first_ids})
+    by_start = np.asarray(
+        pc.sort_indices(order_keys, sort_keys=[("start", "ascending"), ("id", "ascending")]),
+        dtype=np.int64,
+    )
+    first_rows = pa.array(order[starts][by_start])
+    start_micros, end_micros = start_micros[by_start], end_micros[by_start]
+
+    def first_value(column: str) -> pd.Series:
+        return fr.from_arrow(fr.to_arrow(events[column]).take(first_rows))
+
     start_times = fr.from_arrow(pa.array(start_micros).cast(fr.TIMESTAMP.pyarrow_dtype))
-    sessions = pd.DataFrame(
+    return pd.DataFrame(
         {
-            "derived_session_id": first_value("derived_session_id"),
+            "derived_session_id": fr.from_arrow(first_ids.take(pa.array(by_start))),
             "customer_id": first_value("customer_id"),
             "session_id": first_value("session_id"),
             "device": first_value("device"),
@@ -248,20 +302,19 @@ def build_sessions(events_with_sessions: pd.DataFrame) -> pd.DataFrame:
             "duration_seconds": fr.from_arrow(
                 pa.array((end_micros - start_micros) // _MICROS_PER_SECOND)
             ),
-            "event_count": fr.from_arrow(pa.array(ends - starts + 1, type=pa.int64())),
-            "product_views": fr.from_arrow(pa.array(count_of(FUNNEL_STEPS["product_view"]))),
-            "add_to_carts": fr.from_arrow(pa.array(count_of(FUNNEL_STEPS["add_to_cart"]))),
-            "funnel_depth": fr.from_arrow(pa.array(depth.astype(np.int64))),
-            "converted": fr.from_arrow(
-                pa.array(count_of(FUNNEL_STEPS["purchase"]) > 0, type=pa.bool_())
-            ),
+            "event_count": fr.from_arrow(pa.array((ends - starts + 1)[by_start], type=pa.int64())),
+            "product_views": fr.from_arrow(pa.array(counts["product_view"][by_start])),
+            "add_to_carts": fr.from_arrow(pa.array(counts["add_to_cart"][by_start])),
+            "funnel_depth": fr.from_arrow(pa.array(depth[by_start].astype(np.int64))),
+            "converted": fr.from_arrow(pa.array(converted[by_start], type=pa.bool_())),
             "session_date": fr.from_arrow(pc.cast(fr.to_arrow(start_times), pa.date32())),
         }
     )
-    return fr.sorted_frame(sessions, [("session_start", True), ("derived_session_id", True)])
 
 
-def daily_funnel(events_with_sessions: pd.DataFrame) -> pd.DataFrame:
+def daily_funnel(
+    events_with_sessions: pd.DataFrame, *, sessions: Optional[pd.DataFrame] = None
+) -> pd.DataFrame:
     """Funnel counts and step conversion rates per day.
 
     Event counts are per UTC date of the event (as the mission's funnel SQL counts them);
@@ -272,6 +325,9 @@ def daily_funnel(events_with_sessions: pd.DataFrame) -> pd.DataFrame:
     ----------
     events_with_sessions
         Output of :func:`sessionize`.
+    sessions
+        ``build_sessions(events_with_sessions)`` when the caller already has it (saves
+        building it again); built here when omitted.
 
     Returns
     -------
@@ -286,7 +342,10 @@ def daily_funnel(events_with_sessions: pd.DataFrame) -> pd.DataFrame:
         ``session_conversion_rate`` (converting_sessions / sessions).
     """
     events = events_with_sessions
-    sessions = build_sessions(events)
+    if sessions is None:
+        sessions = build_sessions(events)
+    else:
+        fr.require_columns(sessions, ["session_date", "converted"], "daily_funnel sessions")
     event_days = _utc_days(fr.int_values(fr.as_dtype(events["timestamp"], fr.TIMESTAMP)))
     session_days = fr.int_values(sessions["session_date"])
     days = np.union1d(np.unique(event_days), np.unique(session_days)).astype(np.int64)
@@ -336,7 +395,22 @@ def _utc_days(micros: np.ndarray) -> np.ndarray:
 def _funnel_steps(event_type: pd.Series) -> np.ndarray:
     """Funnel step 1..5 of each event type; 0 for anything else."""
     index = pc.index_in(fr.to_arrow(event_type).cast(pa.string()), value_set=pa.array(EVENT_TYPES))
-    return fr.int_values(fr.from_arrow(index), null=-1) + 1
+    steps = pc.fill_null(index, -1).to_numpy(zero_copy_only=False)
+    return np.asarray(steps, dtype=np.int64) + 1
+
+
+def _normalized_code(values: pd.Series, allowed: Sequence[str]) -> tuple[pd.Series, np.ndarray]:
+    """``fr.normalized_text(values)`` and whether each normalized value is in ``allowed``.
+
+    Event types and devices are a handful of codes repeated millions of times: normalizing
+    and checking the distinct values, then expanding, is several times cheaper than trimming
+    and lowercasing every row. Nulls stay null and are not allowed.
+    """
+    encoded = pc.dictionary_encode(fr.to_arrow(values).cast(pa.string()))
+    distinct = fr.to_arrow(fr.normalized_text(fr.from_arrow(encoded.dictionary)))
+    is_allowed = pc.is_in(distinct, value_set=pa.array(list(allowed), pa.string()))
+    normalized = fr.from_arrow(distinct.take(encoded.indices), index=values.index, name=values.name)
+    return normalized, fr.bool_mask(fr.from_arrow(is_allowed.take(encoded.indices)))
 
 
 def _null_if_blank(values: pd.Series) -> pd.Series:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -14,6 +15,8 @@ from pipeline_lib.transform import _frames as fr
 logger = logging.getLogger(__name__)
 
 RETURN_STATUSES = ("returned", "refunded")
+#: Clickstream events counted per product, in the order of their columns.
+FUNNEL_EVENTS = ("product_view", "add_to_cart", "purchase")
 
 PRODUCT_PERFORMANCE_COLUMNS = (
     "product_id",
@@ -108,16 +111,7 @@ def product_performance(
     )
     returns = np.bincount(line_product[returned], minlength=n_products)
 
-    event_product = fr.lookup(events["product_id"].fillna(""), spine)
-    event_type = events["event_type"]
-
-    def event_count(kind: str) -> np.ndarray:
-        mask = (event_product >= 0) & fr.bool_mask(event_type == kind)
-        return np.bincount(event_product[mask], minlength=n_products)
-
-    views, carts, purchases = (
-        event_count(kind) for kind in ("product_view", "add_to_cart", "purchase")
-    )
+    views, carts, purchases = _event_counts(events, spine, FUNNEL_EVENTS)
 
     rating_rows = fr.lookup(spine, rating_stats["product_id"])
     catalog_rows = fr.lookup(spine, products["product_id"])
@@ -153,9 +147,38 @@ def product_performance(
     return fr.sorted_frame(result, [("revenue", False), ("product_id", True)])
 
 
+def _event_counts(events: pd.DataFrame, spine: pd.Series, kinds: Sequence[str]) -> np.ndarray:
+    """Events per (kind, product): one row per kind of ``kinds``, one column per ``spine``
+    position; events of other kinds or of products outside the spine are not counted (a
+    null product_id counts as the product id ``""``).
+
+    Millions of events name a few thousand products: only the events of a counted kind
+    are kept, and each distinct product id is looked up once rather than once per event.
+    """
+    event_type = fr.to_arrow(events["event_type"]).cast(pa.string())
+    kind = pc.index_in(event_type, value_set=pa.array(list(kinds), pa.string()))
+    counted = pc.is_valid(kind)
+    kind_index = np.asarray(pc.filter(kind, counted).to_numpy(zero_copy_only=False), np.int64)
+    products = pc.filter(fr.to_arrow(events["product_id"]).cast(pa.string()), counted)
+    encoded = pc.dictionary_encode(pc.fill_null(products, ""))
+    distinct_position = fr.lookup(fr.from_arrow(encoded.dictionary), spine)
+    position = distinct_position[np.asarray(encoded.indices.to_numpy(), dtype=np.int64)]
+    known = position >= 0
+    n_products = len(spine)
+    counts = np.bincount(
+        kind_index[known] * n_products + position[known], minlength=len(kinds) * n_products
+    )
+    return counts.reshape(len(kinds), n_products)
+
+
 def _distinct_per_product(products: np.ndarray, values: np.ndarray, n_products: int) -> np.ndarray:
     """Number of distinct ``values`` per product code."""
     if len(products) == 0:
         return np.zeros(n_products, dtype=np.int64)
-    pairs = np.unique(np.stack([products, values], axis=1), axis=0)
-    return np.bincount(pairs[:, 0], minlength=n_products)
+    # One int64 per (product, value) pair, sorted: many times faster than np.unique(axis=0)
+    # on rows (and than np.unique's hashing). Codes are < rows, so the key cannot overflow.
+    shifted = values - values.min()  # null codes (-1) stay a value of their own
+    span = int(shifted.max()) + 1
+    pairs = np.sort(products.astype(np.int64) * span + shifted)
+    first_of_pair = np.append(True, pairs[1:] != pairs[:-1])
+    return np.bincount(pairs[first_of_pair] // span, minlength=n_products)

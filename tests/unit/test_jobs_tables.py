@@ -224,3 +224,14 @@ def test_unknown_table_name_is_refused_before_writing(tmp_path: Path) -> None:
 def test_read_of_a_missing_version_says_which_job_to_run(tmp_path: Path) -> None:
     with pytest.raises(PipelineError, match=r"curated\.products has no version r1"):
         read_table(LocalLake(tmp_path), Zone.CURATED, "products", "r1")
+
+
+def test_read_table_can_read_only_some_columns(tmp_path: Path) -> None:
+    lake = LocalLake(tmp_path)
+    write_table(lake, Zone.PROCESSED, "transactions", "r1", transactions_frame())
+
+    back = read_table(lake, Zone.PROCESSED, "transactions", "r1", columns=["total_amount"])
+    whole = read_table(lake, Zone.PROCESSED, "transactions", "r1")
+
+    assert list(back.columns) == ["total_amount"]
+    assert back["total_amount"].tolist() == whole["total_amount"].tolist()

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline_lib.schemas import CLICKSTREAM
+from pipeline_lib.schemas import CLICKSTREAM, DEVICES, EVENT_TYPES
 from pipeline_lib.transform import (
     REJECT_REASON,
     SOURCE_ORDER,
@@ -20,7 +20,11 @@ from pipeline_lib.transform import (
     daily_funnel,
     sessionize,
 )
-from pipeline_lib.transform.clickstream import CLEAN_EVENT_COLUMNS, SESSION_COLUMNS
+from pipeline_lib.transform.clickstream import (
+    CLEAN_EVENT_COLUMNS,
+    SESSION_COLUMNS,
+    sessionize_with_codes,
+)
 
 T0 = dt.datetime(2025, 1, 15, 10, 0, tzinfo=dt.timezone.utc)
 
@@ -309,3 +313,59 @@ def test_large_clickstream_stays_vectorized() -> None:
     assert len(frame) == len(result.data)
     assert int(sessions["event_count"].sum()) == len(frame)
     assert int(funnel["sessions"].sum()) == len(sessions)
+
+
+def random_events(n_events: int, seed: int) -> pd.DataFrame:
+    """Raw events with signed-in and anonymous visitors, same-second ties and bad codes."""
+    rng = np.random.default_rng(seed)
+    customers = np.array([None, *[f"cust_{i}" for i in range(40)]], dtype=object)
+    return pd.DataFrame(
+        {
+            "session_id": [f"sess_{i}" for i in rng.integers(0, 300, n_events)],
+            "customer_id": customers[rng.integers(0, len(customers), n_events)],
+            "event_type": rng.choice(["page_view", "Product_View ", "purchase", "bad"], n_events),
+            "page": rng.choice(["/", "/product/prod_1", "/product/prod_2?x=1", "/cart"], n_events),
+            "timestamp": pd.Timestamp("2025-01-01", tz="UTC")
+            + pd.to_timedelta(rng.integers(0, 3 * 86400, n_events) // 600 * 600, unit="s"),
+            "device": rng.choice(["mobile", "Desktop ", "fridge"], n_events),
+            SOURCE_ORDER: np.arange(n_events),
+        }
+    )
+
+
+def test_session_codes_and_sessions_handed_on_give_the_same_tables() -> None:
+    clean = clean_clickstream(random_events(3_000, seed=5)).data
+    frame, codes = sessionize_with_codes(clean)
+    pd.testing.assert_frame_equal(frame, sessionize(clean))
+    # A code per row, equal exactly where the derived session id is equal.
+    ids = frame["derived_session_id"].to_numpy(dtype=object)
+    assert len(codes) == len(frame)
+    assert len(set(zip(codes.tolist(), ids.tolist()))) == len(set(ids)) == len(set(codes))
+
+    sessions = build_sessions(frame, session_codes=codes)
+    pd.testing.assert_frame_equal(sessions, build_sessions(frame))
+    pd.testing.assert_frame_equal(daily_funnel(frame, sessions=sessions), daily_funnel(frame))
+
+
+def test_build_sessions_refuses_codes_of_other_rows() -> None:
+    frame, codes = sessionize_with_codes(clean_clickstream(random_events(50, seed=1)).data)
+    with pytest.raises(ValueError, match="session_codes"):
+        build_sessions(frame, session_codes=codes[:-1])
+
+
+def test_clean_normalizes_codes_like_row_by_row_text() -> None:
+    raw = random_events(2_000, seed=7)
+    raw["timestamp"] = pd.Timestamp(T0) + pd.to_timedelta(np.arange(len(raw)), unit="s")
+    result = clean_clickstream(raw)  # distinct instants: no repeats to drop
+    event_type = raw["event_type"].str.strip().str.lower()
+    device = raw["device"].str.strip().str.lower()
+    valid = event_type.isin(EVENT_TYPES) & device.isin(DEVICES)
+    assert result.data["event_type"].tolist() == event_type[valid].tolist()
+    assert result.data["device"].tolist() == device[valid].tolist()
+    assert len(result.rejects) == int((~valid).sum())
+    expected_product = raw["page"][valid].str.extract(r"^/product/([^/?#]+)")[0]
+
+    def with_none(values: pd.Series) -> list[Optional[str]]:
+        return [None if pd.isna(v) else v for v in values.tolist()]
+
+    assert with_none(result.data["product_id"]) == with_none(expected_product)

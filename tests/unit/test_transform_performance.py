@@ -143,3 +143,26 @@ def test_large_performance_stays_vectorized() -> None:
     assert int(result["orders"].sum() + result["returns"].sum()) == n_rows
     enriched = enrich_transactions(lines, catalog())
     assert len(enriched) == n_rows
+
+
+def test_event_counts_match_a_row_by_row_count() -> None:
+    rng = np.random.default_rng(3)
+    n_events = 5_000
+    kinds = ["page_view", "product_view", "add_to_cart", "checkout_start", "purchase", None]
+    products = ["prod_1", "prod_2", "prod_9", None]  # prod_9 is in no table: not counted
+    events = pd.DataFrame(
+        {
+            "event_type": pd.array(rng.choice(np.array(kinds, dtype=object), n_events)),
+            "product_id": pd.array(rng.choice(np.array(products, dtype=object), n_events)),
+        }
+    ).astype("string[pyarrow]")
+    ratings = rating_stats(pd.DataFrame({"product_id": ["prod_1"], "rating": [4]}))
+    result = product_performance(transactions(), events, ratings, catalog())
+    for column, kind in [
+        ("product_views", "product_view"),
+        ("add_to_carts", "add_to_cart"),
+        ("purchases", "purchase"),
+    ]:
+        expected = events[events["event_type"] == kind]["product_id"].value_counts()
+        got = dict(zip(result["product_id"], result[column]))
+        assert got == {p: int(expected.get(p, 0)) for p in ("prod_1", "prod_2", "prod_3")}
