@@ -47,8 +47,14 @@ format: venv ## apply ruff fixes and formatting
 docs: venv ## regenerate docs/DATA_DICTIONARY.md from the data contracts
 	$(BIN)/python -m pipeline_lib.schemas.dictionary > docs/DATA_DICTIONARY.md
 
-bench: venv ## benchmarks at 1M transactions (generate, ingest); prints figures
+BENCH_LAKE ?= /tmp/ecom-bench-lake
+
+bench: venv ## benchmarks at 1M transactions: generate, ingest, run, partition layouts, queries, API
 	$(BIN)/python benchmarks/bench_foundation.py
+	$(BIN)/python benchmarks/bench_pipeline.py --keep $(BENCH_LAKE)
+	$(BIN)/python benchmarks/bench_partitioning.py --lake $(BENCH_LAKE)
+	$(BIN)/python benchmarks/bench_queries.py --lake $(BENCH_LAKE)
+	rm -rf $(BENCH_LAKE)
 
 clean: ## remove the venv, the local lake and generated data
 	rm -rf $(VENV) $(LAKE) data reports/runs .pytest_cache .mypy_cache .ruff_cache

@@ -23,6 +23,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from pipeline_lib.catalog import LocalCatalog
+from pipeline_lib.storage import LocalLake
+
 ROOT = Path(__file__).resolve().parents[1]
 CLI = str(Path(sys.executable).with_name("ecom-pipeline"))
 PAGE_KIB = os.sysconf("SC_PAGE_SIZE") // 1024
@@ -115,6 +118,8 @@ def main() -> None:
         if args.keep:
             shutil.rmtree(args.keep, ignore_errors=True)
             shutil.copytree(work / "lake", args.keep)
+            # The catalog's views hold absolute paths: point them at the copy.
+            LocalCatalog(LocalLake(args.keep)).refresh()
     finally:
         shutil.rmtree(work, ignore_errors=True)
     out_dir = ROOT / "benchmarks" / "results"

@@ -31,8 +31,8 @@ logger = logging.getLogger(__name__)
 #: Hive's name for a partition without a value (an empty table still gets one file).
 EMPTY_PARTITION = "__HIVE_DEFAULT_PARTITION__"
 #: Rows per Parquet row group: small enough that a month file has several (date pruning),
-#: large enough to keep per-group overhead low. Chosen by `make bench` (see the ADR).
-ROW_GROUP_ROWS = 32_768
+#: large enough to keep per-group overhead low. Chosen by `make bench`: docs/adr/0001.
+ROW_GROUP_ROWS = 131_072
 
 
 @dataclass(frozen=True)
