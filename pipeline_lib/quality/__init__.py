@@ -1,0 +1,47 @@
+"""Data quality: rules with severities, the DataQualityChecker, anomaly detection, reports.
+
+Checks run as SQL through a :class:`SqlRunner` (DuckDB over the run's staged tables during
+the audit, over the live tables for ``ecom-pipeline quality``; Athena on AWS).
+"""
+
+from __future__ import annotations
+
+from pipeline_lib.quality._model import (
+    CRITICAL,
+    FAIL,
+    PASS,
+    SEVERITIES,
+    STATUSES,
+    WARN,
+    WARNING,
+    Anomaly,
+    QualityReport,
+    RuleResult,
+    outcome,
+)
+from pipeline_lib.quality._runner import (
+    DuckDBRunner,
+    SqlRunner,
+    live_runner,
+    live_tables,
+    staged_runner,
+)
+
+__all__ = [
+    "CRITICAL",
+    "FAIL",
+    "PASS",
+    "SEVERITIES",
+    "STATUSES",
+    "WARN",
+    "WARNING",
+    "Anomaly",
+    "DuckDBRunner",
+    "QualityReport",
+    "RuleResult",
+    "SqlRunner",
+    "live_runner",
+    "live_tables",
+    "outcome",
+    "staged_runner",
+]

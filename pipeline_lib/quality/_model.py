@@ -1,0 +1,121 @@
+"""The data quality vocabulary shared by the checks, the anomaly detector and the reports.
+
+A run's quality outcome is a :class:`QualityReport`: one :class:`RuleResult` per rule
+evaluated (rule, table, severity, status, observed value, threshold) and one
+:class:`Anomaly` per key metric that left its expected range. Critical failures stop the
+publish; warnings and anomalies are reported and notified, and publish goes on.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any, Optional
+
+CRITICAL = "critical"
+WARNING = "warning"
+SEVERITIES = (CRITICAL, WARNING)
+
+PASS = "pass"
+WARN = "warn"
+FAIL = "fail"
+STATUSES = (PASS, WARN, FAIL)
+
+
+@dataclass(frozen=True)
+class RuleResult:
+    """The outcome of one data quality rule on one table (or column).
+
+    ``status`` is ``pass``, or when the rule is broken ``fail`` for a critical rule and
+    ``warn`` for a warning rule. ``observed`` and ``threshold`` are the figures, as numbers
+    or short text, so a reader sees how far off the data was.
+    """
+
+    rule: str
+    table: str
+    severity: str
+    status: str
+    observed: Any = None
+    threshold: Any = None
+    column: Optional[str] = None
+    detail: str = ""
+
+    def __post_init__(self) -> None:
+        if self.severity not in SEVERITIES:
+            raise ValueError(f"severity must be one of {SEVERITIES}, got {self.severity!r}")
+        if self.status not in STATUSES:
+            raise ValueError(f"status must be one of {STATUSES}, got {self.status!r}")
+
+    @property
+    def subject(self) -> str:
+        return f"{self.table}.{self.column}" if self.column else self.table
+
+
+def outcome(passed: bool, severity: str) -> str:
+    """The status of a rule: pass, or fail/warn by severity when broken."""
+    if passed:
+        return PASS
+    return FAIL if severity == CRITICAL else WARN
+
+
+@dataclass(frozen=True)
+class Anomaly:
+    """A key metric outside its expected range on one day, with why it was expected."""
+
+    metric: str
+    day: str  # ISO date
+    observed: float
+    expected: float
+    low: float
+    high: float
+    direction: str  # "above" | "below"
+    explanation: str
+    severity: str = WARNING
+
+
+@dataclass
+class QualityReport:
+    """Everything the audit found for one run; saved as ``_meta/runs/<run_id>/quality.json``."""
+
+    run_id: str
+    as_of: str
+    rules: list[RuleResult] = field(default_factory=list)
+    anomalies: list[Anomaly] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def status(self) -> str:
+        """``fail`` if a critical rule failed, else ``warn`` if anything warned, else ``pass``."""
+        if any(r.status == FAIL for r in self.rules):
+            return FAIL
+        if any(r.status == WARN for r in self.rules) or self.anomalies:
+            return WARN
+        return PASS
+
+    @property
+    def publishable(self) -> bool:
+        """True when no critical rule failed (warnings and anomalies do not block)."""
+        return self.status != FAIL
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "as_of": self.as_of,
+            "status": self.status,
+            "seconds": round(self.seconds, 3),
+            "rules": [asdict(r) for r in self.rules],
+            "anomalies": [asdict(a) for a in self.anomalies],
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, default=str)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> QualityReport:
+        return cls(
+            run_id=str(data["run_id"]),
+            as_of=str(data["as_of"]),
+            rules=[RuleResult(**r) for r in data.get("rules", [])],
+            anomalies=[Anomaly(**a) for a in data.get("anomalies", [])],
+            seconds=float(data.get("seconds", 0.0)),
+        )

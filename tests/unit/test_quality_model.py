@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from pipeline_lib.quality import (
+    Anomaly,
+    DuckDBRunner,
+    QualityReport,
+    RuleResult,
+    outcome,
+)
+
+
+def rule(status: str, severity: str = "critical") -> RuleResult:
+    return RuleResult("row_count", "curated.transactions", severity, status, 10, 100)
+
+
+def test_status_and_publishable_follow_the_worst_outcome() -> None:
+    assert QualityReport("r", "2026-11-28", [rule("pass")]).status == "pass"
+    warned = QualityReport("r", "2026-11-28", [rule("pass"), rule("warn", "warning")])
+    assert (warned.status, warned.publishable) == ("warn", True)
+    failed = QualityReport("r", "2026-11-28", [rule("warn", "warning"), rule("fail")])
+    assert (failed.status, failed.publishable) == ("fail", False)
+    anomaly = Anomaly("revenue", "2026-11-28", 10.0, 100.0, 80.0, 120.0, "below", "why")
+    assert QualityReport("r", "2026-11-28", [rule("pass")], [anomaly]).status == "warn"
+
+
+def test_outcome_maps_broken_rules_by_severity() -> None:
+    assert outcome(True, "critical") == "pass"
+    assert outcome(False, "critical") == "fail"
+    assert outcome(False, "warning") == "warn"
+
+
+def test_invalid_severity_or_status_is_refused() -> None:
+    with pytest.raises(ValueError, match="severity"):
+        RuleResult("r", "t", "fatal", "pass")
+    with pytest.raises(ValueError, match="status"):
+        RuleResult("r", "t", "warning", "ok")
+
+
+def test_report_round_trips_through_json() -> None:
+    anomaly = Anomaly("orders", "2026-11-28", 5.0, 50.0, 40.0, 60.0, "below", "why")
+    report = QualityReport("r1", "2026-11-28", [rule("fail")], [anomaly], seconds=1.5)
+    import json
+
+    assert QualityReport.from_dict(json.loads(report.to_json())).to_dict() == report.to_dict()
+
+
+def test_duckdb_runner_queries_views_over_parquet_folders(tmp_path: Path) -> None:
+    folder = tmp_path / "t" / "month=2026-11"
+    folder.mkdir(parents=True)
+    pd.DataFrame({"a": [1, 2, 3]}).to_parquet(folder / "part-0.parquet")
+    runner = DuckDBRunner({"curated.t": tmp_path / "t"})
+    frame = runner.query("select count(*) as n, max(month) as m from curated.t")
+    assert frame.to_dict("records") == [{"n": 3, "m": "2026-11"}]
+    runner.close()
