@@ -10,12 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline_lib.config import IngestionSettings, load_settings
-from pipeline_lib.generators import GeneratorConfig, generate_all
-from pipeline_lib.ingestion import ingest_paths
-from pipeline_lib.orchestration.pipeline import run_pipeline
-from pipeline_lib.storage import LocalLake
 from tests.integration.conftest import RunCli
+from tests.lake_builder import build_lake
 
 pytestmark = pytest.mark.integration
 
@@ -25,14 +21,7 @@ AS_OF = date(2026, 11, 28)
 @pytest.fixture(scope="module")
 def lake_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("cli_query")
-    generated = generate_all(
-        root / "data", GeneratorConfig(transactions=2000, seed=7, end_date=AS_OF)
-    )
-    lake = LocalLake(root / "lake")
-    ingest_paths([generated.manifest_path.parent], lake, IngestionSettings(), today=AS_OF)
-    settings = load_settings(env="local", lake=str(lake.root))
-    assert run_pipeline(lake, settings, as_of=AS_OF, reports_dir=root / "reports").succeeded
-    return lake.root
+    return build_lake(root, transactions=2000, as_of=AS_OF).root
 
 
 def test_help_shows_an_example(run_cli: RunCli) -> None:

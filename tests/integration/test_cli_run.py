@@ -35,6 +35,7 @@ from pipeline_lib.orchestration.pipeline import (
     pending_raw_files,
     run_pipeline,
 )
+from pipeline_lib.schemas import TABLES
 from pipeline_lib.storage import LocalLake, Zone
 from tests.integration.conftest import CLI
 
@@ -42,18 +43,7 @@ pytestmark = pytest.mark.integration
 
 AS_OF = date(2026, 11, 28)
 DATASETS = ("clickstream", "products", "reviews", "transactions")
-CURATED_TABLES = (
-    "clickstream",
-    "customer_metrics",
-    "daily_funnel",
-    "product_affinity",
-    "product_performance",
-    "product_ratings",
-    "products",
-    "reviews",
-    "sessions",
-    "transactions",
-)
+CURATED_TABLES = tuple(sorted(t.name for t in TABLES.values() if t.zone == "curated"))
 
 
 # --- helpers ----------------------------------------------------------------------------

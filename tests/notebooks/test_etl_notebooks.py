@@ -19,6 +19,7 @@ from pipeline_lib.config import IngestionSettings
 from pipeline_lib.generators import GeneratorConfig, generate_all
 from pipeline_lib.ingestion import ingest_paths
 from pipeline_lib.jobs import load_accounting, load_versions
+from pipeline_lib.schemas import TABLES
 from pipeline_lib.storage import LocalLake, Zone
 
 pytestmark = pytest.mark.slow
@@ -27,18 +28,7 @@ NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks" / "etl"
 ETL = ("transaction_etl", "product_enrichment", "clickstream_aggregation", "reviews_etl")
 MERGE = "master_data_merge"
 TODAY = date(2026, 11, 28)
-CURATED_TABLES = (
-    "clickstream",
-    "customer_metrics",
-    "daily_funnel",
-    "product_affinity",
-    "product_performance",
-    "product_ratings",
-    "products",
-    "reviews",
-    "sessions",
-    "transactions",
-)
+CURATED_TABLES = tuple(sorted(t.name for t in TABLES.values() if t.zone == "curated"))
 
 
 def to_ipynb(source: Path, folder: Path) -> Path:

@@ -17,10 +17,7 @@ import pandas as pd
 import pytest
 
 from pipeline_lib.catalog import read_published
-from pipeline_lib.config import IngestionSettings, load_settings
-from pipeline_lib.generators import GeneratorConfig, generate_all
-from pipeline_lib.ingestion import ingest_paths
-from pipeline_lib.orchestration.pipeline import run_pipeline
+from pipeline_lib.config import load_settings
 from pipeline_lib.query import (
     DuckDBEngine,
     QueryBudgetError,
@@ -32,6 +29,7 @@ from pipeline_lib.query import (
     query_settings,
 )
 from pipeline_lib.storage import LocalLake, Zone
+from tests.lake_builder import build_lake
 
 AS_OF = date(2026, 11, 28)
 MISSION = Path(__file__).resolve().parent.parent / "fixtures" / "mission_queries"
@@ -40,16 +38,7 @@ MONEY = 0.011  # values rounded to cents (or percent to 2 decimals) on one side
 
 @pytest.fixture(scope="module")
 def lake(tmp_path_factory: pytest.TempPathFactory) -> LocalLake:
-    root = tmp_path_factory.mktemp("query_lake")
-    generated = generate_all(
-        root / "data", GeneratorConfig(transactions=3000, seed=20261128, end_date=AS_OF)
-    )
-    lake = LocalLake(root / "lake")
-    ingest_paths([generated.manifest_path.parent], lake, IngestionSettings(), today=AS_OF)
-    settings = load_settings(env="local", lake=str(lake.root))
-    result = run_pipeline(lake, settings, as_of=AS_OF, reports_dir=root / "reports")
-    assert result.succeeded, result.error
-    return lake
+    return build_lake(tmp_path_factory.mktemp("query_lake"), as_of=AS_OF)
 
 
 @pytest.fixture(scope="module")
