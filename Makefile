@@ -12,7 +12,7 @@ LAKE ?= lake
 DEMO_DATA ?= data/demo
 
 .DEFAULT_GOAL := help
-.PHONY: help venv demo test lint format docs bench clean browser
+.PHONY: help venv demo test lint format docs bench clean browser bench-quality
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -55,6 +55,9 @@ bench: venv ## benchmarks at 1M transactions: generate, ingest, run, partition l
 	$(BIN)/python benchmarks/bench_partitioning.py --lake $(BENCH_LAKE)
 	$(BIN)/python benchmarks/bench_queries.py --lake $(BENCH_LAKE)
 	rm -rf $(BENCH_LAKE)
+
+bench-quality: venv ## fault-injection benchmark of the quality audit -> benchmarks/results/quality.json
+	$(BIN)/python benchmarks/bench_quality.py
 
 clean: ## remove the venv, the local lake and generated data
 	rm -rf $(VENV) $(LAKE) data reports/runs .pytest_cache .mypy_cache .ruff_cache

@@ -110,9 +110,21 @@ def render_run(result: RunResult, lake: LocalLake, console: Console) -> None:
                          escape(reasons))  # fmt: skip
         console.print(rows)
 
-    if result.audit is not None:
-        failed = len(result.audit.failures)
-        console.print(f"audit: {len(result.audit.checks)} checks, {failed} failed", highlight=False)
+    quality = result.quality_summary()
+    if quality is not None:
+        style = {"pass": "green", "warn": "yellow", "fail": "red"}[quality["status"]]
+        console.print(
+            f"quality [{style}]{quality['status']}[/]: {quality['rules']} rules, "
+            f"{quality['failed']} failed, {quality['warnings']} warnings, "
+            f"{quality['anomalies']} anomalies",
+            highlight=False,
+        )
+        for rule in result.audit.rules if result.audit else []:
+            if rule.status != "pass":
+                console.print(f"  {rule.status} {escape(rule.rule)} on {escape(rule.subject)}: "
+                              f"{escape(rule.detail)}", highlight=False)  # fmt: skip
+    if result.quality_report is not None:
+        console.print(f"quality report: {result.quality_report}", highlight=False)
     console.print(f"executed notebooks: {result.reports_dir}", highlight=False)
     if result.succeeded:
         console.print(

@@ -13,6 +13,7 @@ from rich.logging import RichHandler
 from pipeline_lib.cli._demo import demo_command
 from pipeline_lib.cli._generate import generate_command
 from pipeline_lib.cli._ingest import ingest_command
+from pipeline_lib.cli._quality import quality_command
 from pipeline_lib.cli._query import query_command
 from pipeline_lib.cli._run import run_command
 from pipeline_lib.cli._serve import serve_command
@@ -66,6 +67,7 @@ app.command("ingest")(ingest_command)
 app.command("run")(run_command)
 app.command("demo")(demo_command)
 app.command("query")(query_command)
+app.command("quality")(quality_command)
 app.command("serve")(serve_command)
 
 

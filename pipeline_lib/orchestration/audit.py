@@ -1,41 +1,43 @@
-"""The audit step of write-audit-publish: checks a run's staged tables before they go live.
+"""The audit step of write-audit-publish: the data quality audit of a run's staged tables.
 
-An audit hook takes the run's staged versions and row accounting and returns a report;
-the run publishes only when no critical check failed. The default hook reconciles rows:
-every stage balances, each stage starts with what the previous one kept, and the written
-tables hold exactly the rows the accounting says. The data quality suites plug in here.
+An audit hook takes the run's staged versions and row accounting and returns a
+:class:`~pipeline_lib.quality.QualityReport`; the run publishes only when no critical rule
+failed (warnings and anomalies are reported, and publish goes on). The default hook runs
+the quality notebook ``notebooks/quality/data_quality.py`` (staged=True), which calls
+:func:`pipeline_lib.quality.audit.run_quality` and saves the report; the hook reads it back.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Callable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Callable, Optional
 
-import pyarrow.parquet as pq
-
+from pipeline_lib.config import Settings, load_settings
 from pipeline_lib.jobs import StageAccounting, TableVersion
-from pipeline_lib.jobs._accounting import STAGES
-from pipeline_lib.schemas import TABLES
+from pipeline_lib.quality import QualityReport, RuleResult, staged_runner
+from pipeline_lib.quality.checker import FINAL_TABLES
+from pipeline_lib.quality.checker import check_table_contracts as _check_table_contracts
+from pipeline_lib.quality.checker import reconcile_rows as _reconcile_rows
 from pipeline_lib.storage import LocalLake
 
 logger = logging.getLogger(__name__)
 
-PASS = "pass"
-WARN = "warn"
-FAIL = "fail"
+QUALITY_NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "quality" / "data_quality.py"
 
-
-@dataclass(frozen=True)
-class AuditCheck:
-    """One check's outcome. Only ``fail`` on a critical check stops the publish."""
-
-    name: str
-    subject: str
-    status: str
-    detail: str
-    critical: bool = True
+__all__ = [
+    "FINAL_TABLES",
+    "QUALITY_NOTEBOOK",
+    "AuditHook",
+    "AuditInput",
+    "check_table_contracts",
+    "default_audit",
+    "in_process_audit",
+    "reconcile_rows",
+]
 
 
 @dataclass(frozen=True)
@@ -46,110 +48,70 @@ class AuditInput:
     run_id: str
     versions: Sequence[TableVersion]
     accounting: Sequence[StageAccounting]
-
-
-@dataclass(frozen=True)
-class AuditReport:
-    checks: list[AuditCheck] = field(default_factory=list)
-
-    @property
-    def passed(self) -> bool:
-        """True when no critical check failed."""
-        return not any(c.status == FAIL and c.critical for c in self.checks)
+    as_of: Optional[date] = None
+    env: str = "local"
+    reports_dir: Optional[Path] = None
+    settings: Optional[Settings] = None
 
     @property
-    def failures(self) -> list[AuditCheck]:
-        return [c for c in self.checks if c.status == FAIL]
+    def day(self) -> date:
+        return self.as_of or date.today()
 
 
-AuditHook = Callable[[AuditInput], AuditReport]
-
-#: Which staged table holds the rows each dataset's last stage kept.
-_FINAL_TABLES = {
-    ("transactions", "merge"): "curated.transactions",
-    ("reviews", "merge"): "curated.reviews",
-    ("products", "etl"): "processed.products",
-    ("clickstream", "etl"): "processed.clickstream",
-}
+AuditHook = Callable[[AuditInput], QualityReport]
 
 
-def reconcile_rows(audit: AuditInput) -> AuditReport:
-    """Rows in = out + rejected + duplicates at every stage, and stages chain up.
+def reconcile_rows(audit: AuditInput) -> list[RuleResult]:
+    """Rows reconcile across stages and with the tables written (critical rules)."""
+    return _reconcile_rows(audit.versions, audit.accounting)
 
-    Checks, per dataset: the stages chain (ingestion out == ETL in, ETL out == merge in),
-    the last stage's output equals the rows of the table written from it, and the run
-    produced rows at all.
-    """
-    checks: list[AuditCheck] = []
-    by_dataset: dict[str, list[StageAccounting]] = {}
-    for entry in sorted(audit.accounting, key=lambda e: STAGES.index(e.stage)):
-        by_dataset.setdefault(entry.dataset, []).append(entry)
-    rows_by_table = {v.qualified_name: v.rows for v in audit.versions}
-    for dataset, stages in sorted(by_dataset.items()):
-        for before, after in zip(stages, stages[1:]):
-            ok = before.rows_out == after.rows_in
-            checks.append(
-                AuditCheck(
-                    "stages_chain",
-                    dataset,
-                    PASS if ok else FAIL,
-                    f"{before.stage} kept {before.rows_out:,}, "
-                    f"{after.stage} read {after.rows_in:,}",
-                )
-            )
-        last = stages[-1]
-        table = _FINAL_TABLES.get((dataset, last.stage))
-        if table is not None and table in rows_by_table:
-            ok = rows_by_table[table] == last.rows_out
-            checks.append(
-                AuditCheck(
-                    "table_rows_match_accounting",
-                    table,
-                    PASS if ok else FAIL,
-                    f"{rows_by_table[table]:,} rows written, {last.rows_out:,} accounted",
-                )
-            )
-        produced = last.rows_out > 0
-        checks.append(
-            AuditCheck(
-                "rows_produced",
-                dataset,
-                PASS if produced else FAIL,
-                f"{last.rows_out:,} rows after {last.stage}",
-            )
+
+def check_table_contracts(audit: AuditInput) -> list[RuleResult]:
+    """Every staged table has exactly the columns and types of its contract (critical)."""
+    return _check_table_contracts(audit.lake, audit.versions)
+
+
+def in_process_audit(audit: AuditInput) -> QualityReport:
+    """The quality audit in this process: ``run_quality`` on the staged tables, saved."""
+    from pipeline_lib.quality.audit import run_quality, save_report
+
+    runner = staged_runner(audit.lake, audit.versions)
+    try:
+        report = run_quality(
+            runner,
+            lake=audit.lake,
+            run_id=audit.run_id,
+            as_of=audit.day,
+            versions=list(audit.versions),
+            accounting=list(audit.accounting),
+            settings=audit.settings or load_settings(env=audit.env, lake=str(audit.lake.root)),
         )
-    if not by_dataset:
-        checks.append(AuditCheck("rows_produced", "run", FAIL, "no dataset was processed"))
-    return AuditReport(checks)
+    finally:
+        runner.close()
+    save_report(audit.lake, report)
+    return report
 
 
-def check_table_contracts(audit: AuditInput) -> AuditReport:
-    """Every staged table has exactly the columns and types of its contract (schemas.TABLES).
+def default_audit(audit: AuditInput) -> QualityReport:
+    """Run the quality notebook on the staged tables and return the report it saved.
 
-    A table without a contract fails too: whatever is published must be documented.
+    The executed notebook goes to ``audit.reports_dir``. Until the notebook exists the
+    audit runs in process (:func:`in_process_audit`), with the same rules and report.
     """
-    checks: list[AuditCheck] = []
-    for version in audit.versions:
-        contract = TABLES.get(version.qualified_name)
-        if contract is None:
-            checks.append(AuditCheck("table_contract", version.qualified_name, FAIL,
-                                     "no contract in pipeline_lib/schemas/_tables.py"))  # fmt: skip
-            continue
-        files = sorted(audit.lake.path(version.zone, version.key).rglob("*.parquet"))
-        actual = pq.read_schema(files[0]) if files else None
-        expected = contract.arrow_schema()
-        if actual is not None and actual.remove_metadata().equals(expected):
-            checks.append(AuditCheck("table_contract", version.qualified_name, PASS,
-                                     f"{len(expected)} columns as documented"))  # fmt: skip
-            continue
-        found = [f"{f.name} {f.type}" for f in actual] if actual is not None else []
-        wanted = [f"{f.name} {f.type}" for f in expected]
-        differences = sorted(set(found) ^ set(wanted)) or ["column order"]
-        checks.append(AuditCheck("table_contract", version.qualified_name, FAIL,
-                                 "differs from contract: " + ", ".join(differences)))  # fmt: skip
-    return AuditReport(checks)
+    from pipeline_lib.orchestration.notebooks import run_notebook
+    from pipeline_lib.quality.audit import load_report
 
-
-def default_audit(audit: AuditInput) -> AuditReport:
-    """The audit of a run until the data quality suites are added: rows and contracts."""
-    return AuditReport(reconcile_rows(audit).checks + check_table_contracts(audit).checks)
+    if not QUALITY_NOTEBOOK.is_file():
+        logger.warning("%s is missing: auditing in process", QUALITY_NOTEBOOK)
+        return in_process_audit(audit)
+    parameters = {
+        "lake": str(audit.lake.root),
+        "run_id": audit.run_id,
+        "as_of": audit.day.isoformat(),
+        "env": audit.env,
+        "staged": True,
+    }
+    run_notebook(
+        QUALITY_NOTEBOOK, output_dir=audit.reports_dir or Path("reports"), parameters=parameters
+    )
+    return load_report(audit.lake, audit.run_id)

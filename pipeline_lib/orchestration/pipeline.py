@@ -33,8 +33,9 @@ from pipeline_lib.jobs import (
     load_versions,
     new_run_id,
 )
-from pipeline_lib.orchestration.audit import AuditHook, AuditInput, AuditReport, default_audit
+from pipeline_lib.orchestration.audit import QUALITY_NOTEBOOK, AuditHook, AuditInput, default_audit
 from pipeline_lib.orchestration.notebooks import declared_parameters, load_notebook, run_notebook
+from pipeline_lib.quality import CRITICAL, FAIL, PASS, WARN, QualityReport, RuleResult
 from pipeline_lib.storage import LocalLake, Zone
 
 logger = logging.getLogger(__name__)
@@ -67,7 +68,8 @@ class RunResult:
     steps: list[StepResult] = field(default_factory=list)
     versions: list[TableVersion] = field(default_factory=list)
     accounting: list[StageAccounting] = field(default_factory=list)
-    audit: Optional[AuditReport] = None
+    audit: Optional[QualityReport] = None
+    quality_report: Optional[Path] = None
     publish: Optional[PublishResult] = None
     ingest: Optional[IngestReport] = None
     reports_dir: Optional[Path] = None
@@ -90,11 +92,29 @@ class RunResult:
                 for v in self.versions
             ],
             "accounting": [asdict(a) for a in self.accounting],
-            "audit": [asdict(c) for c in self.audit.checks] if self.audit else [],
+            "audit": [asdict(r) for r in self.audit.rules] if self.audit else [],
+            "quality": self.quality_summary(),
             "published": self.publish.published if self.publish else [],
             "stopped": self.publish.stopped if self.publish else {},
             "ingest": self.ingest.to_dict()["counts"] if self.ingest else None,
             "reports_dir": str(self.reports_dir) if self.reports_dir else None,
+            "quality_report": str(self.quality_report) if self.quality_report else None,
+        }
+
+    def quality_summary(self) -> Optional[dict[str, Any]]:
+        """Status and counts of the quality audit, None before it ran."""
+        if self.audit is None:
+            return None
+        statuses = [r.status for r in self.audit.rules]
+        return {
+            "status": self.audit.status,
+            "rules": len(statuses),
+            "passed": statuses.count(PASS),
+            "warnings": statuses.count(WARN),
+            "failed": statuses.count(FAIL),
+            "anomalies": len(self.audit.anomalies),
+            "seconds": round(self.audit.seconds, 3),
+            "report": str(self.quality_report) if self.quality_report else None,
         }
 
 
@@ -148,7 +168,7 @@ def run_pipeline(
             run_group((MERGE_NOTEBOOK,), parallelism=1)
             result.versions = load_versions(lake, result.run_id)
             result.accounting = load_accounting(lake, result.run_id)
-            _step(result, "audit", notify, partial(_audit, ctx, audit, result))
+            _step(result, "audit", notify, partial(_audit, ctx, settings, audit, result))
             _step(result, "publish", notify, partial(_publish, ctx, result))
             result.status = "succeeded"
         except PipelineError as exc:
@@ -247,13 +267,48 @@ def notebook_parameters(
     return {k: v for k, v in merged.items() if k in declared}
 
 
-def _audit(ctx: JobContext, audit: AuditHook, result: RunResult) -> str:
-    result.audit = audit(AuditInput(ctx.lake, ctx.run_id, result.versions, result.accounting))
-    failures = result.audit.failures
-    if not result.audit.passed:
-        reasons = "; ".join(f"{c.name} on {c.subject}: {c.detail}" for c in failures if c.critical)
-        raise PipelineError(f"audit failed, nothing published: {reasons}")
-    return f"{len(result.audit.checks)} checks, {len(failures)} warnings"
+def _audit(ctx: JobContext, settings: Settings, audit: AuditHook, result: RunResult) -> str:
+    """The quality audit: critical failures stop the run; warnings and anomalies do not."""
+    assert result.reports_dir is not None
+    if not result.versions and not result.accounting:
+        nothing = RuleResult("rows_produced", "run", CRITICAL, FAIL, 0, 1,
+                             detail="no dataset was processed")  # fmt: skip
+        result.audit = QualityReport(ctx.run_id, ctx.as_of.isoformat(), [nothing])
+        raise PipelineError(f"audit failed, nothing published: {nothing.rule} on "
+                            f"{nothing.subject}: {nothing.detail}")  # fmt: skip
+    result.audit = audit(
+        AuditInput(ctx.lake, ctx.run_id, result.versions, result.accounting, as_of=ctx.as_of,
+                   env=ctx.env, reports_dir=result.reports_dir, settings=settings)
+    )  # fmt: skip
+    result.quality_report = _render_quality_report(ctx, result.reports_dir)
+    report = result.audit
+    if not report.publishable:
+        failed = [r for r in report.rules if r.status == FAIL and r.severity == CRITICAL]
+        reasons = "; ".join(f"{r.rule} on {r.subject}: {r.detail}" for r in failed[:10])
+        more = f"; and {len(failed) - 10} more" if len(failed) > 10 else ""
+        raise PipelineError(f"audit failed, nothing published: {reasons}{more}")
+    warned = sum(r.status == WARN for r in report.rules)
+    return (f"{len(report.rules)} rules, {warned} warnings, "
+            f"{len(report.anomalies)} anomalies")  # fmt: skip
+
+
+def _render_quality_report(ctx: JobContext, reports_dir: Path) -> Optional[Path]:
+    """The HTML quality report of the executed quality notebook, when both exist."""
+    executed = reports_dir / f"{QUALITY_NOTEBOOK.stem}.ipynb"
+    if not executed.is_file():
+        return None
+    try:
+        from pipeline_lib.quality.report import render_report
+    except ImportError:
+        logger.info("quality report skipped: pipeline_lib.quality.report.render_report missing")
+        return None
+    try:
+        path: Path = render_report(executed, lake=ctx.lake, as_of=ctx.as_of,
+                                   reports_dir=reports_dir.parents[1])  # fmt: skip
+    except (PipelineError, OSError) as exc:  # the report is for people; it never gates
+        logger.warning("quality report not rendered: %s", exc)
+        return None
+    return path
 
 
 def _publish(ctx: JobContext, result: RunResult) -> str:
@@ -284,5 +339,7 @@ def _run_lock(lake: LocalLake) -> Iterator[None]:
 def _save_run(lake: LocalLake, result: RunResult) -> None:
     record = {**result.to_dict(), "saved_at": datetime.now(timezone.utc).isoformat()}
     lake.write_bytes(
-        Zone.META, f"runs/{result.run_id}/run.json", json.dumps(record, indent=2).encode()
+        Zone.META,
+        f"runs/{result.run_id}/run.json",
+        json.dumps(record, indent=2, default=str).encode(),
     )

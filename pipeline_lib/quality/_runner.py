@@ -35,6 +35,9 @@ class SqlRunner(Protocol):
 class DuckDBRunner:
     """An in-memory DuckDB with one view per table, each over a folder of Parquet files."""
 
+    #: SQL dialect, for the few functions DuckDB and Athena spell differently.
+    dialect = "duckdb"
+
     def __init__(self, tables: Mapping[str, Path]) -> None:
         self.tables = dict(tables)
         self._con = duckdb.connect()

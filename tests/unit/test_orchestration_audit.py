@@ -1,19 +1,12 @@
-"""The default audit hook: rows reconcile across stages and with the tables written."""
+"""The audit's reconciliation rules: rows reconcile across stages and with the tables written."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from pipeline_lib.jobs import StageAccounting, TableVersion
-from pipeline_lib.orchestration.audit import (
-    FAIL,
-    PASS,
-    WARN,
-    AuditCheck,
-    AuditInput,
-    AuditReport,
-    reconcile_rows,
-)
+from pipeline_lib.orchestration.audit import AuditInput, reconcile_rows
+from pipeline_lib.quality import CRITICAL, FAIL, PASS, WARN, WARNING, QualityReport, RuleResult
 from pipeline_lib.storage import LocalLake, Zone
 
 
@@ -47,12 +40,18 @@ def version(qualified: str, rows: int) -> TableVersion:
 
 def audit(
     tmp_path: Path, accounting: list[StageAccounting], versions: list[TableVersion]
-) -> AuditReport:
-    return reconcile_rows(AuditInput(LocalLake(tmp_path), "r1", versions, accounting))
+) -> QualityReport:
+    rules = reconcile_rows(AuditInput(LocalLake(tmp_path), "r1", versions, accounting))
+    assert all(r.severity == CRITICAL for r in rules)
+    return QualityReport("r1", "2026-11-28", rules)
 
 
-def by_name_and_subject(report: AuditReport) -> dict[tuple[str, str], AuditCheck]:
-    return {(c.name, c.subject): c for c in report.checks}
+def failures(report: QualityReport) -> list[RuleResult]:
+    return [r for r in report.rules if r.status == FAIL]
+
+
+def by_name_and_subject(report: QualityReport) -> dict[tuple[str, str], RuleResult]:
+    return {(c.rule, c.subject): c for c in report.rules}
 
 
 def test_balanced_run_passes_every_check(tmp_path: Path) -> None:
@@ -62,7 +61,7 @@ def test_balanced_run_passes_every_check(tmp_path: Path) -> None:
         [version("curated.transactions", 78), version("processed.products", 20)],
     )
 
-    assert report.passed and report.failures == []
+    assert report.publishable and failures(report) == []
     checks = by_name_and_subject(report)
     assert sorted(checks) == [
         ("rows_produced", "products"),
@@ -72,8 +71,8 @@ def test_balanced_run_passes_every_check(tmp_path: Path) -> None:
         ("table_rows_match_accounting", "curated.transactions"),
         ("table_rows_match_accounting", "processed.products"),
     ]
-    assert all(c.status == PASS for c in report.checks)
-    chains = [c.detail for c in report.checks if c.name == "stages_chain"]
+    assert all(c.status == PASS for c in report.rules)
+    chains = [c.detail for c in report.rules if c.rule == "stages_chain"]
     assert "ingestion kept 90, etl read 90" in chains
     assert "etl kept 80, merge read 80" in chains
     assert (
@@ -87,8 +86,8 @@ def test_broken_chain_fails_naming_the_dataset_and_the_stages(tmp_path: Path) ->
         tmp_path, transactions_stages(etl_reads=91), [version("curated.transactions", 78)]
     )
 
-    assert not report.passed
-    assert [(c.name, c.subject, c.status, c.detail) for c in report.failures] == [
+    assert not report.publishable
+    assert [(c.rule, c.subject, c.status, c.detail) for c in failures(report)] == [
         ("stages_chain", "transactions", FAIL, "ingestion kept 90, etl read 91")
     ]
 
@@ -96,8 +95,8 @@ def test_broken_chain_fails_naming_the_dataset_and_the_stages(tmp_path: Path) ->
 def test_table_rows_differing_from_the_accounting_fail(tmp_path: Path) -> None:
     report = audit(tmp_path, transactions_stages(), [version("curated.transactions", 77)])
 
-    assert not report.passed
-    assert [(c.name, c.subject, c.detail) for c in report.failures] == [
+    assert not report.publishable
+    assert [(c.rule, c.subject, c.detail) for c in failures(report)] == [
         ("table_rows_match_accounting", "curated.transactions", "77 rows written, 78 accounted")
     ]
 
@@ -110,22 +109,20 @@ def test_a_dataset_that_kept_no_rows_fails(tmp_path: Path) -> None:
     ]
     report = audit(tmp_path, empty, [version("curated.reviews", 0)])
 
-    assert [(c.name, c.subject, c.detail) for c in report.failures] == [
+    assert [(c.rule, c.subject, c.detail) for c in failures(report)] == [
         ("rows_produced", "reviews", "0 rows after merge")
     ]
 
 
 def test_a_run_without_accounting_fails(tmp_path: Path) -> None:
     report = audit(tmp_path, [], [])
-    assert [(c.name, c.subject, c.status) for c in report.checks] == [
-        ("rows_produced", "run", FAIL)
-    ]
-    assert not report.passed
+    assert [(c.rule, c.subject, c.status) for c in report.rules] == [("rows_produced", "run", FAIL)]
+    assert not report.publishable
 
 
 def test_only_critical_failures_stop_the_publish() -> None:
-    warning = AuditCheck("freshness", "transactions", FAIL, "2 days old", critical=False)
-    assert AuditReport([warning]).passed
-    assert AuditReport([warning]).failures == [warning]
-    assert AuditReport([AuditCheck("x", "y", WARN, "z")]).passed
-    assert not AuditReport([warning, AuditCheck("x", "y", FAIL, "z")]).passed
+    warning = RuleResult("freshness", "transactions", WARNING, WARN, 50, 48, detail="2 days old")
+    critical = RuleResult("x", "y", CRITICAL, FAIL, 1, 0, detail="z")
+    assert QualityReport("r1", "2026-11-28", [warning]).publishable
+    assert QualityReport("r1", "2026-11-28", [warning]).status == WARN
+    assert not QualityReport("r1", "2026-11-28", [warning, critical]).publishable

@@ -1,0 +1,195 @@
+"""One entry point for a run's data quality: :func:`run_quality`, and its saved report.
+
+The audit of ``ecom-pipeline run`` (over the staged tables) and ``ecom-pipeline quality``
+(over the live ones) both call :func:`run_quality` from the quality notebook, then
+:func:`save_report`; the pipeline reads the verdict back with :func:`load_report`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import logging
+import time
+from collections.abc import Sequence
+from datetime import date
+from typing import Optional, Union
+
+from pipeline_lib.catalog import read_published
+from pipeline_lib.config import Settings
+from pipeline_lib.exceptions import PipelineError
+from pipeline_lib.jobs import StageAccounting, TableVersion, load_accounting, load_versions
+from pipeline_lib.quality._model import Anomaly, QualityReport, RuleResult
+from pipeline_lib.quality._runner import SqlRunner
+from pipeline_lib.quality.checker import (
+    DataQualityChecker,
+    check_reject_rates,
+    check_table_contracts,
+    reconcile_rows,
+)
+from pipeline_lib.quality.expectations import is_big_fact
+from pipeline_lib.quality.settings import QualitySettings, quality_settings
+from pipeline_lib.schemas import TABLES
+from pipeline_lib.storage import LocalLake, Zone
+
+logger = logging.getLogger(__name__)
+
+REPORT_NAME = "quality.json"
+
+
+#: Tables Great Expectations validates: all curated ones, and the processed ones that are
+#: not big facts (the processed facts get the exhaustive SQL checks and the contract).
+def gx_tables(tables: Sequence[str]) -> list[str]:
+    """The tables of ``tables`` that get a Great Expectations validation."""
+    return [t for t in tables if t.startswith("curated.") or not is_big_fact(t)]
+
+
+def live_inputs(lake: LocalLake) -> tuple[list[TableVersion], list[StageAccounting]]:
+    """The live table versions and the accounting of the runs that published them."""
+    state = read_published(lake)
+    versions: list[TableVersion] = []
+    accounting: list[StageAccounting] = []
+    for run_id in sorted(set(state.tables.values())):
+        versions += [
+            v for v in load_versions(lake, run_id) if state.tables.get(v.qualified_name) == run_id
+        ]
+        accounting += load_accounting(lake, run_id)
+    return versions, accounting
+
+
+def run_quality(
+    runner: SqlRunner,
+    *,
+    lake: LocalLake,
+    run_id: str,
+    as_of: Union[date, str],
+    versions: Optional[Sequence[TableVersion]] = None,
+    accounting: Optional[Sequence[StageAccounting]] = None,
+    settings: Union[Settings, QualitySettings],
+) -> QualityReport:
+    """Every quality rule of a run, in one report (nothing raises for bad data).
+
+    Reconciliation of the row accounting, reject rates, table schemas against the
+    contracts, the configured checker rules (params ``quality:``), the Great Expectations
+    suites (results in ``_meta/runs/<run_id>/gx/``), the exhaustive SQL contract rules of
+    the big facts, and the anomalies of the key metrics.
+
+    Parameters
+    ----------
+    runner
+        SQL over the tables to check: ``staged_runner`` for a run's audit, ``live_runner``
+        for the live tables.
+    lake, run_id, as_of
+        Where results go, and the logical date (freshness is measured from its end).
+    versions, accounting
+        The table versions and row accounting to reconcile; None (or both empty: a run id
+        that staged nothing) takes the live ones (:func:`live_inputs`), for a check of
+        the published tables.
+    settings
+        The environment's settings (or already parsed quality settings).
+    """
+    started = time.perf_counter()
+    day = date.fromisoformat(as_of) if isinstance(as_of, str) else as_of
+    quality = settings if isinstance(settings, QualitySettings) else quality_settings(settings)
+    if not versions and not accounting:
+        # Nothing was staged under this run id: a check of the live tables (the pipeline
+        # itself fails a run that staged nothing).
+        versions = accounting = None
+    if versions is None or accounting is None:
+        live_versions, live_accounting = live_inputs(lake)
+        versions = live_versions if versions is None else versions
+        accounting = live_accounting if accounting is None else accounting
+    tables = _tables_of(runner, versions)
+    checker = DataQualityChecker(runner, as_of=day)
+    rules: list[RuleResult] = []
+    rules += reconcile_rows(versions, accounting)
+    rules += check_reject_rates(accounting, quality.reject_rates)
+    rules += check_table_contracts(lake, versions)
+    contracted = [t for t in tables if t in TABLES]
+    if contracted:
+        rules += checker.evaluate_settings(quality, contracted)
+        for table in contracted:
+            if is_big_fact(table):
+                rules += checker.contract_rules(table)
+        from pipeline_lib.quality.expectations import validate_tables
+
+        rules += validate_tables(
+            runner,
+            gx_tables(contracted),
+            sample_rows=quality.gx_sample_rows,
+            min_rows={r.table: r.min_rows for r in quality.row_counts},
+            lake=lake,
+            run_id=run_id,
+        )
+    anomalies: list[Anomaly] = []
+    if "curated.transactions" in tables:
+        anomalies = _anomalies(runner, lake=lake, run_id=run_id, as_of=day, params=quality.params)
+    else:
+        logger.info("anomaly detection skipped: no curated.transactions to measure")
+    report = QualityReport(
+        run_id=run_id,
+        as_of=day.isoformat(),
+        rules=rules,
+        anomalies=anomalies,
+        seconds=time.perf_counter() - started,
+    )
+    logger.info(
+        "quality of %s: %s, %d rules, %d anomalies in %.1f s",
+        run_id,
+        report.status,
+        len(rules),
+        len(anomalies),
+        report.seconds,
+    )
+    return report
+
+
+def _tables_of(runner: SqlRunner, versions: Sequence[TableVersion]) -> list[str]:
+    """The tables the runner can see (its views), else the versions' tables."""
+    known = getattr(runner, "tables", None)
+    if isinstance(known, dict) and known:
+        return sorted(known)
+    return sorted({v.qualified_name for v in versions})
+
+
+def _anomalies(
+    runner: SqlRunner, *, lake: LocalLake, run_id: str, as_of: date, params: dict[str, object]
+) -> list[Anomaly]:
+    """Anomalies from ``pipeline_lib.quality.anomalies`` when that module is installed."""
+    try:
+        module = importlib.import_module("pipeline_lib.quality.anomalies")
+    except ModuleNotFoundError as exc:
+        if exc.name != "pipeline_lib.quality.anomalies":
+            raise
+        logger.info("anomaly detection skipped: pipeline_lib.quality.anomalies is missing")
+        return []
+    detect = getattr(module, "detect_for_run", None)
+    if detect is None:
+        logger.info("anomaly detection skipped: anomalies.detect_for_run is missing")
+        return []
+    found = detect(runner, lake=lake, run_id=run_id, as_of=as_of, settings=params)
+    return list(found)
+
+
+def report_key(run_id: str) -> str:
+    return f"runs/{run_id}/{REPORT_NAME}"
+
+
+def save_report(lake: LocalLake, report: QualityReport) -> str:
+    """Write ``_meta/runs/<run_id>/quality.json``; return its path."""
+    lake.write_bytes(Zone.META, report_key(report.run_id), report.to_json().encode())
+    return str(lake.path(Zone.META, report_key(report.run_id)))
+
+
+def load_report(lake: LocalLake, run_id: str) -> QualityReport:
+    """Read a run's quality report, or PipelineError saying how to produce one."""
+    if not lake.exists(Zone.META, report_key(run_id)):
+        raise PipelineError(
+            f"no quality report for run {run_id} ({lake.path(Zone.META, report_key(run_id))}): "
+            "the quality notebook did not save one (see its executed copy)"
+        )
+    try:
+        data = json.loads(lake.read_bytes(Zone.META, report_key(run_id)))
+        return QualityReport.from_dict(data)
+    except (ValueError, KeyError, TypeError) as exc:
+        raise PipelineError(f"quality report of run {run_id} is unreadable: {exc}") from exc

@@ -1,0 +1,270 @@
+"""DataQualityChecker, the quality settings and the GX suites, on tiny real tables (DuckDB)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from pipeline_lib.config import Settings
+from pipeline_lib.exceptions import ConfigError, ContractError
+from pipeline_lib.jobs import StageAccounting
+from pipeline_lib.quality import CRITICAL, FAIL, PASS, WARN, WARNING, DuckDBRunner
+from pipeline_lib.quality.checker import (
+    AthenaRunner,
+    DataQualityChecker,
+    DataQualityException,
+    check_reject_rates,
+)
+from pipeline_lib.quality.settings import (
+    NullRule,
+    ReferentialRule,
+    RejectRateRule,
+    RowCountRule,
+    quality_settings,
+)
+from pipeline_lib.schemas import TABLES
+
+AS_OF = date(2026, 11, 28)
+
+
+def write_table(folder: Path, qualified: str, rows: list[dict[str, Any]]) -> Path:
+    schema = TABLES[qualified].arrow_schema()
+    table = pa.Table.from_pylist(rows, schema=schema)
+    path = folder / qualified
+    path.mkdir(parents=True)
+    pq.write_table(table, path / "part-0.parquet")
+    return path
+
+
+def product(pid: str, price: float = 10.0, stock: int = 5, **extra: Any) -> dict[str, Any]:
+    return {"product_id": pid, "name": "Mouse", "category": "Electronics",
+            "category_id": "electronics", "department": "Technology", "brand": "B",
+            "price": price, "stock": stock, **extra}  # fmt: skip
+
+
+def review(rid: str, pid: str, rating: int = 5, day: date = AS_OF) -> dict[str, Any]:
+    return {"review_id": rid, "product_id": pid, "customer_id": "cust_1", "rating": rating,
+            "review_text": None, "review_date": day}  # fmt: skip
+
+
+@pytest.fixture
+def runner(tmp_path: Path) -> DuckDBRunner:
+    products = [product("prod_1"), product("prod_2", price=-3.0), product("prod_2"),
+                product("prod_3", price=None)]  # fmt: skip
+    reviews = [review("rev_1", "prod_1", day=date(2026, 11, 26)),
+               review("rev_2", "prod_9", day=date(2026, 11, 25))]  # fmt: skip
+    return DuckDBRunner({
+        "processed.products": write_table(tmp_path, "processed.products", products),
+        "curated.products": write_table(tmp_path, "curated.products", []),
+        "curated.reviews": write_table(tmp_path, "curated.reviews", reviews),
+    })  # fmt: skip
+
+
+@pytest.fixture
+def checker(runner: DuckDBRunner) -> DataQualityChecker:
+    return DataQualityChecker(runner, as_of=AS_OF)
+
+
+def test_tables_have_the_contract_columns_used_here() -> None:
+    assert TABLES["processed.products"].column_names[:3] == ["product_id", "name", "category"]
+    assert "review_date" in TABLES["curated.reviews"].column_names
+
+
+def test_row_counts_pass_and_fail_with_the_figures(checker: DataQualityChecker) -> None:
+    ok = checker.check_row_counts("processed.products", 4)
+    assert ok.passed and ok.observed == 4 and ok.threshold == 4
+    with pytest.raises(DataQualityException, match="Row count 4 below threshold 100") as caught:
+        checker.check_row_counts("processed.products", 100)
+    assert caught.value.observed == 4 and caught.value.threshold == 100
+
+
+def test_null_percentages(checker: DataQualityChecker) -> None:
+    ok = checker.check_null_percentages("processed.products", ["product_id", "name"], 0.1)
+    assert ok.figures["null_pct"] == {"product_id": 0.0, "name": 0.0}
+    with pytest.raises(DataQualityException, match="price 25% above threshold 10%") as caught:
+        checker.check_null_percentages("processed.products", ["price", "stock"], 10)
+    assert caught.value.figures["null_pct"] == {"price": 25.0, "stock": 0.0}
+    assert caught.value.result.column == "price"
+
+
+def test_duplicates(checker: DataQualityChecker) -> None:
+    assert checker.check_duplicates("curated.reviews", ["review_id"]).observed == 0
+    with pytest.raises(DataQualityException, match="1 duplicate rows over 1 repeated") as caught:
+        checker.check_duplicates("processed.products", ["product_id"])
+    assert caught.value.figures == {"duplicate_rows": 1, "duplicated_keys": 1}
+
+
+def test_freshness_is_measured_from_the_end_of_the_as_of_day(
+    checker: DataQualityChecker,
+) -> None:
+    # Newest review 2026-11-26 covers that day: 48 h before the end of 2026-11-28.
+    ok = checker.check_data_freshness("curated.reviews", "review_date", max_age_hours=48)
+    assert ok.observed == 48.0
+    with pytest.raises(DataQualityException, match="48 h old, above threshold 24 h"):
+        checker.check_data_freshness("curated.reviews", "review_date", max_age_hours=24)
+    later = datetime(2026, 11, 27, 12, tzinfo=timezone.utc)
+    injected = checker.check_data_freshness("curated.reviews", "review_date", 24, now=later)
+    assert injected.observed == 12.0
+
+
+def test_value_ranges(checker: DataQualityChecker) -> None:
+    ok = checker.check_value_ranges("processed.products", "stock", 0, 10)
+    assert ok.observed == 0 and ok.figures["max"] == 5
+    with pytest.raises(DataQualityException, match=r"1 values outside \[0, 100\]") as caught:
+        checker.check_value_ranges("processed.products", "price", 0, 100)
+    assert caught.value.figures["below"] == 1 and caught.value.figures["above"] == 0
+
+
+def test_referential_integrity(checker: DataQualityChecker) -> None:
+    passing = checker.measure_referential_integrity("curated.reviews", "curated.reviews",
+                                                    "product_id")  # fmt: skip
+    assert passing.passed and passing.observed == 0
+    with pytest.raises(DataQualityException, match=r"1 rows \(1 distinct product_id\)") as caught:
+        checker.check_referential_integrity("processed.products", "curated.reviews", "product_id")
+    assert caught.value.figures["orphan_keys"] == 1
+
+
+def test_names_outside_the_contracts_never_reach_sql(checker: DataQualityChecker) -> None:
+    with pytest.raises(ContractError, match="unknown table"):
+        checker.check_row_counts("processed.products; DROP TABLE x", 1)
+    with pytest.raises(ContractError, match="has no column"):
+        checker.check_value_ranges("processed.products", "price) OR (1=1", 0, 1)
+
+
+def test_evaluate_returns_rule_results_without_raising(checker: DataQualityChecker) -> None:
+    failed = checker.evaluate(RowCountRule("processed.products", 100, CRITICAL))
+    assert (failed.rule, failed.status, failed.observed, failed.threshold) == (
+        "row_count", FAIL, 4, 100)  # fmt: skip
+    warned = checker.evaluate(NullRule("processed.products", ("price",), 0.0, WARNING))
+    assert warned.status == WARN and warned.observed == 25.0
+    orphan = checker.evaluate(ReferentialRule("curated.reviews", "processed.products",
+                                              "product_id", CRITICAL))  # fmt: skip
+    assert orphan.status == FAIL and orphan.observed == 1
+
+
+def test_contract_rules_count_every_violation(checker: DataQualityChecker) -> None:
+    rules = {(r.rule, r.column): r for r in checker.contract_rules("processed.products")}
+    assert rules[("not_null", "price")].observed == 1
+    assert rules[("value_range", "price")].observed == 1
+    assert rules[("duplicates", "product_id")].status == FAIL
+    assert rules[("pattern", "product_id")].status == PASS
+    assert rules[("allowed_values", "category")].status == PASS
+
+
+def test_reject_rates_warn_and_fail_by_threshold() -> None:
+    accounting = [
+        StageAccounting("transactions", "ingestion", 1000, 980, {"bad_price": 20}),
+        StageAccounting("transactions", "etl", 980, 950, {"negative_amount": 30}),
+        StageAccounting("reviews", "ingestion", 100, 99, {"bad": 1}),
+    ]
+    rules = [RejectRateRule("transactions", 1, 4), RejectRateRule("reviews", 0.5, 5)]
+    by_subject = {r.table: r for r in check_reject_rates(accounting, rules)}
+    assert by_subject["transactions"].status == FAIL
+    assert by_subject["transactions"].observed == 5.0
+    assert "bad_price 20, negative_amount 30" in by_subject["transactions"].detail
+    assert (by_subject["reviews"].status, by_subject["reviews"].severity) == (WARN, WARNING)
+
+
+def test_athena_runner_builds_the_request_offline() -> None:
+    settings = Settings(env="dev", lake="s3://x", params={"query": {"workgroup": "wg"}})
+    runner = AthenaRunner(settings)
+    assert runner.dialect == "athena"
+    assert runner.request("SELECT 1") == {"sql": "SELECT 1", "database": "curated",
+                                          "workgroup": "wg", "ctas_approach": False}  # fmt: skip
+    athena = DataQualityChecker(runner)
+    assert athena.dialect == "athena"
+
+
+# --- settings ---------------------------------------------------------------------------
+
+
+def settings_with(quality: Any) -> Settings:
+    return Settings(env="local", lake="lake", params={"quality": quality})
+
+
+def test_the_shipped_params_parse() -> None:
+    from pipeline_lib.config import load_settings
+
+    for env in ("local", "dev", "staging", "prod"):
+        parsed = quality_settings(load_settings(env=env))
+        assert parsed.min_rows("curated.transactions") == 100
+        assert {(r.child, r.severity) for r in parsed.referential} >= {
+            ("curated.transactions", CRITICAL), ("curated.clickstream", WARNING)}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("quality", "message"),
+    [
+        ([1], "must be a mapping"),
+        ({"row_count": []}, "unknown key row_count"),
+        ({"row_counts": [{"table": "curated.nope", "min_rows": 1}]}, "unknown table"),
+        ({"row_counts": [{"table": "curated.products", "min_rows": "x"}]}, "must be a number"),
+        ({"row_counts": [{"table": "curated.products", "min_rows": 1, "severity": "high"}]},
+         "severity must be one of critical, warning"),
+        ({"null_pct": [{"table": "curated.products", "columns": ["nope"], "max_null_pct": 1}]},
+         "has no column 'nope'"),
+        ({"null_pct": [{"table": "curated.products", "columns": ["price"],
+                        "max_null_pct": 150}]}, "percentage"),
+        ({"value_ranges": [{"table": "curated.products", "column": "price", "min": 5,
+                            "max": 1}]}, "min 5.0 is above max 1.0"),
+        ({"reject_rates": [{"dataset": "transactions", "warn_above_pct": 9,
+                            "fail_above_pct": 5}]}, "must not exceed"),
+    ],
+)  # fmt: skip
+def test_invalid_quality_settings_say_what_is_wrong(quality: Any, message: str) -> None:
+    with pytest.raises(ConfigError, match=message) as caught:
+        quality_settings(settings_with(quality))
+    assert "params/local.yaml: quality" in str(caught.value)
+
+
+# --- Great Expectations -----------------------------------------------------------------
+
+
+def test_suites_hold_an_expectation_per_contract_rule() -> None:
+    from pipeline_lib.quality.expectations import build_suite, suites_to_json
+
+    suite = build_suite("curated.transactions", min_rows=100)
+    found = {(e.expectation_type, getattr(e, "column", None)) for e in suite.expectations}
+    assert ("expect_column_values_to_not_be_null", "customer_id") in found
+    assert ("expect_column_values_to_be_unique", "transaction_id") in found
+    assert ("expect_column_values_to_be_in_set", "status") in found
+    assert ("expect_column_values_to_be_between", "quantity") in found
+    assert ("expect_column_values_to_match_regex", "product_id") in found
+    assert ("expect_column_values_to_be_in_type_list", "transaction_date") in found
+    assert ("expect_table_row_count_to_be_between", None) in found
+    affinity = build_suite("curated.product_affinity")
+    assert "expect_compound_columns_to_be_unique" in {e.expectation_type
+                                                      for e in affinity.expectations}  # fmt: skip
+    exported = suites_to_json()
+    assert set(TABLES) <= set(exported) and "raw.transactions" in exported
+
+
+def test_gx_validation_finds_the_known_violations() -> None:
+    from pipeline_lib.quality.expectations import validate_frame
+
+    frame = pa.Table.from_pylist(
+        [product("prod_1"), product("prod_1", price=-1.0), product("bad", category="Toys")],
+        schema=TABLES["processed.products"].arrow_schema(),
+    ).to_pandas()
+    rules, document = validate_frame("processed.products", frame, min_rows=5)
+    failed = {(r.rule, r.column): r for r in rules if r.status == FAIL}
+    assert set(failed) == {
+        ("expect_column_values_to_be_unique", "product_id"),
+        ("expect_column_values_to_be_between", "price"),
+        ("expect_column_values_to_match_regex", "product_id"),
+        ("expect_column_values_to_be_in_set", "category"),
+        ("expect_table_row_count_to_be_between", None),
+    }
+    assert failed[("expect_column_values_to_be_between", "price")].observed == {
+        "unexpected_count": 1, "unexpected_percent": pytest.approx(33.3333, abs=1e-3)}  # fmt: skip
+    assert failed[("expect_table_row_count_to_be_between", None)].observed == 3
+    types = [r for r in rules if r.rule == "expect_column_values_to_be_in_type_list"]
+    assert len(types) == 8 and all(r.status == PASS for r in types)
+    assert document["success"] is False and document["rows"] == 3
+    assert isinstance(pd.DataFrame(frame), pd.DataFrame)
