@@ -247,9 +247,16 @@ def write_trial(frames: Mapping[str, pd.DataFrame], clean: Tables, tables: Mappi
         target = folder / name / "part-0.parquet"
         target.parent.mkdir(parents=True, exist_ok=True)
         schema = clean[name].schema
+        # A column turned into text (a type change fault) must not be cast back to the
+        # clean schema's number type, or the fault would vanish before the audit sees it.
         same = list(frame.columns) == schema.names and all(
             not (
-                pd.api.types.is_object_dtype(frame[c]) and pa.types.is_integer(schema.field(c).type)
+                # pandas 3 gives text columns the str dtype, not object
+                pd.api.types.is_string_dtype(frame[c])
+                and (
+                    pa.types.is_integer(schema.field(c).type)
+                    or pa.types.is_floating(schema.field(c).type)
+                )
             )
             for c in frame.columns
         )
@@ -316,7 +323,11 @@ def fallback_audit(clean_schema: Mapping[str, list[tuple[str, str]]]) -> Audit:
             ).iloc[0]
             for rule in checks:
                 report.rules.append(_rule(rule, "curated.transactions", row[rule] == 0, row[rule]))
-            for column, ref in (("product_id", "curated.products"),):  # no customer master table
+            # Mirrors params quality.referential (buyers must have signed-in sessions).
+            for column, ref in (
+                ("product_id", "curated.products"),
+                ("customer_id", "curated.sessions"),
+            ):
                 n = runner.query(
                     f"select count(*) as n from curated.transactions t where t.{column} is not null and not exists (select 1 from {ref} r where r.{column} = t.{column})"
                 ).n.iloc[0]
