@@ -283,10 +283,17 @@ class DataQualityChecker:
         if latest_ts.tzinfo is None:
             latest_ts = latest_ts.tz_localize("UTC")
         age = round((pd.Timestamp(reference) - latest_ts).total_seconds() / 3600, 2)
-        passed = age <= max_age_hours
-        message = f"newest {date_column} {latest_ts.isoformat()} is {age:g} h old" + (
-            "" if passed else f", above threshold {max_age_hours:g} h"
-        )
+        # A negative age is a value after the run date's end: data from the future.
+        passed = 0 <= age <= max_age_hours
+        if age < 0:
+            message = (
+                f"newest {date_column} {latest_ts.isoformat()} is {-age:g} h after the run "
+                "date's end: future data"
+            )
+        else:
+            message = f"newest {date_column} {latest_ts.isoformat()} is {age:g} h old" + (
+                "" if passed else f", above threshold {max_age_hours:g} h"
+            )
         return CheckResult(
             "freshness",
             table,

@@ -113,6 +113,15 @@ def test_freshness_is_measured_from_the_end_of_the_as_of_day(
     assert injected.observed == 12.0
 
 
+def test_dates_after_the_run_date_fail_freshness_as_future_data(
+    checker: DataQualityChecker,
+) -> None:
+    # The newest review (2026-11-26) lies after the end of a run dated 2026-11-25.
+    before = datetime(2026, 11, 25, 23, 59, 59, tzinfo=timezone.utc)
+    with pytest.raises(DataQualityException, match="after the run date's end: future data"):
+        checker.check_data_freshness("curated.reviews", "review_date", 48, now=before)
+
+
 def test_value_ranges(checker: DataQualityChecker) -> None:
     ok = checker.check_value_ranges("processed.products", "stock", 0, 10)
     assert ok.observed == 0 and ok.figures["max"] == 5
