@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Callable, Optional
 
 from pipeline_lib.config import Settings, load_settings
+from pipeline_lib.exceptions import PipelineError
 from pipeline_lib.jobs import StageAccounting, TableVersion
 from pipeline_lib.quality import QualityReport, RuleResult, staged_runner
 from pipeline_lib.quality.checker import FINAL_TABLES
@@ -95,15 +96,18 @@ def in_process_audit(audit: AuditInput) -> QualityReport:
 def default_audit(audit: AuditInput) -> QualityReport:
     """Run the quality notebook on the staged tables and return the report it saved.
 
-    The executed notebook goes to ``audit.reports_dir``. Until the notebook exists the
-    audit runs in process (:func:`in_process_audit`), with the same rules and report.
+    The executed notebook goes to ``audit.reports_dir``. To audit without a notebook
+    kernel (same rules, no executed notebook), pass ``audit=in_process_audit`` to
+    ``run_pipeline``.
     """
     from pipeline_lib.orchestration.notebooks import run_notebook
     from pipeline_lib.quality.audit import load_report
 
     if not QUALITY_NOTEBOOK.is_file():
-        logger.warning("%s is missing: auditing in process", QUALITY_NOTEBOOK)
-        return in_process_audit(audit)
+        raise PipelineError(
+            f"the quality notebook {QUALITY_NOTEBOOK} is missing: restore it from git "
+            "(nothing was published)"
+        )
     parameters = {
         "lake": str(audit.lake.root),
         "run_id": audit.run_id,

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from pipeline_lib.exceptions import PipelineError
 from pipeline_lib.jobs import StageAccounting, TableVersion
 from pipeline_lib.orchestration.audit import AuditInput, reconcile_rows
 from pipeline_lib.quality import CRITICAL, FAIL, PASS, WARN, WARNING, QualityReport, RuleResult
@@ -126,3 +129,15 @@ def test_only_critical_failures_stop_the_publish() -> None:
     assert QualityReport("r1", "2026-11-28", [warning]).publishable
     assert QualityReport("r1", "2026-11-28", [warning]).status == WARN
     assert not QualityReport("r1", "2026-11-28", [warning, critical]).publishable
+
+
+def test_a_missing_quality_notebook_fails_loudly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pipeline_lib.orchestration.audit as audit_module
+
+    monkeypatch.setattr(audit_module, "QUALITY_NOTEBOOK", tmp_path / "missing.py")
+    with pytest.raises(PipelineError, match=r"missing\.py is missing: restore it from git"):
+        audit_module.default_audit(
+            audit_module.AuditInput(LocalLake(tmp_path / "lake"), "r1", [], [])
+        )
