@@ -12,7 +12,7 @@ LAKE ?= lake
 DEMO_DATA ?= data/demo
 
 .DEFAULT_GOAL := help
-.PHONY: help venv demo test lint format docs bench clean browser bench-quality
+.PHONY: help venv demo test lint lint-infra asl-tools format docs bench clean browser bench-quality
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -28,11 +28,41 @@ venv: $(STAMP) ## create or refresh .venv with pinned packages
 demo: venv ## generate sample data, ingest it into ./lake and print where it landed
 	$(BIN)/ecom-pipeline --lake $(LAKE) demo --out $(DEMO_DATA)
 
-lint: venv ## ruff (lint + format check), mypy, sqlfluff on the named queries
+lint: venv lint-infra ## ruff (lint + format check), mypy, sqlfluff on the named queries, lint-infra
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	cd sql && ../$(BIN)/sqlfluff lint . --dialect athena
+
+# Infrastructure checks, offline: the ASL definition and every Terraform module.
+ASL_DIR := tools/asl
+ASL_STAMP := $(ASL_DIR)/node_modules/.installed-stamp
+ASL_VALIDATOR := $(ASL_DIR)/node_modules/.bin/asl-validator
+STATE_MACHINE := terraform/modules/step-functions/state-machine.json
+TF_MODULES := $(wildcard terraform/modules/*/)
+# Providers only from the filesystem mirror (terraform/.terraformrc); TF_IN_AUTOMATION drops
+# the "run terraform plan next" hints.
+TF_ENV := TF_CLI_CONFIG_FILE=$(CURDIR)/terraform/.terraformrc TF_IN_AUTOMATION=1
+
+$(ASL_STAMP): $(ASL_DIR)/package.json $(ASL_DIR)/package-lock.json
+	npm ci --prefix $(ASL_DIR) --no-audit --no-fund
+	touch $(ASL_STAMP)
+
+asl-tools: $(ASL_STAMP) ## install the pinned asl-validator (npm ci) when its lock file changed
+
+lint-infra: $(ASL_STAMP) ## asl-validator on the state machine; terraform fmt, init + validate per module
+	$(ASL_VALIDATOR) --json-path $(STATE_MACHINE)
+	@if ! command -v terraform >/dev/null 2>&1; then \
+	  echo "lint-infra: terraform is not installed: SKIPPING terraform fmt/validate (asl-validator ran)"; \
+	else \
+	  echo "terraform fmt -check -recursive terraform"; \
+	  $(TF_ENV) terraform fmt -check -recursive terraform; \
+	  for dir in $(TF_MODULES); do \
+	    echo "terraform init + validate: $$dir"; \
+	    $(TF_ENV) terraform -chdir=$$dir init -backend=false -input=false -no-color >/dev/null; \
+	    $(TF_ENV) terraform -chdir=$$dir validate -no-color; \
+	  done; \
+	fi
 
 browser: ## install Debian's chromium for the dashboard's browser tests (when missing)
 	command -v chromium >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)

@@ -39,3 +39,15 @@ class FileCheckError(PipelineError):
 
 class GeneratorError(PipelineError):
     """The sample-data generator was asked for something it cannot produce."""
+
+
+class TransientError(PipelineError):
+    """A failure that may succeed on retry (throttling, a busy resource, a network blip).
+
+    The state machine retries errors of this name (on AWS, a Lambda's error name is its
+    exception's class name); every other error fails the step at once.
+    """
+
+
+class PermanentError(PipelineError):
+    """A failure that a retry cannot fix (bad input, a broken job): fail the step now."""

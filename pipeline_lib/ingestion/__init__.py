@@ -26,7 +26,13 @@ from pipeline_lib.ingestion._result import (
     IngestReport,
 )
 from pipeline_lib.ingestion._route import LIGHTWEIGHT, NOTEBOOK, VALIDATED_PREFIX
-from pipeline_lib.ingestion._service import LEDGER_KEY, collect_files, ingest_file, ingest_paths
+from pipeline_lib.ingestion._service import (
+    LEDGER_KEY,
+    collect_files,
+    ingest_file,
+    ingest_paths,
+    pending_raw_files,
+)
 
 __all__ = [
     "ACCEPTED",
@@ -45,4 +51,5 @@ __all__ = [
     "dataset_for_name",
     "ingest_file",
     "ingest_paths",
+    "pending_raw_files",
 ]

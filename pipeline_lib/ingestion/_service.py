@@ -397,3 +397,17 @@ def _count_reasons(rejects: pa.Table) -> dict[str, int]:
 def _one_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return text[0] if text else type(exc).__name__
+
+
+def pending_raw_files(lake: LocalLake) -> list[Path]:
+    """Files in the raw zone that the ledger has never seen (dropped there directly)."""
+    raw = lake.path(Zone.RAW)
+    if not raw.is_dir():
+        return []
+    with IngestionLedger(lake.path(Zone.META, LEDGER_KEY)) as ledger:
+        known = ledger.known_paths()
+    return [
+        path
+        for path in sorted(raw.rglob("*"))
+        if path.is_file() and not path.name.startswith(".") and str(path) not in known
+    ]

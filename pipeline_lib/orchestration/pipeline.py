@@ -1,9 +1,12 @@
-"""One pipeline run: ingest pending files, ETL notebooks, merge, audit, publish, catalog.
+"""One pipeline run: the Step Functions definition, executed locally.
 
-This is the local control flow of ``ecom-pipeline run``. The independent ETL notebooks run
-in parallel (each in its own kernel process); the merge runs once they all succeeded; the
-run's tables become visible only when the audit passes and the publish switches them.
-A failed step leaves the published tables exactly as they were.
+``ecom-pipeline run`` executes ``terraform/modules/step-functions/state-machine.json`` (the
+file Terraform deploys) with the local executor: validate incoming files, crawl, the ETL
+notebooks in parallel (each in its own kernel process), merge, the quality audit, the
+gate, publish, catalog refresh and a notification. The run's tables become visible only
+when the audit passes and the publish switches them; a failed step leaves the published
+tables exactly as they were. The execution history is kept in
+``_meta/runs/<run_id>/history.jsonl`` and the run record in ``run.json`` beside it.
 """
 
 from __future__ import annotations
@@ -13,29 +16,36 @@ import fcntl
 import json
 import logging
 import time
-from collections.abc import Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timezone
-from functools import partial
 from pathlib import Path
 from typing import Any, Callable, Optional
 
-from pipeline_lib.catalog import PublishResult, publish
+from pipeline_lib.catalog import PublishResult
 from pipeline_lib.config import Settings
 from pipeline_lib.exceptions import PipelineError
-from pipeline_lib.ingestion import LEDGER_KEY, IngestionLedger, IngestReport, ingest_paths
+from pipeline_lib.handlers import Runtime
+from pipeline_lib.ingestion import IngestReport, pending_raw_files
 from pipeline_lib.jobs import (
-    JobContext,
     StageAccounting,
     TableVersion,
     load_accounting,
     load_versions,
     new_run_id,
 )
-from pipeline_lib.orchestration.audit import QUALITY_NOTEBOOK, AuditHook, AuditInput, default_audit
-from pipeline_lib.orchestration.notebooks import declared_parameters, load_notebook, run_notebook
-from pipeline_lib.quality import CRITICAL, FAIL, PASS, WARN, QualityReport, RuleResult
+from pipeline_lib.orchestration.asl import STATE_MACHINE_FILE, StateMachine, load_state_machine
+from pipeline_lib.orchestration.audit import AuditHook, default_audit
+from pipeline_lib.orchestration.executor import LocalExecutor, TaskHandler
+from pipeline_lib.orchestration.history import HistoryWriter, failure_of, record_key
+from pipeline_lib.orchestration.local_resources import (
+    LocalResources,
+    ProgressCallback,
+    StepRecord,
+    local_variables,
+)
+from pipeline_lib.orchestration.notify import LocalNotifier, Notifier
+from pipeline_lib.quality import FAIL, PASS, WARN, QualityReport
 from pipeline_lib.storage import LocalLake, Zone
 
 logger = logging.getLogger(__name__)
@@ -45,16 +55,25 @@ ETL_NOTEBOOKS = ("transaction_etl", "product_enrichment", "clickstream_aggregati
 MERGE_NOTEBOOK = "master_data_merge"
 LOCK_KEY = "run.lock"
 
-#: Called with (step name, event) as the run progresses: "started" or "finished".
-ProgressCallback = Callable[[str, str], None]
+__all__ = [
+    "ETL_NOTEBOOKS",
+    "LOCK_KEY",
+    "MERGE_NOTEBOOK",
+    "NOTEBOOKS_DIR",
+    "RunResult",
+    "StepResult",
+    "load_local_state_machine",
+    "pending_raw_files",
+    "run_pipeline",
+]
+
+#: One job of a run (a notebook, the ingest, the audit, the publish) and how it went.
+StepResult = StepRecord
 
 
-@dataclass
-class StepResult:
-    name: str
-    status: str  # succeeded | failed | skipped
-    seconds: float = 0.0
-    detail: str = ""
+def load_local_state_machine(path: Path = STATE_MACHINE_FILE) -> StateMachine:
+    """The deployed definition with its placeholders filled for the local target."""
+    return load_state_machine(local_variables(path.read_text(encoding="utf-8")), path)
 
 
 @dataclass
@@ -74,6 +93,9 @@ class RunResult:
     ingest: Optional[IngestReport] = None
     reports_dir: Optional[Path] = None
     seconds: float = 0.0
+    trigger: str = "manual"
+    failed_state: Optional[str] = None
+    started_at: Optional[str] = None
 
     @property
     def succeeded(self) -> bool:
@@ -85,6 +107,9 @@ class RunResult:
             "as_of": self.as_of.isoformat(),
             "status": self.status,
             "error": self.error,
+            "failed_state": self.failed_state,
+            "trigger": self.trigger,
+            "started_at": self.started_at,
             "seconds": round(self.seconds, 3),
             "steps": [asdict(s) for s in self.steps],
             "tables": [
@@ -129,6 +154,11 @@ def run_pipeline(
     parallelism: int = 2,
     audit: AuditHook = default_audit,
     on_progress: Optional[ProgressCallback] = None,
+    trigger: str = "manual",
+    files: Sequence[str] = (),
+    notifier: Optional[Notifier] = None,
+    sleep: Callable[[float], None] = time.sleep,
+    wrap_tasks: Optional[Callable[[TaskHandler], TaskHandler]] = None,
 ) -> RunResult:
     """Run the pipeline once; never raises for a failed step (see ``RunResult.status``).
 
@@ -139,184 +169,69 @@ def run_pipeline(
     as_of
         The run's logical date.
     run_id
-        Defaults to a new sortable id.
+        Defaults to a new sortable id; it is also the execution's name.
     reports_dir
         Executed notebooks go to ``<reports_dir>/runs/<run_id>/``.
     parallelism
-        How many ETL notebooks run at once.
+        How many branches of a Parallel state (ETL notebooks) run at once.
     audit
-        The audit hook; publish happens only if its report passes.
+        The audit hook behind the quality job; publish happens only if its report passes.
     on_progress
         Called with (step, "started" | "finished").
+    trigger, files
+        Recorded in the execution input: ``manual``, ``s3`` (with the object keys) or
+        ``schedule``.
+    notifier
+        Receives the success/failure notification (default: the lake's JSON-lines log).
+    sleep
+        Waits between retries (tests pass a recorder instead of waiting).
+    wrap_tasks
+        Wraps the local task resources, e.g. to inject a failure into one state.
 
     Raises
     ------
     PipelineError
         Only if another run holds the lake's run lock.
     """
-    result = RunResult(run_id=run_id or new_run_id(), as_of=as_of)
+    result = RunResult(run_id=run_id or new_run_id(), as_of=as_of, trigger=trigger)
     result.reports_dir = reports_dir / "runs" / result.run_id
-    ctx = JobContext(lake=lake, run_id=result.run_id, as_of=as_of, env=settings.env)
-    notify = on_progress or (lambda step, event: None)
     started = time.perf_counter()
     with _run_lock(lake):
-        try:
-            _step(result, "ingest", notify, partial(_ingest_pending, ctx, settings, result))
-            run_group = partial(_run_notebooks, ctx, settings, notebooks_dir=notebooks_dir,
-                                result=result, notify=notify)  # fmt: skip
-            run_group(ETL_NOTEBOOKS, parallelism=parallelism)
-            run_group((MERGE_NOTEBOOK,), parallelism=1)
-            result.versions = load_versions(lake, result.run_id)
-            result.accounting = load_accounting(lake, result.run_id)
-            _step(result, "audit", notify, partial(_audit, ctx, settings, audit, result))
-            _step(result, "publish", notify, partial(_publish, ctx, result))
+        runtime = Runtime(lake=lake, settings=settings, reports_dir=reports_dir)
+        resources = LocalResources(
+            runtime=runtime,
+            notifier=notifier or LocalNotifier(lake),
+            notebooks_dir=notebooks_dir,
+            run_reports_dir=result.reports_dir,
+            audit=audit,
+            job_params=settings.params.get("etl") or {},
+            on_progress=on_progress,
+        )
+        tasks: TaskHandler = wrap_tasks(resources) if wrap_tasks else resources
+        history = HistoryWriter(lake, result.run_id)
+        executor = LocalExecutor(load_local_state_machine(), tasks, max_concurrency=parallelism,
+                                 sleep=sleep, on_event=history)  # fmt: skip
+        execution_input = {"run_id": result.run_id, "as_of": as_of.isoformat(),
+                           "trigger": trigger, "files": list(files)}  # fmt: skip
+        execution = executor.execute(execution_input, result.run_id)
+        result.started_at = execution.events[0].timestamp if execution.events else None
+        result.steps = list(resources.steps)
+        result.versions = load_versions(lake, result.run_id)
+        result.accounting = load_accounting(lake, result.run_id)
+        result.audit = resources.audit_report
+        result.quality_report = runtime.observed.get("quality_report")
+        result.publish = runtime.observed.get("publish")
+        result.ingest = runtime.observed.get("ingest")
+        if execution.succeeded:
             result.status = "succeeded"
-        except PipelineError as exc:
+        else:
             result.status = "failed"
-            result.error = str(exc)
+            failure = failure_of([event.to_dict() for event in execution.events])
+            result.failed_state = failure.state if failure else None
+            result.error = failure.message if failure else execution.error
         result.seconds = time.perf_counter() - started
         _save_run(lake, result)
     return result
-
-
-def _step(
-    result: RunResult, name: str, notify: ProgressCallback, action: Callable[[], str]
-) -> None:
-    notify(name, "started")
-    began = time.perf_counter()
-    try:
-        detail = action()
-    except PipelineError as exc:
-        result.steps.append(StepResult(name, "failed", time.perf_counter() - began, str(exc)))
-        notify(name, "finished")
-        raise
-    result.steps.append(StepResult(name, "succeeded", time.perf_counter() - began, detail))
-    notify(name, "finished")
-
-
-def pending_raw_files(lake: LocalLake) -> list[Path]:
-    """Files in the raw zone that the ledger has never seen (dropped there directly)."""
-    raw = lake.path(Zone.RAW)
-    if not raw.is_dir():
-        return []
-    with IngestionLedger(lake.path(Zone.META, LEDGER_KEY)) as ledger:
-        known = ledger.known_paths()
-    return [
-        path
-        for path in sorted(raw.rglob("*"))
-        if path.is_file() and not path.name.startswith(".") and str(path) not in known
-    ]
-
-
-def _ingest_pending(ctx: JobContext, settings: Settings, result: RunResult) -> str:
-    pending = pending_raw_files(ctx.lake)
-    if not pending:
-        return "no new files in raw/"
-    result.ingest = ingest_paths(pending, ctx.lake, settings.ingestion)
-    return result.ingest.summary()
-
-
-def _run_notebooks(
-    ctx: JobContext,
-    settings: Settings,
-    names: Sequence[str],
-    *,
-    notebooks_dir: Path,
-    result: RunResult,
-    parallelism: int,
-    notify: ProgressCallback,
-) -> None:
-    """Run notebooks, ``parallelism`` at a time; each one is a step of the run.
-
-    Every notebook of the group runs to its end even if another fails, so that one run
-    reports every broken job; then the group raises if any failed.
-    """
-    assert result.reports_dir is not None
-    reports = result.reports_dir
-    base = {"lake": str(ctx.lake.root), "run_id": ctx.run_id, "as_of": ctx.as_of.isoformat(),
-            "env": ctx.env}  # fmt: skip
-    job_params: Mapping[str, Any] = settings.params.get("etl") or {}
-
-    def run_one(name: str) -> StepResult:
-        path = notebooks_dir / f"{name}.py"
-        notify(name, "started")
-        began = time.perf_counter()
-        try:
-            parameters = notebook_parameters(path, base, job_params)
-            run_notebook(path, output_dir=reports, parameters=parameters)
-            return StepResult(name, "succeeded", time.perf_counter() - began, "notebook")
-        except PipelineError as exc:
-            return StepResult(name, "failed", time.perf_counter() - began, str(exc))
-        finally:
-            notify(name, "finished")
-
-    with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
-        steps = list(pool.map(run_one, names))
-    result.steps.extend(steps)
-    errors = [step.detail for step in steps if step.status == "failed"]
-    if errors:
-        raise PipelineError("; ".join(errors))
-
-
-def notebook_parameters(
-    path: Path, base: Mapping[str, Any], job_params: Mapping[str, Any]
-) -> dict[str, Any]:
-    """The run's values plus the params file's ``etl`` values this notebook declares."""
-    declared = set(declared_parameters(load_notebook(path)))
-    merged = {**{k: v for k, v in job_params.items() if k in declared}, **base}
-    return {k: v for k, v in merged.items() if k in declared}
-
-
-def _audit(ctx: JobContext, settings: Settings, audit: AuditHook, result: RunResult) -> str:
-    """The quality audit: critical failures stop the run; warnings and anomalies do not."""
-    assert result.reports_dir is not None
-    if not result.versions and not result.accounting:
-        nothing = RuleResult("rows_produced", "run", CRITICAL, FAIL, 0, 1,
-                             detail="no dataset was processed")  # fmt: skip
-        result.audit = QualityReport(ctx.run_id, ctx.as_of.isoformat(), [nothing])
-        raise PipelineError(f"audit failed, nothing published: {nothing.rule} on "
-                            f"{nothing.subject}: {nothing.detail}")  # fmt: skip
-    result.audit = audit(
-        AuditInput(ctx.lake, ctx.run_id, result.versions, result.accounting, as_of=ctx.as_of,
-                   env=ctx.env, reports_dir=result.reports_dir, settings=settings)
-    )  # fmt: skip
-    result.quality_report = _render_quality_report(ctx, result.reports_dir)
-    report = result.audit
-    if not report.publishable:
-        failed = [r for r in report.rules if r.status == FAIL and r.severity == CRITICAL]
-        reasons = "; ".join(f"{r.rule} on {r.subject}: {r.detail}" for r in failed[:10])
-        more = f"; and {len(failed) - 10} more" if len(failed) > 10 else ""
-        raise PipelineError(f"audit failed, nothing published: {reasons}{more}")
-    warned = sum(r.status == WARN for r in report.rules)
-    return (f"{len(report.rules)} rules, {warned} warnings, "
-            f"{len(report.anomalies)} anomalies")  # fmt: skip
-
-
-def _render_quality_report(ctx: JobContext, reports_dir: Path) -> Optional[Path]:
-    """The HTML quality report of the executed quality notebook, when both exist."""
-    executed = reports_dir / f"{QUALITY_NOTEBOOK.stem}.ipynb"
-    if not executed.is_file():
-        return None
-    try:
-        from pipeline_lib.quality.report import render_report
-    except ImportError:
-        logger.info("quality report skipped: pipeline_lib.quality.report.render_report missing")
-        return None
-    try:
-        path: Path = render_report(executed, lake=ctx.lake, as_of=ctx.as_of,
-                                   reports_dir=reports_dir.parents[1])  # fmt: skip
-    except (PipelineError, OSError) as exc:  # the report is for people; it never gates
-        logger.warning("quality report not rendered: %s", exc)
-        return None
-    return path
-
-
-def _publish(ctx: JobContext, result: RunResult) -> str:
-    result.publish = publish(ctx.lake, ctx.run_id, result.versions, as_of=ctx.as_of)
-    if result.publish.stopped:
-        stopped = "; ".join(f"{t}: {why}" for t, why in result.publish.stopped.items())
-        raise PipelineError(f"published except tables with breaking schema changes: {stopped}")
-    return f"{len(result.publish.published)} tables live"
 
 
 @contextlib.contextmanager
@@ -340,6 +255,6 @@ def _save_run(lake: LocalLake, result: RunResult) -> None:
     record = {**result.to_dict(), "saved_at": datetime.now(timezone.utc).isoformat()}
     lake.write_bytes(
         Zone.META,
-        f"runs/{result.run_id}/run.json",
+        record_key(result.run_id),
         json.dumps(record, indent=2, default=str).encode(),
     )

@@ -1,0 +1,81 @@
+"""What a handler runs against: the lake, the settings, and how to start an execution.
+
+On AWS a Lambda builds it from its environment (:func:`runtime_from_env`); locally the
+executor and ``ecom-pipeline watch`` build it in-process. Handlers stay thin: they parse
+the event, call one module of ``pipeline_lib`` and shape the answer.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+from pipeline_lib.config import Settings, load_settings
+from pipeline_lib.exceptions import PermanentError, TransientError
+from pipeline_lib.storage import LocalLake
+
+#: Starts an execution named ``name`` with ``input``; returns False when an execution of
+#: that name already exists (Step Functions' ExecutionAlreadyExists): triggers are
+#: idempotent through the name.
+StartExecution = Callable[[str, Mapping[str, Any]], bool]
+
+
+@dataclass
+class Runtime:
+    lake: LocalLake
+    settings: Settings
+    reports_dir: Path = Path("reports")
+    start_execution: Optional[StartExecution] = None
+    #: Values handlers leave for the local run's record (in-process only, never on AWS).
+    observed: dict[str, Any] = field(default_factory=dict)
+
+
+def runtime_from_env() -> Runtime:
+    """The runtime of a Lambda: ``PIPELINE_ENV``/``PIPELINE_LAKE``/``PIPELINE_REPORTS``.
+
+    ``STATE_MACHINE_ARN`` enables starting executions (the trigger handlers).
+    """
+    settings = load_settings()
+    start: Optional[StartExecution] = None
+    arn = os.environ.get("STATE_MACHINE_ARN")
+    if arn:
+        start = _boto_starter(arn)
+    return Runtime(
+        lake=LocalLake(settings.lake),
+        settings=settings,
+        reports_dir=Path(os.environ.get("PIPELINE_REPORTS", "reports")),
+        start_execution=start,
+    )
+
+
+def _boto_starter(state_machine_arn: str) -> StartExecution:
+    import json
+
+    import boto3
+
+    client = boto3.client("stepfunctions")
+
+    def start(name: str, execution_input: Mapping[str, Any]) -> bool:
+        try:
+            client.start_execution(stateMachineArn=state_machine_arn, name=name,
+                                   input=json.dumps(dict(execution_input)))  # fmt: skip
+        except client.exceptions.ExecutionAlreadyExists:
+            return False
+        except client.exceptions.ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "")
+            if code in ("ThrottlingException", "ServiceUnavailable", "InternalFailure"):
+                raise TransientError(f"StartExecution {name}: {code}") from exc
+            raise PermanentError(f"StartExecution {name}: {exc}") from exc
+        return True
+
+    return start
+
+
+def require(event: Mapping[str, Any], key: str) -> Any:
+    """``event[key]``, or a PermanentError naming the missing field (never retried)."""
+    if not isinstance(event, Mapping) or key not in event or event[key] in (None, ""):
+        raise PermanentError(f"the event has no {key!r}")
+    return event[key]

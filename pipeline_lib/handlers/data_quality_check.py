@@ -1,0 +1,59 @@
+"""data_quality_check: read the run's quality report and decide whether it may publish.
+
+The quality notebook (a Glue job on AWS) does the checking and saves the report; this
+handler is the gate's input: ``publishable`` is false when a critical rule failed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Optional
+
+from pipeline_lib.exceptions import PermanentError, PipelineError
+from pipeline_lib.handlers._runtime import Runtime, require, runtime_from_env
+from pipeline_lib.quality import CRITICAL, FAIL, WARN, QualityReport
+from pipeline_lib.quality.audit import load_report
+
+MAX_LISTED = 10
+
+
+def gate_summary(report: QualityReport) -> str:
+    """One line: the failed critical rules (stop) or the counts (go)."""
+    if not report.publishable:
+        failed = [r for r in report.rules if r.status == FAIL and r.severity == CRITICAL]
+        reasons = "; ".join(f"{r.rule} on {r.subject}: {r.detail}" for r in failed[:MAX_LISTED])
+        more = f"; and {len(failed) - MAX_LISTED} more" if len(failed) > MAX_LISTED else ""
+        return f"audit failed, nothing published: {reasons}{more}"
+    warned = sum(r.status == WARN for r in report.rules)
+    return f"{len(report.rules)} rules, {warned} warnings, {len(report.anomalies)} anomalies"
+
+
+def html_report(runtime: Runtime, as_of: str) -> Optional[str]:
+    path = runtime.reports_dir / "quality" / as_of / "index.html"
+    return str(path) if path.is_file() else None
+
+
+def handle(event: Mapping[str, Any], runtime: Runtime) -> dict[str, Any]:
+    """Event: ``{"run_id", "as_of"}``."""
+    run_id = str(require(event, "run_id"))
+    try:
+        report = load_report(runtime.lake, run_id)
+    except PipelineError as exc:
+        raise PermanentError(str(exc)) from exc
+    failed = [
+        {"rule": r.rule, "subject": r.subject, "detail": r.detail}
+        for r in report.rules if r.status == FAIL and r.severity == CRITICAL
+    ][:MAX_LISTED]  # fmt: skip
+    return {
+        "status": report.status,
+        "publishable": report.publishable,
+        "summary": gate_summary(report),
+        "failed": failed,
+        "warnings": sum(r.status == WARN for r in report.rules),
+        "anomalies": len(report.anomalies),
+        "report": html_report(runtime, str(event.get("as_of", report.as_of))),
+    }
+
+
+def handler(event: Mapping[str, Any], context: Any = None) -> dict[str, Any]:
+    return handle(event, runtime_from_env())

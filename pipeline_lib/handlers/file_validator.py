@@ -1,0 +1,69 @@
+"""file_validator: the state machine's first step: validate every file waiting in raw/.
+
+Each file is sniffed, schema-checked and hashed; duplicates are skipped, bad files move to
+quarantine with their reason and a dead-letter record, accepted rows get a typed Parquet
+copy for the ETL (see :mod:`pipeline_lib.ingestion`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from pipeline_lib.exceptions import PermanentError
+from pipeline_lib.handlers._runtime import Runtime, runtime_from_env
+from pipeline_lib.ingestion import (
+    ACCEPTED,
+    QUARANTINED,
+    IngestReport,
+    ingest_paths,
+    pending_raw_files,
+)
+from pipeline_lib.storage import Zone
+
+
+def validate(paths: Sequence[Path], runtime: Runtime) -> IngestReport:
+    """Validate and land ``paths`` (default: every raw file the ledger has not seen)."""
+    files = list(paths) or pending_raw_files(runtime.lake)
+    report = (
+        ingest_paths(files, runtime.lake, runtime.settings.ingestion) if files else IngestReport()
+    )
+    runtime.observed["ingest"] = report
+    return report
+
+
+def summarize(report: IngestReport) -> dict[str, Any]:
+    counts = report.counts
+    accepted = [r for r in report.results if r.status == ACCEPTED]
+    return {
+        "accepted": counts[ACCEPTED],
+        "rejected": counts[QUARANTINED],
+        "duplicates": counts["duplicate"],
+        "rows_accepted": report.rows_accepted,
+        "rows_rejected": report.rows_rejected,
+        "datasets": sorted({r.dataset for r in accepted if r.dataset}),
+        "quarantined": [
+            {"source": str(r.source), "check": r.check, "reason": r.reason}
+            for r in report.results if r.status == QUARANTINED
+        ][:50],
+    }  # fmt: skip
+
+
+def handle(event: Mapping[str, Any], runtime: Runtime) -> dict[str, Any]:
+    """Event: ``{"run_id", "as_of", "files": [path, ...]}`` (empty files: all pending)."""
+    files = (event.get("files") or []) if isinstance(event, Mapping) else []
+    return summarize(validate([raw_path(str(f), runtime) for f in files], runtime))
+
+
+def raw_path(key: str, runtime: Runtime) -> Path:
+    """The raw-zone file of an object key (``transactions/ingest_date=.../x.csv``)."""
+    raw = runtime.lake.path(Zone.RAW).resolve()
+    path = (raw / key).resolve()
+    if raw not in path.parents:
+        raise PermanentError(f"{key!r} is not a key inside the raw zone")
+    return path
+
+
+def handler(event: Mapping[str, Any], context: Any = None) -> dict[str, Any]:
+    return handle(event, runtime_from_env())

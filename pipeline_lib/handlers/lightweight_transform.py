@@ -1,0 +1,46 @@
+"""lightweight_transform: validate and convert one small file at once, without Glue.
+
+A file up to ``ingestion.lightweight_max_bytes`` is checked and its accepted rows written
+as typed Parquet to ``processed/validated/`` in the Lambda itself, seconds after it lands.
+A larger file is refused (PermanentError): it belongs to the Glue path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pipeline_lib.exceptions import PermanentError
+from pipeline_lib.handlers._runtime import Runtime, require, runtime_from_env
+from pipeline_lib.handlers.file_validator import raw_path, validate
+from pipeline_lib.ingestion import FileResult
+
+
+def transform(key: str, runtime: Runtime) -> FileResult:
+    path = raw_path(key, runtime)
+    if not path.is_file():
+        raise PermanentError(f"{key!r} is not in the raw zone (moved or deleted since it landed)")
+    size = path.stat().st_size
+    limit = runtime.settings.ingestion.lightweight_max_bytes
+    if size > limit:
+        raise PermanentError(f"{key!r} is {size:,} bytes, above lightweight_max_bytes "
+                             f"({limit:,}): the Glue path handles it")  # fmt: skip
+    return validate([path], runtime).results[0]
+
+
+def handle(event: Mapping[str, Any], runtime: Runtime) -> dict[str, Any]:
+    """Event: ``{"key": "<dataset>/ingest_date=<D>/<file>"}``."""
+    result = transform(str(require(event, "key")), runtime)
+    return {
+        "key": event["key"],
+        "status": result.status,
+        "dataset": result.dataset,
+        "rows_accepted": result.rows_accepted,
+        "rows_rejected": result.rows_rejected,
+        "validated_uri": result.validated_uri,
+        "reason": result.reason,
+    }
+
+
+def handler(event: Mapping[str, Any], context: Any = None) -> dict[str, Any]:
+    return handle(event, runtime_from_env())

@@ -1,0 +1,39 @@
+"""publish_curated: make the run's staged tables live, all at once (write-audit-publish).
+
+Only reached after the quality gate passed. A table whose schema would break the live one
+stays on its live version (quarantined record); the step then fails, so the run is
+reported failed while every other table went live.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from pipeline_lib.catalog import publish
+from pipeline_lib.exceptions import PermanentError
+from pipeline_lib.handlers._runtime import Runtime, require, runtime_from_env
+from pipeline_lib.jobs import load_versions
+
+
+def handle(event: Mapping[str, Any], runtime: Runtime) -> dict[str, Any]:
+    """Event: ``{"run_id", "as_of"}``."""
+    run_id = str(require(event, "run_id"))
+    as_of = date.fromisoformat(str(require(event, "as_of")))
+    versions = load_versions(runtime.lake, run_id)
+    if not versions:
+        raise PermanentError(f"run {run_id} staged no tables: nothing to publish")
+    result = publish(runtime.lake, run_id, versions, as_of=as_of)
+    runtime.observed["publish"] = result
+    if result.stopped:
+        stopped = "; ".join(f"{t}: {why}" for t, why in result.stopped.items())
+        raise PermanentError(f"published except tables with breaking schema changes: {stopped}")
+    return {
+        "published": result.published,
+        "changes": [c.table for c in result.changes if c.change != "none"],
+    }
+
+
+def handler(event: Mapping[str, Any], context: Any = None) -> dict[str, Any]:
+    return handle(event, runtime_from_env())
