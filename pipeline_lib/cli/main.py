@@ -16,6 +16,7 @@ from pipeline_lib.cli._ingest import ingest_command
 from pipeline_lib.cli._quality import quality_command
 from pipeline_lib.cli._query import query_command
 from pipeline_lib.cli._run import run_command
+from pipeline_lib.cli._runs import runs_app
 from pipeline_lib.cli._serve import serve_command
 from pipeline_lib.cli._state import CliState
 from pipeline_lib.config import load_settings
@@ -69,6 +70,7 @@ app.command("demo")(demo_command)
 app.command("query")(query_command)
 app.command("quality")(quality_command)
 app.command("serve")(serve_command)
+app.add_typer(runs_app, name="runs")
 
 
 def main() -> None:
