@@ -34,9 +34,11 @@ def run_command(
 ) -> None:
     """Run the pipeline: ingest new raw files, ETL notebooks, merge, audit, publish.
 
-    The ETL notebooks run in parallel with papermill; their executed copies are the run's
-    audit trail. Tables become visible (catalog views in lake/_meta/catalog.duckdb) only
-    when the audit passes; a failed run leaves the published tables as they were.
+    Executes the Step Functions definition (terraform/modules/step-functions/
+    state-machine.json) locally. The ETL notebooks run in parallel with papermill; their
+    executed copies are the run's audit trail. Tables become visible (catalog views in
+    lake/_meta/catalog.duckdb) only when the audit passes; a failed run leaves the
+    published tables as they were. `ecom-pipeline runs show RUN_ID` prints the history.
 
     Example: ecom-pipeline --lake lake run --date 2026-11-28
     """
@@ -133,7 +135,9 @@ def render_run(result: RunResult, lake: LocalLake, console: Console) -> None:
             highlight=False,
         )
     else:
+        where = f" in {escape(result.failed_state)}" if result.failed_state else ""
         console.print(
-            f"[bold red]run {result.run_id} failed:[/] {escape(result.error or '')}",
+            f"[bold red]run {result.run_id} failed{where}:[/] {escape(result.error or '')}",
             highlight=False,
         )
+    console.print(f"execution history: ecom-pipeline runs show {result.run_id}", highlight=False)

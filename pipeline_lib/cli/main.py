@@ -19,6 +19,7 @@ from pipeline_lib.cli._run import run_command
 from pipeline_lib.cli._runs import runs_app
 from pipeline_lib.cli._serve import serve_command
 from pipeline_lib.cli._state import CliState
+from pipeline_lib.cli._watch import watch_command
 from pipeline_lib.config import load_settings
 from pipeline_lib.exceptions import PipelineError
 
@@ -70,6 +71,7 @@ app.command("demo")(demo_command)
 app.command("query")(query_command)
 app.command("quality")(quality_command)
 app.command("serve")(serve_command)
+app.command("watch")(watch_command)
 app.add_typer(runs_app, name="runs")
 
 

@@ -32,7 +32,7 @@ def route(key: str, size_bytes: int, runtime: Runtime) -> dict[str, Any]:
 def handle(event: Mapping[str, Any], runtime: Runtime) -> dict[str, Any]:
     """Event: ``{"key": "...", "size_bytes": N}``."""
     size = require(event, "size_bytes")
-    if not isinstance(size, int) or size < 0:
+    if not isinstance(size, int) or isinstance(size, bool) or size < 0:
         from pipeline_lib.exceptions import PermanentError
 
         raise PermanentError(f"size_bytes must be a byte count, not {size!r}")

@@ -28,11 +28,10 @@ def transform(key: str, runtime: Runtime) -> FileResult:
     return validate([path], runtime).results[0]
 
 
-def handle(event: Mapping[str, Any], runtime: Runtime) -> dict[str, Any]:
-    """Event: ``{"key": "<dataset>/ingest_date=<D>/<file>"}``."""
-    result = transform(str(require(event, "key")), runtime)
+def describe(key: str, result: FileResult) -> dict[str, Any]:
+    """The handler's answer for ``key``."""
     return {
-        "key": event["key"],
+        "key": key,
         "status": result.status,
         "dataset": result.dataset,
         "rows_accepted": result.rows_accepted,
@@ -40,6 +39,12 @@ def handle(event: Mapping[str, Any], runtime: Runtime) -> dict[str, Any]:
         "validated_uri": result.validated_uri,
         "reason": result.reason,
     }
+
+
+def handle(event: Mapping[str, Any], runtime: Runtime) -> dict[str, Any]:
+    """Event: ``{"key": "<dataset>/ingest_date=<D>/<file>"}``."""
+    key = str(require(event, "key"))
+    return describe(key, transform(key, runtime))
 
 
 def handler(event: Mapping[str, Any], context: Any = None) -> dict[str, Any]:

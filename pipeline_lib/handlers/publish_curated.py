@@ -20,7 +20,10 @@ from pipeline_lib.jobs import load_versions
 def handle(event: Mapping[str, Any], runtime: Runtime) -> dict[str, Any]:
     """Event: ``{"run_id", "as_of"}``."""
     run_id = str(require(event, "run_id"))
-    as_of = date.fromisoformat(str(require(event, "as_of")))
+    try:
+        as_of = date.fromisoformat(str(require(event, "as_of")))
+    except ValueError as exc:
+        raise PermanentError(f"as_of must be an ISO date: {exc}") from exc
     versions = load_versions(runtime.lake, run_id)
     if not versions:
         raise PermanentError(f"run {run_id} staged no tables: nothing to publish")

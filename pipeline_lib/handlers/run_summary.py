@@ -30,6 +30,8 @@ def duration_seconds(started_at: Optional[str], now: Optional[datetime] = None) 
         began = datetime.fromisoformat(str(started_at).replace("Z", "+00:00"))
     except ValueError:
         return None
+    if began.tzinfo is None:  # no offset: UTC, like every time the state machine passes
+        began = began.replace(tzinfo=timezone.utc)
     return round(((now or datetime.now(timezone.utc)) - began).total_seconds(), 3)
 
 

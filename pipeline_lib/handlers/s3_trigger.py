@@ -6,7 +6,9 @@ the same shape). Each small object is validated at once by ``lightweight_transfo
 (a bad file lands in quarantine and the dead-letter log here); large ones are left for the
 run's ``ValidateIncomingFiles``. One execution is started for the whole batch, named from
 its objects, so the same objects triggering twice start it once; objects that were all
-duplicates or rejected start nothing.
+duplicates (of other objects) or rejected start nothing. An event delivered again (an SQS
+retry after a failed start) finds its object already accepted, as a duplicate of itself:
+it asks for the same execution again, so the run is started once and never lost.
 """
 
 from __future__ import annotations
@@ -15,31 +17,36 @@ import hashlib
 import json
 from collections.abc import Mapping
 from datetime import datetime, timezone
-from typing import Any
+from pathlib import Path
+from typing import Any, Optional
 
 from pipeline_lib.exceptions import PermanentError
 from pipeline_lib.handlers import file_router, lightweight_transform
 from pipeline_lib.handlers._runtime import Runtime, runtime_from_env
-from pipeline_lib.ingestion import ACCEPTED
+from pipeline_lib.handlers.file_validator import raw_path
+from pipeline_lib.ingestion import ACCEPTED, DUPLICATE, FileResult
 
 OBJECT_CREATED = "Object Created"
 
 
-def object_events(event: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    """The EventBridge events inside ``event`` (itself, or the bodies of an SQS batch)."""
+def object_events(event: Mapping[str, Any]) -> list[tuple[Optional[str], Any]]:
+    """``(SQS message id or None, EventBridge event)`` for each event inside ``event``."""
     if isinstance(event, Mapping) and "Records" in event:
-        events = []
+        events: list[tuple[Optional[str], Any]] = []
         for record in event["Records"]:
             body = record.get("body", "")
             try:
-                events.append(json.loads(body) if isinstance(body, str) else body)
-            except ValueError as exc:
-                raise PermanentError(f"an SQS record body is not JSON: {exc}") from exc
+                parsed = json.loads(body) if isinstance(body, str) else body
+            except ValueError:
+                parsed = None  # reported as that message's failure
+            events.append((record.get("messageId"), parsed))
         return events
-    return [event]
+    return [(None, event)]
 
 
 def _object(event: Mapping[str, Any]) -> tuple[str, int, str]:
+    if not isinstance(event, Mapping):
+        raise PermanentError(f"not an EventBridge event: {event!r:.100}")
     if event.get("detail-type") != OBJECT_CREATED:
         raise PermanentError(f"not an {OBJECT_CREATED!r} event: {event.get('detail-type')!r}")
     try:
@@ -55,25 +62,46 @@ def execution_name(objects: list[tuple[str, int, str]]) -> str:
     return f"s3-{digest}"
 
 
+def _landed(key: str, result: FileResult, runtime: Runtime) -> bool:
+    """Accepted now, or by an earlier delivery of this same object (a duplicate of itself)."""
+    if result.status == ACCEPTED:
+        return True
+    return (result.status == DUPLICATE and result.stored_uri is not None
+            and Path(result.stored_uri) == raw_path(key, runtime))  # fmt: skip
+
+
 def handle(event: Mapping[str, Any], runtime: Runtime) -> dict[str, Any]:
-    objects = [_object(e) for e in object_events(event)]
+    """Validate the batch's objects, then start one execution for what landed.
+
+    In an SQS batch, a malformed message or an object that cannot be processed is
+    reported in ``batchItemFailures`` (SQS retries it, then moves it to the dead-letter
+    queue) while the rest of the batch goes on; a bare EventBridge event raises instead.
+    """
+    objects: list[tuple[str, int, str]] = []
     files: list[dict[str, Any]] = []
+    landed: list[str] = []
     pending: list[str] = []
-    for key, size, _etag in objects:
-        name = key.rsplit("/", 1)[-1]
-        if name.startswith(".") or name.endswith((".error.json", ".tmp")):
-            files.append({"key": key, "status": "ignored"})
+    failures: list[dict[str, str]] = []
+    for message_id, body in object_events(event):
+        try:
+            key, size, etag = _object(body)
+            outcome = _process(key, size, runtime)
+        except PermanentError as exc:
+            if message_id is None:
+                raise
+            failures.append({"itemIdentifier": message_id})
+            files.append({"message_id": message_id, "status": "failed", "reason": str(exc)})
             continue
-        route = file_router.route(key, size, runtime)
-        if route["handler"] == "lightweight_transform":
-            files.append(lightweight_transform.handle({"key": key}, runtime))
-        else:
-            files.append({"key": key, "status": "pending", "route": route["route"]})
+        objects.append((key, size, etag))
+        files.append(outcome)
+        if outcome["status"] == "pending":
             pending.append(key)
-    new = [f for f in files if f["status"] == ACCEPTED] or pending
-    if not new:
-        return {"started": False, "execution": None, "files": files,
-                "reason": "no new accepted file (duplicates, rejects or ignored)"}  # fmt: skip
+        elif outcome.pop("landed", False):
+            landed.append(key)
+    answer: dict[str, Any] = {"files": files, "batchItemFailures": failures}
+    if not landed and not pending:
+        reason = "no new accepted file (duplicates, rejects or ignored)"
+        return {"started": False, "execution": None, "reason": reason, **answer}
     if runtime.start_execution is None:
         raise PermanentError("cannot start an execution: STATE_MACHINE_ARN is not set")
     name = execution_name(objects)
@@ -82,7 +110,19 @@ def handle(event: Mapping[str, Any], runtime: Runtime) -> dict[str, Any]:
         name, {"run_id": name, "as_of": today, "trigger": "s3", "files": pending}
     )
     reason = "started" if started else "an execution of this name already ran"
-    return {"started": started, "execution": name, "files": files, "reason": reason}
+    return {"started": started, "execution": name, "reason": reason, **answer}
+
+
+def _process(key: str, size: int, runtime: Runtime) -> dict[str, Any]:
+    """Validate a small object now, or leave a large one pending for the run."""
+    name = key.rsplit("/", 1)[-1]
+    if name.startswith(".") or name.endswith((".error.json", ".tmp")):
+        return {"key": key, "status": "ignored"}
+    route = file_router.route(key, size, runtime)
+    if route["handler"] != "lightweight_transform":
+        return {"key": key, "status": "pending", "route": route["route"]}
+    result = lightweight_transform.transform(key, runtime)
+    return {**lightweight_transform.describe(key, result), "landed": _landed(key, result, runtime)}
 
 
 def handler(event: Mapping[str, Any], context: Any = None) -> dict[str, Any]:

@@ -7,7 +7,7 @@ is named ``daily-<date>``, so a schedule firing twice for a day starts one run.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from pipeline_lib.exceptions import PermanentError
@@ -22,6 +22,8 @@ def run_date(fired_at: str) -> date:
         moment = datetime.fromisoformat(fired_at.replace("Z", "+00:00"))
     except ValueError as exc:
         raise PermanentError(f"the event time {fired_at!r} is not an ISO timestamp") from exc
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(timezone.utc)
     return moment.date() - timedelta(days=1)
 
 

@@ -1,0 +1,82 @@
+"""file_router: files up to lightweight_max_bytes go to the Lambda, larger ones to Glue."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pipeline_lib.exceptions import PermanentError
+from pipeline_lib.handlers import Runtime, file_router
+from pipeline_lib.storage import LocalLake
+from tests.handler_events import runtime_for
+
+KEY = "transactions/ingest_date=2026-11-28/transactions_0900.csv"
+
+
+@pytest.fixture
+def runtime(tmp_path: Path) -> Runtime:
+    return runtime_for(LocalLake(tmp_path / "lake"))
+
+
+@pytest.mark.parametrize(
+    ("delta", "handler", "route"),
+    [
+        (-1, "lightweight_transform", "lightweight"),
+        (0, "lightweight_transform", "lightweight"),
+        (1, "file_validator", "notebook"),
+    ],
+)
+def test_sizes_around_the_threshold(runtime: Runtime, delta: int, handler: str, route: str) -> None:
+    limit = runtime.settings.ingestion.lightweight_max_bytes
+    answer = file_router.handle({"key": KEY, "size_bytes": limit + delta}, runtime)
+    assert answer["key"] == KEY
+    assert answer["size_bytes"] == limit + delta
+    assert (answer["handler"], answer["route"]) == (handler, route)
+    assert "lightweight_max_bytes" in answer["reason"]
+    assert f"{limit:,}" in answer["reason"]
+
+
+def test_an_empty_file_takes_the_lightweight_path(runtime: Runtime) -> None:
+    answer = file_router.handle({"key": KEY, "size_bytes": 0}, runtime)
+    assert answer["handler"] == "lightweight_transform"
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        {"key": KEY, "size_bytes": -1},
+        {"key": KEY},
+        {"key": KEY, "size_bytes": None},
+        {"key": KEY, "size_bytes": "1024"},
+        {"key": KEY, "size_bytes": 10.5},
+        {"key": KEY, "size_bytes": True},
+        {"size_bytes": 1024},
+        {"key": "", "size_bytes": 1024},
+    ],
+)
+def test_a_missing_or_invalid_field_is_permanent(runtime: Runtime, event: dict[str, Any]) -> None:
+    with pytest.raises(PermanentError):
+        file_router.handle(event, runtime)
+
+
+def test_handler_builds_its_runtime_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    params = tmp_path / "params"
+    params.mkdir()
+    (params / "dev.yaml").write_text(
+        "lake: lake\ningestion:\n  lightweight_max_bytes: 1000\n", encoding="utf-8"
+    )
+    monkeypatch.setenv("PIPELINE_PARAMS_DIR", str(params))
+    monkeypatch.setenv("PIPELINE_ENV", "dev")
+    monkeypatch.setenv("PIPELINE_LAKE", str(tmp_path / "lake"))
+    monkeypatch.delenv("STATE_MACHINE_ARN", raising=False)
+    at_limit = file_router.handler({"key": KEY, "size_bytes": 1000}, None)
+    above = file_router.handler({"key": KEY, "size_bytes": 1001}, None)
+    assert at_limit["handler"] == "lightweight_transform"
+    assert above["handler"] == "file_validator"
+    assert "1,000 (lightweight_max_bytes)" in above["reason"]
+    with pytest.raises(PermanentError):
+        file_router.handler({"key": KEY, "size_bytes": -5}, None)

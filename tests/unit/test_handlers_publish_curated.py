@@ -1,0 +1,106 @@
+"""publish_curated (PublishCuratedData): the run's staged tables go live, all at once."""
+
+from __future__ import annotations
+
+import json
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from pipeline_lib.catalog import LocalCatalog, read_published
+from pipeline_lib.exceptions import PermanentError
+from pipeline_lib.handlers import publish_curated
+from pipeline_lib.jobs import version_key, write_table
+from pipeline_lib.storage import Zone
+from tests.handler_events import (
+    PublishedLake,
+    execution_input,
+    lambda_payload,
+    published_lake,
+    selected_fields,
+)
+
+pytestmark = pytest.mark.slow
+
+STATE = "PublishCuratedData"
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> PublishedLake:
+    return published_lake(tmp_path_factory)
+
+
+def payload(run_id: str, as_of: str = "2026-11-28") -> dict[str, object]:
+    return lambda_payload(STATE, execution_input(run_id, as_of))
+
+
+def live_rows(built: PublishedLake, table: str) -> int:
+    with LocalCatalog(built.lake).connect() as con:
+        row = con.execute(f"SELECT count(*) FROM {table}").fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def live_table(built: PublishedLake, zone: Zone, name: str) -> pa.Table:
+    folder = built.lake.path(zone, version_key(name, built.run_id))
+    return pa.concat_tables([pq.read_table(p) for p in sorted(folder.rglob("*.parquet"))])
+
+
+def test_publishing_the_published_run_again_changes_nothing(built: PublishedLake) -> None:
+    before = read_published(built.lake)
+    rows_before = live_rows(built, "curated.transactions")
+    first = publish_curated.handle(payload(built.run_id), built.runtime())
+    again = publish_curated.handle(payload(built.run_id), built.runtime())
+    json.dumps(first)
+    assert selected_fields(STATE) <= set(first)
+    assert first == again
+    assert sorted(first["published"]) == sorted(before.tables)
+    assert first["changes"] == []
+    after = read_published(built.lake)
+    assert (after.run_id, after.as_of, after.tables) == (before.run_id, before.as_of,
+                                                         before.tables)  # fmt: skip
+    assert live_rows(built, "curated.transactions") == rows_before > 0
+    for table, run_id in after.tables.items():  # every live version is still there
+        zone, name = table.split(".", 1)
+        assert built.lake.path(Zone(zone), version_key(name, run_id)).is_dir(), table
+
+
+def test_a_run_that_staged_nothing_is_permanent(built: PublishedLake) -> None:
+    before = read_published(built.lake)
+    with pytest.raises(PermanentError, match="staged no tables"):
+        publish_curated.handle(payload("20260101T000000Z-000000"), built.runtime())
+    assert read_published(built.lake) == before
+
+
+@pytest.mark.parametrize(
+    "event",
+    [{"as_of": "2026-11-28"}, {"run_id": "x"}, {"run_id": "x", "as_of": "28/11/2026"}],
+)
+def test_a_bad_payload_is_permanent(built: PublishedLake, event: dict[str, object]) -> None:
+    with pytest.raises(PermanentError):
+        publish_curated.handle(event, built.runtime())
+
+
+def test_a_breaking_table_stays_live_and_the_rest_is_published(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    built = published_lake(tmp_path_factory)  # its own copy: this publish changes the lake
+    run = "20261129T060001Z-b00001"
+    write_table(built.lake, Zone.CURATED, "products",
+                run, live_table(built, Zone.CURATED, "products"))  # fmt: skip
+    dropped = live_table(built, Zone.CURATED, "transactions").drop_columns(["status"])
+    write_table(built.lake, Zone.CURATED, "transactions", run, dropped)
+
+    with pytest.raises(PermanentError, match=r"curated\.transactions") as raised:
+        publish_curated.handle(payload(run, "2026-11-29"), built.runtime())
+    assert "status" in str(raised.value)
+    state = read_published(built.lake)
+    assert state.run_id == run and state.as_of == "2026-11-29"
+    assert state.tables["curated.products"] == run
+    assert state.tables["curated.transactions"] == built.run_id  # kept on the live version
+    record = json.loads(built.lake.read_bytes(
+        Zone.QUARANTINE, f"schema/curated.transactions/run-{run}.error.json"))  # fmt: skip
+    assert record["check"] == "schema_evolution" and "status" in record["removed"]
+    assert live_rows(built, "curated.transactions") == live_table(
+        built, Zone.CURATED, "transactions").num_rows  # fmt: skip
