@@ -144,7 +144,7 @@ def test_object_created_event_has_the_aws_shape(lake: LocalLake, clock: FakeCloc
     (record,) = batch["Records"]
     assert record["eventSource"] == "aws:sqs" and record["messageId"]
     assert record["md5OfBody"] == hashlib.md5(record["body"].encode()).hexdigest()
-    assert s3_trigger.object_events(batch) == [event]
+    assert s3_trigger.object_events(batch) == [(record["messageId"], event)]
 
 
 def test_s3_trigger_accepts_the_batch_and_starts_one_s3_run(
