@@ -46,7 +46,7 @@ def runs_command(
     limit: int = typer.Option(20, "--limit", "-n", help="Show this many runs, newest first."),
     as_json: bool = typer.Option(False, "--json", help="Print the runs as JSON."),
 ) -> None:
-    """List past runs, newest first: status, trigger, date, duration and failed state.
+    """List past runs, newest first: status, trigger, start, duration and failed state.
 
     A run without a record was interrupted (the process was killed), or is still running.
 
@@ -70,19 +70,23 @@ def runs_command(
     if not rows:
         console.print(f"no runs yet in {lake.root} (start one with `ecom-pipeline run`)")
         return
+    failures = any(row["failed_state"] or row["error"] for row in rows)
     table = Table(header_style="bold")
-    for column in ("run id", "status", "trigger", "as of", "started (UTC)", "seconds",
-                   "failed state", "error"):  # fmt: skip
-        table.add_column(
-            column, overflow="fold", justify="right" if column == "seconds" else "left"
-        )
+    for column in ("run id", "status", "trigger", "started (UTC)"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("seconds", justify="right", no_wrap=True)
+    if failures:  # the columns that explain a failure, only when there is one
+        table.add_column("failed state", overflow="fold")
+        table.add_column("error", overflow="ellipsis", max_width=80)
     for row in rows:
         style = _STYLE.get(row["status"], "")
         seconds = f"{row['seconds']:.1f}" if row["seconds"] is not None else ""
-        table.add_row(escape(row["run_id"]), f"[{style}]{row['status']}[/]",
-                      row["trigger"] or "", row["as_of"] or "", (row["started_at"] or "")[:19],
-                      seconds, escape(row["failed_state"] or ""),
-                      escape((row["error"] or "")[:120]))  # fmt: skip
+        started = (row["started_at"] or "")[:16].replace("T", " ")
+        cells = [escape(row["run_id"]), f"[{style}]{row['status']}[/]", row["trigger"] or "",
+                 started, seconds]  # fmt: skip
+        if failures:
+            cells += [escape(row["failed_state"] or ""), escape(row["error"] or "")]
+        table.add_row(*cells)
     console.print(table)
 
 
