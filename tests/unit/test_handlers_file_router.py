@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from pipeline_lib.exceptions import PermanentError
+from pipeline_lib.exceptions import ConfigError, PermanentError
 from pipeline_lib.handlers import Runtime, file_router
 from pipeline_lib.storage import LocalLake
 from tests.handler_events import runtime_for
@@ -80,3 +80,14 @@ def test_handler_builds_its_runtime_from_the_environment(
     assert "1,000 (lightweight_max_bytes)" in above["reason"]
     with pytest.raises(PermanentError):
         file_router.handler({"key": KEY, "size_bytes": -5}, None)
+
+
+def test_a_lambda_pointed_at_a_remote_lake_refuses_instead_of_writing_locally(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PIPELINE_ENV", "dev")  # params/dev.yaml: lake s3://...
+    monkeypatch.delenv("PIPELINE_LAKE", raising=False)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError, match="is remote"):
+        file_router.handler({"key": KEY, "size_bytes": 10}, None)
+    assert list(tmp_path.iterdir()) == []
