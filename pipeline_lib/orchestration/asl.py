@@ -59,9 +59,8 @@ COMPARISONS = {
 TYPE_TESTS = {"IsNull", "IsPresent", "IsString", "IsNumeric", "IsBoolean", "StringMatches"}
 
 _PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
-#: Reference paths (ResultPath, Variable): $, $.a, $.a.b, $['a'] is not supported.
+#: Paths written or filtered here (ResultPath, InputPath, OutputPath): $, $.a, $.a.b only.
 _REFERENCE_PATH = re.compile(r"^\$(\.[A-Za-z_][A-Za-z0-9_]*)*$")
-_CONTEXT_PATH = re.compile(r"^\$\$(\.[A-Za-z_][A-Za-z0-9_]*)+$")
 
 
 class ASLError(PipelineError):
@@ -161,12 +160,14 @@ def _check_state(name: str, state: Any, states: Mapping[str, Any], where: str) -
             _check_payload_template(state[field], f"{here}: {field}")
     if kind == "Pass" and "Parameters" in state and "Result" in state:
         raise ASLError(f"{here}: Pass takes Result or Parameters, not both")
-    for retrier in state.get("Retry", ()):
+    retriers, catchers = state.get("Retry", ()), state.get("Catch", ())
+    for index, retrier in enumerate(retriers):
         _check_keys(retrier, _RETRY_FIELDS, f"{here}: Retry")
-        _check_error_equals(retrier, f"{here}: Retry")
-    for catcher in state.get("Catch", ()):
+        _check_error_equals(retrier, f"{here}: Retry", last=index == len(retriers) - 1)
+        _check_retrier(retrier, f"{here}: Retry")
+    for index, catcher in enumerate(catchers):
         _check_keys(catcher, _CATCH_FIELDS, f"{here}: Catch")
-        _check_error_equals(catcher, f"{here}: Catch")
+        _check_error_equals(catcher, f"{here}: Catch", last=index == len(catchers) - 1)
         if catcher.get("Next") not in states:
             raise ASLError(f"{here}: Catch goes to unknown state {catcher.get('Next')!r}")
         if catcher.get("ResultPath") is not None:
@@ -198,12 +199,24 @@ def _check_transition(here: str, state: Mapping[str, Any], states: Mapping[str, 
         raise ASLError(f"{here}: Next {state.get('Next')!r} is not a state (or set End)")
 
 
-def _check_error_equals(rule: Mapping[str, Any], here: str) -> None:
+def _check_error_equals(rule: Mapping[str, Any], here: str, *, last: bool) -> None:
     errors = rule.get("ErrorEquals")
     if not isinstance(errors, list) or not errors:
         raise ASLError(f"{here}: ErrorEquals must be a non-empty list")
     if "States.ALL" in errors and errors != ["States.ALL"]:
         raise ASLError(f"{here}: States.ALL must appear alone")
+    if "States.ALL" in errors and not last:
+        raise ASLError(f"{here}: States.ALL must be in the last rule")
+
+
+def _check_retrier(retrier: Mapping[str, Any], here: str) -> None:
+    for name, least in (("IntervalSeconds", 1), ("MaxAttempts", 0), ("MaxDelaySeconds", 1)):
+        value = retrier.get(name, least)
+        if isinstance(value, bool) or not isinstance(value, int) or value < least:
+            raise ASLError(f"{here}: {name} must be an integer >= {least}, not {value!r}")
+    rate = retrier.get("BackoffRate", 2.0)
+    if isinstance(rate, bool) or not isinstance(rate, (int, float)) or rate < 1.0:
+        raise ASLError(f"{here}: BackoffRate must be a number >= 1.0, not {rate!r}")
 
 
 def _check_reference_path(path: Any, here: str) -> None:
@@ -228,16 +241,16 @@ def _check_payload_template(template: Any, here: str) -> None:
             _check_payload_template(item, here)
 
 
-def _is_path(value: str) -> bool:
-    if _CONTEXT_PATH.match(value) or value == "$$":
-        return True
-    from pipeline_lib.orchestration.paths import compile_path
+def _is_path(value: str, *, reference: bool = False) -> bool:
+    """A JSONPath (``$$`` reads the context object); ``reference``: one that names one node."""
+    from pipeline_lib.orchestration.paths import compile_path, is_definite
 
+    path = value[1:] if value.startswith("$$") else value
     try:
-        compile_path(value)
+        compile_path(path)
     except ASLError:
         return False
-    return True
+    return is_definite(path) or not reference
 
 
 def _check_choice_rule(rule: Any, here: str, *, top_level: bool) -> None:
@@ -264,8 +277,21 @@ def _check_choice_rule(rule: Any, here: str, *, top_level: bool) -> None:
         raise ASLError(f"{here}: unsupported choice operator(s) {sorted(operators)}; "
                        f"supported: {', '.join(sorted(known))}")  # fmt: skip
     variable = rule.get("Variable")
-    if not isinstance(variable, str) or not _is_path(variable):
+    if not isinstance(variable, str) or not _is_path(variable, reference=True):
         raise ASLError(f"{here}: choice Variable {variable!r} is not a supported path")
+    (operator,) = operators
+    operand = rule[operator]
+    if operator.endswith("Path"):
+        if not isinstance(operand, str) or not _is_path(operand, reference=True):
+            raise ASLError(f"{here}: {operator} {operand!r} is not a supported path")
+        return
+    kind, types = (
+        ("a string", (str,)) if operator.startswith("String")
+        else ("a number", (int, float)) if operator.startswith("Numeric")
+        else ("a boolean", (bool,))
+    )  # fmt: skip
+    if not isinstance(operand, types) or (kind == "a number" and isinstance(operand, bool)):
+        raise ASLError(f"{here}: {operator} needs {kind}, not {operand!r}")
 
 
 class StatesError(Exception):

@@ -14,8 +14,9 @@ Every execution writes a history like Step Functions': ``ExecutionStarted``,
 
 from __future__ import annotations
 
-import fnmatch
+import copy
 import json
+import re
 import threading
 import time
 from collections.abc import Mapping
@@ -249,7 +250,7 @@ class _Run:
                 return self._task(name, state, effective, state_context, retry_count)
             except StatesError as exc:
                 index, retrier = _matching_retrier(state.get("Retry", ()), exc.error)
-                if retrier is None:
+                if retrier is None or (cancelled is not None and cancelled.is_set()):
                     raise
                 done = attempts.get(index, 0)
                 if done >= int(retrier.get("MaxAttempts", 3)):
@@ -265,6 +266,10 @@ class _Run:
                 self.history.add("RetryScheduled", name, error=exc.error, attempt=retry_count,
                                  delay_seconds=delay)  # fmt: skip
                 self.executor.sleep(delay)
+                if cancelled is not None and cancelled.is_set():
+                    raise StatesError(
+                        BRANCH_FAILED, "another branch of the Parallel state failed"
+                    ) from exc
 
     def _task(
         self,
@@ -282,9 +287,11 @@ class _Run:
         resource = state["Resource"]
         self.history.add("TaskScheduled", name, resource=resource, parameters=parameters)
         try:
+            # Copies both ways: on AWS a task gets and returns JSON, never shared objects.
             result = self.executor.tasks(
-                resource, parameters, TaskContext(self.name, name, attempt)
+                resource, copy.deepcopy(parameters), TaskContext(self.name, name, attempt)
             )
+            result = copy.deepcopy(result)
         except StatesError as exc:
             self.history.add("TaskFailed", name, error=exc.error, cause=exc.cause)
             raise
@@ -309,36 +316,45 @@ class _Run:
             else effective
         )
         branches = [StateMachine.from_definition(b) for b in state["Branches"]]
-        cancelled = threading.Event()
+        cancelled = _Cancelled(cancelled_outer)
+        failures: list[StatesError] = []  # in the order the branches failed
         self.history.add("ParallelStateStarted", name, branches=len(branches))
 
         def run_branch(branch: StateMachine) -> Any:
             try:
                 return self.machine(branch, branch_input, cancelled)
-            except StatesError:
+            except StatesError as exc:
+                failures.append(exc)
                 cancelled.set()
                 raise
 
         with ThreadPoolExecutor(max_workers=self.executor.max_concurrency) as pool:
             futures = [pool.submit(run_branch, branch) for branch in branches]
-            outcomes: list[Any] = []
-            failures: list[StatesError] = []
-            for future in futures:
-                try:
-                    outcomes.append(future.result())
-                except StatesError as exc:
-                    failures.append(exc)
-        first = next((f for f in failures if f.error != BRANCH_FAILED), None)
-        if first is not None or failures:
-            failure = first or failures[0]
+        if failures:
+            # The first branch to fail stopped the others: its error is the Parallel's.
+            failure = failures[0]
             self.history.add("ParallelStateFailed", name, error=failure.error,
                              cause=failure.cause)  # fmt: skip
             raise StatesError(failure.error, failure.cause)
         self.history.add("ParallelStateSucceeded", name)
-        return outcomes
+        return [future.result() for future in futures]
 
 
 # --- helpers -------------------------------------------------------------------------------
+
+
+class _Cancelled:
+    """Set when a branch of this Parallel state failed, or when an enclosing one was stopped."""
+
+    def __init__(self, outer: Optional[_Cancelled]) -> None:
+        self._event = threading.Event()
+        self._outer = outer
+
+    def set(self) -> None:
+        self._event.set()
+
+    def is_set(self) -> bool:
+        return self._event.is_set() or (self._outer is not None and self._outer.is_set())
 
 
 def _now() -> str:
@@ -408,20 +424,38 @@ def _rule_holds(rule: Mapping[str, Any], data: Any, context: Mapping[str, Any]) 
     return _compare(operator, value, expected)
 
 
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _string_matches(value: str, pattern: str) -> bool:
+    """ASL StringMatches: only ``*`` is a wildcard; ``\\*`` and ``\\\\`` are literal."""
+    parts = re.split(r"(\\\\|\\\*|\*)", pattern)
+    regex = "".join(
+        ".*" if part == "*" else re.escape(part[1:] if part in ("\\\\", "\\*") else part)
+        for part in parts
+    )
+    return re.fullmatch(regex, value, re.DOTALL) is not None
+
+
 def _compare(operator: str, value: Any, expected: Any) -> bool:
-    numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
     checks: dict[str, Callable[[], bool]] = {
         "IsNull": lambda: (value is None) == expected,
         "IsString": lambda: isinstance(value, str) == expected,
-        "IsNumeric": lambda: numeric == expected,
+        "IsNumeric": lambda: _is_number(value) == expected,
         "IsBoolean": lambda: isinstance(value, bool) == expected,
-        "StringMatches": lambda: isinstance(value, str) and fnmatch.fnmatchcase(value, expected),
+        "StringMatches": lambda: isinstance(value, str) and _string_matches(value, expected),
         "BooleanEquals": lambda: isinstance(value, bool) and value == expected,
     }
     if operator in checks:
         return checks[operator]()
     kind = "String" if operator.startswith("String") else "Numeric"
-    if (kind == "String" and not isinstance(value, str)) or (kind == "Numeric" and not numeric):
+    same_type = (
+        isinstance(value, str) and isinstance(expected, str)
+        if kind == "String"
+        else _is_number(value) and _is_number(expected)
+    )
+    if not same_type:  # a value of another type (possibly from a ...Path) never compares
         return False
     relation = operator[len(kind) :]
     return {

@@ -16,11 +16,16 @@ from typing import Any
 from jsonpath_ng import JSONPath
 from jsonpath_ng.exceptions import JsonPathLexerError, JsonPathParserError
 from jsonpath_ng.ext import parse
+from jsonpath_ng.ext.filter import Filter
+from jsonpath_ng.jsonpath import Child, Descendants, Fields, Index, Root, Slice, Wildcard
 
 from pipeline_lib.orchestration.asl import ASLError, StatesError
 
 RUNTIME = "States.Runtime"
 _INDEFINITE = re.compile(r"\*|\.\.|\[\?|\[[^\]]*[:,][^\]]*\]")
+#: JSONPath as Step Functions reads it; jsonpath-ng's extensions (`len`, `this`, arithmetic,
+#: `|`, `where`...) are refused: AWS rejects them when the state machine is created.
+_STANDARD = (Root, Fields, Wildcard, Index, Slice, Filter)
 
 
 @lru_cache(maxsize=512)
@@ -29,9 +34,23 @@ def compile_path(path: str) -> JSONPath:
     if not path.startswith("$"):
         raise ASLError(f"{path!r} is not a JSONPath (it must start with $)")
     try:
-        return parse(path)
+        parsed = parse(path)
     except (JsonPathLexerError, JsonPathParserError, Exception) as exc:
         raise ASLError(f"{path!r} is not a supported JSONPath: {exc}") from exc
+    if not _is_standard(parsed):
+        raise ASLError(f"{path!r} uses JSONPath syntax Step Functions does not have")
+    return parsed
+
+
+def _is_standard(node: JSONPath) -> bool:
+    if isinstance(node, (Child, Descendants)):
+        return _is_standard(node.left) and _is_standard(node.right)
+    return type(node) in _STANDARD
+
+
+def is_definite(path: str) -> bool:
+    """Whether ``path`` names one node (a reference path) rather than a list of matches."""
+    return not _INDEFINITE.search(path)
 
 
 def read_path(data: Any, path: str, context: Mapping[str, Any]) -> Any:
@@ -42,7 +61,7 @@ def read_path(data: Any, path: str, context: Mapping[str, Any]) -> Any:
     if path == "$":
         return target
     matches = [m.value for m in compile_path(path).find(target)]
-    if _INDEFINITE.search(path):
+    if not is_definite(path):
         return matches
     if not matches:
         raise StatesError(RUNTIME, f"the JSONPath {path!r} could not be found in the input")

@@ -115,7 +115,7 @@ def test_a_transient_failure_in_one_etl_branch_is_retried_and_the_run_succeeds(
 
 
 def test_the_success_notification_carries_the_runs_figures(retried: Scenario) -> None:
-    sent = read_notifications(retried.lake)
+    sent = [n for n in read_notifications(retried.lake) if n["message"]["run_id"] == "retried"]
     assert [n["subject"] for n in sent] == ["ecom-pipeline local: run retried succeeded"]
     message = sent[0]["message"]
     assert message["run_id"] == "retried" and message["status"] == "succeeded"
@@ -126,14 +126,30 @@ def test_the_success_notification_carries_the_runs_figures(retried: Scenario) ->
     assert message["report"] and Path(message["report"]).is_file()
 
 
-def test_a_permanent_failure_notifies_and_publishes_nothing(retried: Scenario) -> None:
+@dataclass
+class Broken:
+    """A permanent failure on the lake ``retried`` published, and that lake's state before."""
+
+    scenario: Scenario
+    published_before: bytes
+    live_before: dict[str, tuple[int, str]]
+
+
+@pytest.fixture(scope="module")
+def broken_run(retried: Scenario) -> Broken:
     lake = retried.lake
     published_before = lake.read_bytes(Zone.META, PUBLISHED_KEY)
     live_before = curated_fingerprints(lake)
-
-    broken = run_with_fault(
+    scenario = run_with_fault(
         lake, retried.reports, "broken", "product_enrichment", "States.TaskFailed", 99
     )
+    return Broken(scenario, published_before, live_before)
+
+
+def test_a_permanent_failure_notifies_and_publishes_nothing(broken_run: Broken) -> None:
+    broken = broken_run.scenario
+    lake = broken.lake
+    published_before, live_before = broken_run.published_before, broken_run.live_before
 
     assert broken.result.status == "failed"
     assert broken.injected.calls == 1  # not a transient error: no retry
@@ -141,7 +157,7 @@ def test_a_permanent_failure_notifies_and_publishes_nothing(retried: Scenario) -
     assert broken.result.error == "injected States.TaskFailed in product_enrichment"
     assert lake.read_bytes(Zone.META, PUBLISHED_KEY) == published_before
     assert curated_fingerprints(lake) == live_before
-    failure = read_notifications(lake)[-1]
+    (failure,) = [n for n in read_notifications(lake) if n["message"]["run_id"] == "broken"]
     assert failure["subject"] == "ecom-pipeline local: run broken failed"
     assert failure["message"]["failed_state"] == "EnrichProducts"
     assert failure["message"]["error"] == {
@@ -154,7 +170,9 @@ def test_a_permanent_failure_notifies_and_publishes_nothing(retried: Scenario) -
     assert "PublishCuratedData" not in entered
 
 
-def test_runs_lists_the_runs_with_status_and_failed_state(retried: Scenario) -> None:
+def test_runs_lists_the_runs_with_status_and_failed_state(
+    retried: Scenario, broken_run: Broken
+) -> None:
     listed = subprocess.run(
         [CLI, "--lake", str(retried.lake.root), "runs", "--json"],
         capture_output=True,

@@ -166,3 +166,104 @@ def test_local_values_cover_every_placeholder() -> None:
     assert values["file_validator_arn"] == "file_validator"
     assert values["transaction_etl_job"] == "transaction_etl"
     json.loads(render_template(TEXT, values))
+
+
+# --- what Step Functions refuses at CreateStateMachine must fail the load too --------------
+
+
+def choice(rule: dict[str, Any]) -> dict[str, Any]:
+    return {"A": {"Type": "Choice", "Choices": [{**rule, "Next": "B"}]}, "B": {"Type": "Succeed"}}
+
+
+def retrying(*retriers: dict[str, Any]) -> dict[str, Any]:
+    return {"A": {"Type": "Task", "Resource": "x", "End": True, "Retry": list(retriers)}}
+
+
+@pytest.mark.parametrize(
+    ("states", "message"),
+    [
+        (
+            retrying({"ErrorEquals": ["States.ALL"]}, {"ErrorEquals": ["X"]}),
+            "States.ALL must be in the last",
+        ),
+        (
+            {
+                "A": {
+                    "Type": "Task",
+                    "Resource": "x",
+                    "End": True,
+                    "Catch": [
+                        {"ErrorEquals": ["States.ALL"], "Next": "A"},
+                        {"ErrorEquals": ["X"], "Next": "A"},
+                    ],
+                }
+            },
+            "States.ALL must be in the last",
+        ),
+        (retrying({"ErrorEquals": ["X"], "BackoffRate": 0.5}), "BackoffRate"),
+        (retrying({"ErrorEquals": ["X"], "MaxAttempts": -1}), "MaxAttempts"),
+        (retrying({"ErrorEquals": ["X"], "MaxAttempts": 1.5}), "MaxAttempts"),
+        (retrying({"ErrorEquals": ["X"], "IntervalSeconds": 0}), "IntervalSeconds"),
+        (choice({"Variable": "$.n", "NumericEquals": "1"}), "NumericEquals needs a number"),
+        (choice({"Variable": "$.n", "NumericEquals": True}), "NumericEquals needs a number"),
+        (choice({"Variable": "$.s", "StringEquals": 1}), "StringEquals needs a string"),
+        (choice({"Variable": "$.b", "BooleanEquals": "true"}), "BooleanEquals needs a boolean"),
+        (choice({"Variable": "$.b", "IsPresent": "false"}), "IsPresent needs a boolean"),
+        (choice({"Variable": "$.s", "StringMatches": 5}), "StringMatches needs a string"),
+        (choice({"Variable": "$.n", "NumericEqualsPath": "5"}), "NumericEqualsPath"),
+        (choice({"Variable": "$.a[*]", "IsPresent": True}), "not a supported path"),
+        (choice({"Variable": "$..a", "StringEquals": "x"}), "not a supported path"),
+        (
+            {"A": {"Type": "Pass", "Parameters": {"n.$": "$.items.`len`"}, "End": True}},
+            "not a supported path",
+        ),
+        (
+            {"A": {"Type": "Pass", "Parameters": {"n.$": "$.a + $.b"}, "End": True}},
+            "not a supported path",
+        ),
+        (
+            {"A": {"Type": "Pass", "Parameters": {"n.$": "$.a*2"}, "End": True}},
+            "not a supported path",
+        ),
+    ],
+)
+def test_asl_that_step_functions_refuses_fails_at_load_time(
+    states: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(ASLError) as caught:
+        check(states)
+    assert message in str(caught.value)
+
+
+def test_valid_paths_that_step_functions_accepts_load() -> None:
+    check(
+        {
+            "A": {
+                "Type": "Pass",
+                "Parameters": {
+                    "first.$": "$$.Execution.Input.files[0]",
+                    "names.$": "$.files[*].name",
+                    "quoted.$": "$['run id']",
+                    "big.$": "$.files[?(@.size > 10)]",
+                },
+                "Next": "B",
+            },
+            "B": {
+                "Type": "Choice",
+                "Choices": [
+                    {
+                        "Variable": "$.files[0].size",
+                        "NumericGreaterThanPath": "$.limit",
+                        "Next": "C",
+                    },
+                    {
+                        "Variable": "$$.Execution.Input.mode",
+                        "StringMatches": "fu\\*ll*",
+                        "Next": "C",
+                    },
+                ],
+                "Default": "C",
+            },
+            "C": {"Type": "Succeed"},
+        }
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from typing import Any
 
 import pytest
@@ -289,3 +290,145 @@ def test_history_records_entered_and_exited_states_with_inputs_and_outputs() -> 
         ]
     )
     assert [e.id for e in execution.events] == list(range(1, 7))
+
+
+# --- fidelity to Step Functions ------------------------------------------------------------
+
+
+def _fail_after(signal: threading.Event, error: str) -> StatesError:
+    """Wait for ``signal`` (another branch failed), let that failure settle, then fail."""
+    signal.wait(timeout=10)
+    time.sleep(0.2)
+    return StatesError(error, "late")
+
+
+def test_the_first_branch_to_fail_names_the_parallel_failure() -> None:
+    # Y fails first; X fails later with its own error. On AWS the first failure stops the
+    # Parallel state, so its error is the one Catch and the execution see.
+    y_failed = threading.Event()
+
+    def tasks(resource: str, parameters: Any, context: TaskContext) -> Any:
+        if context.state == "Y":
+            y_failed.set()
+            raise StatesError("YError", "first")
+        raise _fail_after(y_failed, "XError")
+
+    states = {"A": {"Type": "Parallel", "Branches": [branch("X"), branch("Y")], "End": True}}
+    execution = LocalExecutor(machine(states), tasks, max_concurrency=2).execute({}, "p")
+    assert execution.error == "YError"
+
+
+def test_a_failed_branch_stops_the_retries_of_the_other_branches() -> None:
+    y_started, x_failed = threading.Event(), threading.Event()
+    calls: list[str] = []
+
+    def tasks(resource: str, parameters: Any, context: TaskContext) -> Any:
+        calls.append(context.state)
+        if context.state == "X":
+            y_started.wait(timeout=10)
+            x_failed.set()
+            raise StatesError("PermanentError", "x")
+        y_started.set()
+        raise _fail_after(x_failed, "TransientError")
+
+    states = {
+        "A": {"Type": "Parallel", "Branches": [branch("X"), branch("Y", Retry=RETRY)], "End": True}
+    }
+    executor = LocalExecutor(machine(states), tasks, max_concurrency=2, sleep=lambda s: None)
+    execution = executor.execute({}, "p")
+    assert execution.error == "PermanentError"
+    assert calls.count("Y") == 1  # no retry starts once the Parallel state has failed
+
+
+def test_a_failed_branch_stops_the_branches_of_a_nested_parallel_state() -> None:
+    p1_started, x_failed = threading.Event(), threading.Event()
+
+    def tasks(resource: str, parameters: Any, context: TaskContext) -> Any:
+        if context.state == "X":
+            p1_started.wait(timeout=10)
+            x_failed.set()
+            raise StatesError("PermanentError", "x")
+        if context.state == "P1":
+            p1_started.set()
+            x_failed.wait(timeout=10)
+            time.sleep(0.2)
+        return {}
+
+    inner = {
+        "StartAt": "Inner",
+        "States": {
+            "Inner": {
+                "Type": "Parallel",
+                "Branches": [
+                    {"StartAt": "P1", "States": {"P1": task(Next="P2"), "P2": task(End=True)}}
+                ],
+                "End": True,
+            }
+        },
+    }
+    states = {"A": {"Type": "Parallel", "Branches": [inner, branch("X")], "End": True}}
+    execution = LocalExecutor(machine(states), tasks, max_concurrency=2).execute({}, "p")
+    assert execution.error == "PermanentError"
+    assert "P2" not in execution.entered_states()
+
+
+def test_a_task_handler_cannot_change_the_data_other_states_see() -> None:
+    # On AWS every state gets its input as JSON, by value.
+    def tasks(resource: str, parameters: Any, context: TaskContext) -> Any:
+        parameters["touched_by"] = context.state
+        parameters["nested"]["n"] = 0
+        return {}
+
+    states = {
+        "A": {
+            "Type": "Parallel",
+            "Branches": [branch("X"), branch("Y")],
+            "ResultPath": None,
+            "End": True,
+        }
+    }
+    data = {"nested": {"n": 1}}
+    execution = LocalExecutor(machine(states), tasks, max_concurrency=1).execute(data, "p")
+    assert execution.succeeded and execution.output == {"nested": {"n": 1}}
+
+
+def choice_on(rule: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "A": {"Type": "Choice", "Choices": [{**rule, "Next": "Yes"}], "Default": "No"},
+        "Yes": {"Type": "Succeed"},
+        "No": {"Type": "Succeed"},
+    }
+
+
+@pytest.mark.parametrize(
+    ("pattern", "value", "matches"),
+    [
+        ("log-*.json", "log-1.json", True),
+        ("a?c", "abc", False),  # only * is a wildcard
+        ("a?c", "a?c", True),
+        ("log[1]", "log1", False),
+        ("log[1]", "log[1]", True),
+        ("file\\*.log", "file*.log", True),  # \* is a literal asterisk
+        ("file\\*.log", "file1.log", False),
+        ("back\\\\slash", "back\\slash", True),  # \\ is a literal backslash
+    ],
+)
+def test_string_matches_has_only_the_asl_wildcard(pattern: str, value: str, matches: bool) -> None:
+    states = choice_on({"Variable": "$.v", "StringMatches": pattern})
+    execution, _, _ = run(states, {}, {"v": value})
+    assert execution.entered_states() == ["A", "Yes" if matches else "No"]
+
+
+@pytest.mark.parametrize(
+    ("rule", "data"),
+    [
+        ({"Variable": "$.n", "NumericLessThanPath": "$.s"}, {"n": 1, "s": "2"}),
+        ({"Variable": "$.n", "NumericEqualsPath": "$.b"}, {"n": 1, "b": True}),
+        ({"Variable": "$.s", "StringGreaterThanPath": "$.n"}, {"n": 1, "s": "2"}),
+    ],
+)
+def test_a_path_comparison_with_a_value_of_another_type_is_false(
+    rule: dict[str, Any], data: Any
+) -> None:
+    execution, _, _ = run(choice_on(rule), {}, data)
+    assert execution.succeeded and execution.entered_states() == ["A", "No"]
