@@ -12,7 +12,7 @@ LAKE ?= lake
 DEMO_DATA ?= data/demo
 
 .DEFAULT_GOAL := help
-.PHONY: help venv demo test lint lint-infra asl-tools format docs bench clean browser bench-quality
+.PHONY: help venv demo test lint lint-infra lint-docs asl-tools format docs bench clean browser bench-quality
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -28,7 +28,7 @@ venv: $(STAMP) ## create or refresh .venv with pinned packages
 demo: venv ## generate sample data, ingest it into ./lake and print where it landed
 	$(BIN)/ecom-pipeline --lake $(LAKE) demo --out $(DEMO_DATA)
 
-lint: venv lint-infra ## ruff (lint + format check), mypy, sqlfluff on the named queries, lint-infra
+lint: venv lint-infra lint-docs ## ruff (lint + format check), mypy, sqlfluff on the named queries, lint-infra, lint-docs
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
@@ -63,6 +63,17 @@ lint-infra: $(ASL_STAMP) ## asl-validator on the state machine; terraform fmt, i
 	    $(TF_ENV) terraform -chdir=$$dir validate -no-color; \
 	  done; \
 	fi
+
+# Documentation checks: every Mermaid diagram in the Markdown docs parses (Mermaid itself).
+DOCS_TOOLS := tools/docs
+DOCS_STAMP := $(DOCS_TOOLS)/node_modules/.installed-stamp
+
+$(DOCS_STAMP): $(DOCS_TOOLS)/package.json $(DOCS_TOOLS)/package-lock.json
+	npm ci --prefix $(DOCS_TOOLS) --no-audit --no-fund
+	touch $(DOCS_STAMP)
+
+lint-docs: $(DOCS_STAMP) ## every Mermaid diagram in README.md and docs/ must parse
+	node $(DOCS_TOOLS)/check-mermaid.mjs README.md $(wildcard docs/*.md docs/*/*.md)
 
 browser: ## install Debian's chromium for the dashboard's browser tests (when missing)
 	command -v chromium >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
