@@ -14,7 +14,7 @@ import json
 import shutil
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
 from functools import cache
 from pathlib import Path
@@ -50,6 +50,23 @@ def _md5(data: bytes) -> str:
 # --- EventBridge ------------------------------------------------------------------------
 
 
+def eventbridge_event(
+    detail_type: str, source: str, time: str, resources: list[str], detail: dict[str, Any]
+) -> dict[str, Any]:
+    """The envelope every EventBridge event shares, around ``detail``."""
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": detail_type,
+        "source": source,
+        "account": ACCOUNT,
+        "time": time,
+        "region": REGION,
+        "resources": resources,
+        "detail": detail,
+    }
+
+
 def object_created(
     key: str,
     size: int,
@@ -61,30 +78,21 @@ def object_created(
     reason: str = "PutObject",
 ) -> dict[str, Any]:
     """EventBridge's event for an object written to ``bucket`` (S3 -> EventBridge)."""
-    return {
+    detail = {
         "version": "0",
-        "id": str(uuid.uuid4()),
-        "detail-type": detail_type,
-        "source": "aws.s3",
-        "account": ACCOUNT,
-        "time": time,
-        "region": REGION,
-        "resources": [f"arn:aws:s3:::{bucket}"],
-        "detail": {
-            "version": "0",
-            "bucket": {"name": bucket},
-            "object": {
-                "key": key,
-                "size": size,
-                "etag": etag or _md5(key.encode()),
-                "sequencer": uuid.uuid4().hex[:18].upper(),
-            },
-            "request-id": uuid.uuid4().hex[:16].upper(),
-            "requester": ACCOUNT,
-            "source-ip-address": "203.0.113.10",
-            "reason": reason,
+        "bucket": {"name": bucket},
+        "object": {
+            "key": key,
+            "size": size,
+            "etag": etag or _md5(key.encode()),
+            "sequencer": uuid.uuid4().hex[:18].upper(),
         },
+        "request-id": uuid.uuid4().hex[:16].upper(),
+        "requester": ACCOUNT,
+        "source-ip-address": "203.0.113.10",
+        "reason": reason,
     }
+    return eventbridge_event(detail_type, "aws.s3", time, [f"arn:aws:s3:::{bucket}"], detail)
 
 
 def object_created_for(raw: Path, key: str, **kwargs: Any) -> dict[str, Any]:
@@ -97,17 +105,8 @@ def scheduled_event(
     time: str, *, rule: str = "ecom-dev-daily-run", detail_type: str = "Scheduled Event"
 ) -> dict[str, Any]:
     """EventBridge's event of a schedule rule firing at ``time``."""
-    return {
-        "version": "0",
-        "id": str(uuid.uuid4()),
-        "detail-type": detail_type,
-        "source": "aws.events",
-        "account": ACCOUNT,
-        "time": time,
-        "region": REGION,
-        "resources": [f"arn:aws:events:{REGION}:{ACCOUNT}:rule/{rule}"],
-        "detail": {},
-    }
+    rule_arn = f"arn:aws:events:{REGION}:{ACCOUNT}:rule/{rule}"
+    return eventbridge_event(detail_type, "aws.events", time, [rule_arn], {})
 
 
 # --- SQS --------------------------------------------------------------------------------
@@ -142,8 +141,13 @@ def sqs_batch(*bodies: Any, queue: str = "ecom-dev-raw-events") -> dict[str, Any
 # --- API Gateway HTTP API (payload format 2.0) ------------------------------------------
 
 
-def http_api_event(path: str, query: str = "", method: str = "GET") -> dict[str, Any]:
-    """An HTTP API request as API Gateway hands it to a Lambda integration (payload 2.0)."""
+def http_api_event(
+    path: str, query: str = "", method: str = "GET", stage: str = "$default"
+) -> dict[str, Any]:
+    """An HTTP API request as API Gateway hands it to a Lambda integration (payload 2.0).
+
+    With a named ``stage`` the path carries it (``/prod/analytics``), as on AWS.
+    """
     host = f"abc123.execute-api.{REGION}.amazonaws.com"
     params = dict(p.split("=", 1) for p in query.split("&") if "=" in p)
     event: dict[str, Any] = {
@@ -173,13 +177,13 @@ def http_api_event(path: str, query: str = "", method: str = "GET") -> dict[str,
             },
             "requestId": "JKJaXmPLvHcESHA=",
             "routeKey": "$default",
-            "stage": "$default",
+            "stage": stage,
             "time": "28/Nov/2026:08:00:00 +0000",
             "timeEpoch": 1795852800000,
         },
         "isBase64Encoded": False,
     }
-    if params:
+    if params:  # API Gateway leaves the field out when there is no query string
         event["queryStringParameters"] = params
     return event
 
@@ -223,6 +227,13 @@ def lambda_payload(
     payload = _resolve(definition["Parameters"]["Payload"], state_input, context)
     assert isinstance(payload, dict)
     return payload
+
+
+def state_payload(
+    state: str, run_id: str, as_of: str, *, files: Optional[list[str]] = None
+) -> dict[str, Any]:
+    """The Payload ``state`` sends its Lambda in an execution started for ``run_id``."""
+    return lambda_payload(state, execution_input(run_id, as_of, files=files))
 
 
 def selected_fields(state: str) -> set[str]:
@@ -324,13 +335,18 @@ def local_settings(lake: LocalLake) -> Settings:
 def runtime_for(
     lake: LocalLake,
     *,
-    settings: Optional[Settings] = None,
     reports_dir: Optional[Path] = None,
     start_execution: Optional[StartExecution] = None,
+    lightweight_max_bytes: Optional[int] = None,
 ) -> Runtime:
+    """A local runtime on ``lake``; ``lightweight_max_bytes`` overrides the routing limit."""
+    settings = local_settings(lake)
+    if lightweight_max_bytes is not None:
+        ingestion = replace(settings.ingestion, lightweight_max_bytes=lightweight_max_bytes)
+        settings = replace(settings, ingestion=ingestion)
     return Runtime(
         lake=lake,
-        settings=settings or local_settings(lake),
+        settings=settings,
         reports_dir=reports_dir or lake.root.parent / "reports",
         start_execution=start_execution,
     )
@@ -372,6 +388,14 @@ def published_lake(tmp_path_factory: pytest.TempPathFactory) -> PublishedLake:
     run_id = read_published(lake).run_id
     assert run_id is not None
     return PublishedLake(lake, copy / "reports", run_id, AS_OF)
+
+
+def live_rows(lake: LocalLake, table: str) -> int:
+    """Rows of ``table`` (``zone.name``) as the catalog serves it."""
+    with LocalCatalog(lake).connect() as con:
+        row = con.execute(f"SELECT count(*) FROM {table}").fetchone()
+    assert row is not None
+    return int(row[0])
 
 
 def utc_now() -> datetime:

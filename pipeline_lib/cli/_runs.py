@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import fcntl
 import json
 from dataclasses import asdict
 from typing import Any
@@ -15,8 +14,8 @@ from rich.table import Table
 from pipeline_lib.cli._state import state
 from pipeline_lib.exceptions import PipelineError
 from pipeline_lib.orchestration.history import failure_of, list_runs, load_history, record_key
-from pipeline_lib.orchestration.pipeline import LOCK_KEY
-from pipeline_lib.storage import LocalLake, Zone
+from pipeline_lib.orchestration.pipeline import lake_is_busy
+from pipeline_lib.storage import Zone
 
 runs_app = typer.Typer(
     help="Past runs: status, duration, failed state; `runs show RUN_ID` for the history.",
@@ -24,20 +23,6 @@ runs_app = typer.Typer(
     invoke_without_command=True,
 )
 _STYLE = {"succeeded": "green", "failed": "red", "interrupted": "yellow", "running": "cyan"}
-
-
-def lake_is_busy(lake: LocalLake) -> bool:
-    """True while a run holds the lake's run lock."""
-    path = lake.path(Zone.META, LOCK_KEY)
-    if not path.is_file():
-        return False
-    with path.open("a") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return True
-        fcntl.flock(handle, fcntl.LOCK_UN)
-    return False
 
 
 @runs_app.callback()

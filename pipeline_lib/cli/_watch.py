@@ -51,7 +51,7 @@ def watch_command(
 ) -> None:
     """Watch lake/raw/: each burst of new files starts one run, as S3 events do on AWS.
 
-    A file counts once its size stops changing; hidden and .tmp/.part files are ignored.
+    A file counts once its size stops changing; hidden and .tmp/.part/.error.json files are ignored.
     Small files are validated at once (bad ones go to quarantine and the dead-letter log);
     one run (trigger "s3") then takes the batch. Runs go one at a time: files landing
     during a run form the next batch. Stop with Ctrl-C.
@@ -90,7 +90,8 @@ def watch_command(
         _say(console, "stopped")
         return
     if not outcomes:
-        _say(console, f"[yellow]no file arrived in raw/ within {timeout:g} s[/]")
+        _say(console, f"[yellow]no file arrived in raw/ within {timeout:g} s[/]; "
+                      "give --timeout more seconds to wait longer")  # fmt: skip
         raise typer.Exit(TIMED_OUT)
     raise typer.Exit(max(o.exit_code for o in outcomes))
 

@@ -80,8 +80,31 @@ def _boto_starter(state_machine_arn: str) -> StartExecution:
     return start
 
 
-def require(event: Mapping[str, Any], key: str) -> Any:
-    """``event[key]``, or a PermanentError naming the missing field (never retried)."""
-    if not isinstance(event, Mapping) or key not in event or event[key] in (None, ""):
-        raise PermanentError(f"the event has no {key!r}")
+def require(event: Mapping[str, Any], key: str, expected: str) -> Any:
+    """``event[key]``, or a PermanentError (never retried) naming the missing field.
+
+    ``expected`` is the event shape the handler takes, quoted in the error so whoever
+    invoked the Lambda by hand sees what to send.
+    """
+    if not isinstance(event, Mapping):
+        raise PermanentError(
+            f"the event is a {type(event).__name__}, not a JSON object; expected {expected}"
+        )
+    if event.get(key) in (None, ""):
+        fields = ", ".join(sorted(map(str, event))) or "none"
+        raise PermanentError(
+            f"the event has no {key!r} (its fields: {fields}); expected {expected}"
+        )
     return event[key]
+
+
+def start_run(runtime: Runtime, name: str, *, as_of: str, trigger: str, files: list[str]) -> bool:
+    """Start the execution ``name`` with a run's input; False if that name already ran."""
+    if runtime.start_execution is None:
+        raise PermanentError(
+            "cannot start an execution: STATE_MACHINE_ARN is not set (the trigger Lambdas "
+            "need the state machine's ARN in their environment)"
+        )
+    return runtime.start_execution(
+        name, {"run_id": name, "as_of": as_of, "trigger": trigger, "files": files}
+    )

@@ -10,8 +10,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from pipeline_lib.exceptions import PermanentError
 from pipeline_lib.handlers._runtime import Runtime, require, runtime_from_env
-from pipeline_lib.ingestion._route import LIGHTWEIGHT, route_for
+from pipeline_lib.ingestion import LIGHTWEIGHT, route_for
+
+EVENT = '{"key": "<dataset>/ingest_date=YYYY-MM-DD/<file>", "size_bytes": <int>}'
 
 
 def route(key: str, size_bytes: int, runtime: Runtime) -> dict[str, Any]:
@@ -30,13 +33,14 @@ def route(key: str, size_bytes: int, runtime: Runtime) -> dict[str, Any]:
 
 
 def handle(event: Mapping[str, Any], runtime: Runtime) -> dict[str, Any]:
-    """Event: ``{"key": "...", "size_bytes": N}``."""
-    size = require(event, "size_bytes")
+    """Event: :data:`EVENT`."""
+    size = require(event, "size_bytes", EVENT)
     if not isinstance(size, int) or isinstance(size, bool) or size < 0:
-        from pipeline_lib.exceptions import PermanentError
-
-        raise PermanentError(f"size_bytes must be a byte count, not {size!r}")
-    return route(str(require(event, "key")), size, runtime)
+        raise PermanentError(
+            f"size_bytes must be the object's size as a whole number of bytes >= 0, "
+            f"not {size!r}; expected {EVENT}"
+        )
+    return route(str(require(event, "key", EVENT)), size, runtime)
 
 
 def handler(event: Mapping[str, Any], context: Any = None) -> dict[str, Any]:

@@ -15,12 +15,28 @@ from pipeline_lib.exceptions import PermanentError
 from pipeline_lib.handlers._runtime import Runtime, runtime_from_env
 from pipeline_lib.ingestion import (
     ACCEPTED,
+    DUPLICATE,
     QUARANTINED,
     IngestReport,
     ingest_paths,
     pending_raw_files,
 )
 from pipeline_lib.storage import Zone
+
+#: Quarantined files listed in the answer (the state's output stays small; all are counted).
+MAX_LISTED = 50
+
+
+def raw_path(key: str, runtime: Runtime) -> Path:
+    """The raw-zone file of an object key (``transactions/ingest_date=.../x.csv``)."""
+    raw = runtime.lake.path(Zone.RAW).resolve()
+    path = (raw / key).resolve()
+    if raw not in path.parents:
+        raise PermanentError(
+            f"{key!r} is not a key inside the raw zone: give the object's key relative to "
+            "raw/, like 'transactions/ingest_date=2026-11-28/transactions_0900.csv'"
+        )
+    return path
 
 
 def validate(paths: Sequence[Path], runtime: Runtime) -> IngestReport:
@@ -39,30 +55,21 @@ def summarize(report: IngestReport) -> dict[str, Any]:
     return {
         "accepted": counts[ACCEPTED],
         "rejected": counts[QUARANTINED],
-        "duplicates": counts["duplicate"],
+        "duplicates": counts[DUPLICATE],
         "rows_accepted": report.rows_accepted,
         "rows_rejected": report.rows_rejected,
         "datasets": sorted({r.dataset for r in accepted if r.dataset}),
         "quarantined": [
             {"source": str(r.source), "check": r.check, "reason": r.reason}
             for r in report.results if r.status == QUARANTINED
-        ][:50],
+        ][:MAX_LISTED],
     }  # fmt: skip
 
 
 def handle(event: Mapping[str, Any], runtime: Runtime) -> dict[str, Any]:
-    """Event: ``{"run_id", "as_of", "files": [path, ...]}`` (empty files: all pending)."""
+    """Event: ``{"run_id", "as_of", "files": [raw key, ...]}`` (no files: all pending)."""
     files = (event.get("files") or []) if isinstance(event, Mapping) else []
     return summarize(validate([raw_path(str(f), runtime) for f in files], runtime))
-
-
-def raw_path(key: str, runtime: Runtime) -> Path:
-    """The raw-zone file of an object key (``transactions/ingest_date=.../x.csv``)."""
-    raw = runtime.lake.path(Zone.RAW).resolve()
-    path = (raw / key).resolve()
-    if raw not in path.parents:
-        raise PermanentError(f"{key!r} is not a key inside the raw zone")
-    return path
 
 
 def handler(event: Mapping[str, Any], context: Any = None) -> dict[str, Any]:

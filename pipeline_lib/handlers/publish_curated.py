@@ -16,22 +16,34 @@ from pipeline_lib.exceptions import PermanentError
 from pipeline_lib.handlers._runtime import Runtime, require, runtime_from_env
 from pipeline_lib.jobs import load_versions
 
+#: The Payload of the state machine's PublishCuratedData state.
+EVENT = '{"run_id": "<run id>", "as_of": "YYYY-MM-DD"}'
+
 
 def handle(event: Mapping[str, Any], runtime: Runtime) -> dict[str, Any]:
-    """Event: ``{"run_id", "as_of"}``."""
-    run_id = str(require(event, "run_id"))
+    """Event: :data:`EVENT`."""
+    run_id = str(require(event, "run_id", EVENT))
+    as_of_text = str(require(event, "as_of", EVENT))
     try:
-        as_of = date.fromisoformat(str(require(event, "as_of")))
+        as_of = date.fromisoformat(as_of_text)
     except ValueError as exc:
-        raise PermanentError(f"as_of must be an ISO date: {exc}") from exc
+        raise PermanentError(
+            f"as_of must be an ISO date (YYYY-MM-DD), not {as_of_text!r}; expected {EVENT}"
+        ) from exc
     versions = load_versions(runtime.lake, run_id)
     if not versions:
-        raise PermanentError(f"run {run_id} staged no tables: nothing to publish")
+        raise PermanentError(
+            f"run {run_id} staged no tables: nothing to publish (its ETL steps wrote no "
+            "table version; check the run_id and that its ETL succeeded)"
+        )
     result = publish(runtime.lake, run_id, versions, as_of=as_of)
     runtime.observed["publish"] = result
     if result.stopped:
         stopped = "; ".join(f"{t}: {why}" for t, why in result.stopped.items())
-        raise PermanentError(f"published except tables with breaking schema changes: {stopped}")
+        raise PermanentError(
+            f"published except tables with breaking schema changes, kept on their live "
+            f"version (records in the quarantine zone, schema/): {stopped}"
+        )
     return {
         "published": result.published,
         "changes": [c.table for c in result.changes if c.change != "none"],

@@ -17,13 +17,18 @@ from pipeline_lib.handlers._runtime import Runtime, require, runtime_from_env
 from pipeline_lib.handlers.data_quality_check import html_report
 from pipeline_lib.jobs import load_accounting, load_versions
 from pipeline_lib.orchestration.history import error_message, failure_of, load_history
-from pipeline_lib.quality import FAIL, WARN
+from pipeline_lib.orchestration.notify import SUBJECT_MAX
 from pipeline_lib.quality.audit import load_report
 
-SUBJECT_MAX = 100
+#: The Payload of the state machine's SummarizeSuccess / SummarizeFailure states.
+EVENT = (
+    '{"run_id": "<run id>", "as_of": "YYYY-MM-DD", "status": "succeeded" | "failed", '
+    '"error": {"Error", "Cause"} (on failure), "execution_id", "started_at"}'
+)
 
 
 def duration_seconds(started_at: Optional[str], now: Optional[datetime] = None) -> Optional[float]:
+    """Seconds from ``started_at`` (ISO) to ``now`` (default: now); None if unparsable."""
     if not started_at:
         return None
     try:
@@ -36,13 +41,12 @@ def duration_seconds(started_at: Optional[str], now: Optional[datetime] = None) 
 
 
 def quality_outcome(runtime: Runtime, run_id: str) -> Optional[dict[str, Any]]:
+    """The audit's status and counts, None if the run failed before its audit."""
     try:
         report = load_report(runtime.lake, run_id)
     except PipelineError:
-        return None  # the run failed before its audit
-    statuses = [r.status for r in report.rules]
-    return {"status": report.status, "rules": len(statuses), "failed": statuses.count(FAIL),
-            "warnings": statuses.count(WARN), "anomalies": len(report.anomalies)}  # fmt: skip
+        return None
+    return {"status": report.status, **report.counts()}
 
 
 def rejects_by_dataset(runtime: Runtime, run_id: str) -> dict[str, int]:
@@ -52,10 +56,17 @@ def rejects_by_dataset(runtime: Runtime, run_id: str) -> dict[str, int]:
     return dict(sorted(rejected.items()))
 
 
+def error_of(error: Any) -> dict[str, Any]:
+    """``{"error", "message"}`` of the Catch's ``{"Error", "Cause"}`` (or of a bare text)."""
+    if not isinstance(error, Mapping):
+        return {"error": None, "message": str(error)}
+    return {"error": error.get("Error"), "message": error_message(str(error.get("Cause", "")))}
+
+
 def handle(event: Mapping[str, Any], runtime: Runtime) -> dict[str, Any]:
-    """Event: ``{"run_id", "as_of", "status", "error"?, "execution_id", "started_at"}``."""
-    run_id = str(require(event, "run_id"))
-    status = str(require(event, "status"))
+    """Event: :data:`EVENT`."""
+    run_id = str(require(event, "run_id", EVENT))
+    status = str(require(event, "status", EVENT))
     as_of = str(event.get("as_of", ""))
     message: dict[str, Any] = {
         "run_id": run_id,
@@ -71,14 +82,9 @@ def handle(event: Mapping[str, Any], runtime: Runtime) -> dict[str, Any]:
         "report": html_report(runtime, as_of) if as_of else None,
     }
     if status != "succeeded":
-        error = event.get("error") or {}
         failure = failure_of(load_history(runtime.lake, run_id))
         message["failed_state"] = failure.state if failure else None
-        message["error"] = {
-            "error": error.get("Error") if isinstance(error, Mapping) else None,
-            "message": error_message(str(error.get("Cause", ""))) if isinstance(error, Mapping)
-            else str(error),
-        }  # fmt: skip
+        message["error"] = error_of(event.get("error") or {})
     subject = f"ecom-pipeline {runtime.settings.env}: run {run_id} {status}"
     return {"subject": subject[:SUBJECT_MAX], "message": message}
 

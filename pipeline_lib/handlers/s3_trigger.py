@@ -22,9 +22,9 @@ from typing import Any, Optional
 
 from pipeline_lib.exceptions import PermanentError
 from pipeline_lib.handlers import file_router, lightweight_transform
-from pipeline_lib.handlers._runtime import Runtime, runtime_from_env
+from pipeline_lib.handlers._runtime import Runtime, runtime_from_env, start_run
 from pipeline_lib.handlers.file_validator import raw_path
-from pipeline_lib.ingestion import ACCEPTED, DUPLICATE, FileResult
+from pipeline_lib.ingestion import ACCEPTED, DUPLICATE, LIGHTWEIGHT, FileResult
 
 OBJECT_CREATED = "Object Created"
 
@@ -46,14 +46,23 @@ def object_events(event: Mapping[str, Any]) -> list[tuple[Optional[str], Any]]:
 
 def _object(event: Mapping[str, Any]) -> tuple[str, int, str]:
     if not isinstance(event, Mapping):
-        raise PermanentError(f"not an EventBridge event: {event!r:.100}")
+        raise PermanentError(
+            f"not an EventBridge event (a JSON object with detail-type {OBJECT_CREATED!r}): "
+            f"{event!r:.100}"
+        )
     if event.get("detail-type") != OBJECT_CREATED:
-        raise PermanentError(f"not an {OBJECT_CREATED!r} event: {event.get('detail-type')!r}")
+        raise PermanentError(
+            f"expected an EventBridge {OBJECT_CREATED!r} event of the raw bucket, got "
+            f"detail-type {event.get('detail-type')!r}: check the rule's event pattern"
+        )
     try:
         obj = event["detail"]["object"]
         return str(obj["key"]), int(obj.get("size", 0)), str(obj.get("etag", ""))
     except (KeyError, TypeError, ValueError) as exc:
-        raise PermanentError(f"malformed Object Created event: missing {exc}") from exc
+        raise PermanentError(
+            f"malformed {OBJECT_CREATED!r} event ({type(exc).__name__}: {exc}): expected "
+            "detail.object with a 'key' and an integer 'size'"
+        ) from exc
 
 
 def execution_name(objects: list[tuple[str, int, str]]) -> str:
@@ -102,24 +111,32 @@ def handle(event: Mapping[str, Any], runtime: Runtime) -> dict[str, Any]:
     if not landed and not pending:
         reason = "no new accepted file (duplicates, rejects or ignored)"
         return {"started": False, "execution": None, "reason": reason, **answer}
-    if runtime.start_execution is None:
-        raise PermanentError("cannot start an execution: STATE_MACHINE_ARN is not set")
     name = execution_name(objects)
     today = datetime.now(timezone.utc).date().isoformat()
-    started = runtime.start_execution(
-        name, {"run_id": name, "as_of": today, "trigger": "s3", "files": pending}
-    )
+    started = start_run(runtime, name, as_of=today, trigger="s3", files=pending)
     reason = "started" if started else "an execution of this name already ran"
     return {"started": started, "execution": name, "reason": reason, **answer}
 
 
+#: Files still being written (the lake's atomic writes use ``.<name>.<rand>.tmp``) and
+#: quarantine records are never objects to process.
+SKIPPED_SUFFIXES = (".tmp", ".part", ".error.json")
+
+
+def is_ignored(key: str) -> bool:
+    """Keys under a hidden folder, hidden files and temp or record names are not data."""
+    parts = [p for p in key.split("/") if p]
+    if not parts or any(p.startswith(".") for p in parts):
+        return True
+    return parts[-1].endswith(SKIPPED_SUFFIXES)
+
+
 def _process(key: str, size: int, runtime: Runtime) -> dict[str, Any]:
     """Validate a small object now, or leave a large one pending for the run."""
-    name = key.rsplit("/", 1)[-1]
-    if name.startswith(".") or name.endswith((".error.json", ".tmp")):
+    if is_ignored(key):
         return {"key": key, "status": "ignored"}
     route = file_router.route(key, size, runtime)
-    if route["handler"] != "lightweight_transform":
+    if route["route"] != LIGHTWEIGHT:
         return {"key": key, "status": "pending", "route": route["route"]}
     result = lightweight_transform.transform(key, runtime)
     return {**lightweight_transform.describe(key, result), "landed": _landed(key, result, runtime)}

@@ -11,9 +11,10 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from pipeline_lib.exceptions import PermanentError
-from pipeline_lib.handlers._runtime import Runtime, require, runtime_from_env
+from pipeline_lib.handlers._runtime import Runtime, require, runtime_from_env, start_run
 
 SCHEDULED_EVENT = "Scheduled Event"
+EVENT = '{"detail-type": "Scheduled Event", "time": "2026-11-29T06:00:00Z", ...} (EventBridge)'
 
 
 def run_date(fired_at: str) -> date:
@@ -21,23 +22,26 @@ def run_date(fired_at: str) -> date:
     try:
         moment = datetime.fromisoformat(fired_at.replace("Z", "+00:00"))
     except ValueError as exc:
-        raise PermanentError(f"the event time {fired_at!r} is not an ISO timestamp") from exc
+        raise PermanentError(
+            f"the event time {fired_at!r} is not an ISO timestamp (like 2026-11-29T06:00:00Z)"
+        ) from exc
     if moment.tzinfo is not None:
         moment = moment.astimezone(timezone.utc)
     return moment.date() - timedelta(days=1)
 
 
 def handle(event: Mapping[str, Any], runtime: Runtime) -> dict[str, Any]:
-    if event.get("detail-type") != SCHEDULED_EVENT:
-        raise PermanentError(f"not a {SCHEDULED_EVENT!r}: {event.get('detail-type')!r}")
-    as_of = run_date(str(require(event, "time")))
-    if runtime.start_execution is None:
-        raise PermanentError("cannot start an execution: STATE_MACHINE_ARN is not set")
-    name = f"daily-{as_of.isoformat()}"
-    started = runtime.start_execution(
-        name, {"run_id": name, "as_of": as_of.isoformat(), "trigger": "schedule", "files": []}
-    )
-    return {"started": started, "execution": name, "as_of": as_of.isoformat()}
+    """Event: :data:`EVENT`; starts ``daily-<yesterday>``."""
+    kind = event.get("detail-type") if isinstance(event, Mapping) else None
+    if kind != SCHEDULED_EVENT:
+        raise PermanentError(
+            f"expected an EventBridge {SCHEDULED_EVENT!r}, got detail-type {kind!r}: "
+            "check the schedule rule's target"
+        )
+    as_of = run_date(str(require(event, "time", EVENT))).isoformat()
+    name = f"daily-{as_of}"
+    started = start_run(runtime, name, as_of=as_of, trigger="schedule", files=[])
+    return {"started": started, "execution": name, "as_of": as_of}
 
 
 def handler(event: Mapping[str, Any], context: Any = None) -> dict[str, Any]:

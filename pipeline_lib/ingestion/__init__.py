@@ -25,7 +25,7 @@ from pipeline_lib.ingestion._result import (
     FileResult,
     IngestReport,
 )
-from pipeline_lib.ingestion._route import LIGHTWEIGHT, NOTEBOOK, VALIDATED_PREFIX
+from pipeline_lib.ingestion._route import LIGHTWEIGHT, NOTEBOOK, VALIDATED_PREFIX, route_for
 from pipeline_lib.ingestion._service import (
     LEDGER_KEY,
     collect_files,
@@ -52,4 +52,5 @@ __all__ = [
     "ingest_file",
     "ingest_paths",
     "pending_raw_files",
+    "route_for",
 ]

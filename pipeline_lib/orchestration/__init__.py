@@ -4,16 +4,7 @@
 ``local_resources`` says what its tasks are on a laptop, ``pipeline`` is one run
 (``ecom-pipeline run``), ``history`` the runs' records, ``notify`` the notifiers,
 ``watch`` and ``schedule`` the local triggers, ``notebooks`` the papermill runner.
+
+Import from the modules themselves: importing this package loads nothing else (a Lambda
+that needs the run history must not load papermill).
 """
-
-from __future__ import annotations
-
-from pipeline_lib.orchestration.notebooks import (
-    NotebookError,
-    NotebookRun,
-    declared_parameters,
-    load_notebook,
-    run_notebook,
-)
-
-__all__ = ["NotebookError", "NotebookRun", "declared_parameters", "load_notebook", "run_notebook"]

@@ -136,7 +136,9 @@ def load_state_machine(
 def _check_keys(obj: Mapping[str, Any], allowed: set[str], where: str) -> None:
     unknown = sorted(set(obj) - allowed)
     if unknown:
-        raise ASLError(f"{where}: unsupported field(s) {', '.join(unknown)}")
+        raise ASLError(f"{where}: unsupported field(s) {', '.join(unknown)}: the local "
+                       "executor does not run them; remove them, or implement them in "
+                       "pipeline_lib/orchestration (STATE_FIELDS and the executor)")  # fmt: skip
 
 
 def _check_state(name: str, state: Any, states: Mapping[str, Any], where: str) -> None:
@@ -231,7 +233,8 @@ def _check_payload_template(template: Any, here: str) -> None:
                 if not isinstance(value, str):
                     raise ASLError(f"{here}: {key} must be a path string")
                 if value.startswith("States."):
-                    raise ASLError(f"{here}: {key}: intrinsic functions are not supported")
+                    raise ASLError(f"{here}: {key}: intrinsic functions are not supported; "
+                                   "compute the value in a handler or a Pass state")  # fmt: skip
                 if not (value.startswith("$") and _is_path(value)):
                     raise ASLError(f"{here}: {key}: {value!r} is not a supported path")
             else:

@@ -28,7 +28,9 @@ from typing import Any, Callable, Optional, Protocol
 from pipeline_lib.orchestration.asl import StateMachine, StatesError
 from pipeline_lib.orchestration.paths import RUNTIME, apply_template, read_path, write_path
 
+#: The account and region of local ARNs and events (as moto and LocalStack use them).
 LOCAL_ACCOUNT = "000000000000"
+LOCAL_REGION = "us-east-1"
 TASK_FAILED = "States.TaskFailed"
 BRANCH_FAILED = "States.BranchFailed"
 NO_CHOICE = "States.NoChoiceMatched"
@@ -138,13 +140,13 @@ class LocalExecutor:
         started = _now()
         context = {
             "Execution": {
-                "Id": f"arn:aws:states:local:{LOCAL_ACCOUNT}:execution:{self.name}:"
+                "Id": f"arn:aws:states:{LOCAL_REGION}:{LOCAL_ACCOUNT}:execution:{self.name}:"
                       f"{execution_name}",
                 "Name": execution_name,
                 "StartTime": started,
                 "Input": execution_input,
             },
-            "StateMachine": {"Id": f"arn:aws:states:local:{LOCAL_ACCOUNT}:stateMachine:"
+            "StateMachine": {"Id": f"arn:aws:states:{LOCAL_REGION}:{LOCAL_ACCOUNT}:stateMachine:"
                                    f"{self.name}", "Name": self.name},
         }  # fmt: skip
         history.add("ExecutionStarted", input=execution_input)

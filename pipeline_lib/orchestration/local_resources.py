@@ -18,11 +18,12 @@ handler's exception class name for Lambda (``TransientError``, ``PermanentError`
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -34,7 +35,12 @@ from pipeline_lib.handlers.data_quality_check import gate_summary
 from pipeline_lib.jobs import load_accounting, load_versions
 from pipeline_lib.orchestration.asl import StatesError, placeholders
 from pipeline_lib.orchestration.audit import AuditHook, AuditInput
-from pipeline_lib.orchestration.executor import TASK_FAILED, TaskContext
+from pipeline_lib.orchestration.executor import (
+    LOCAL_ACCOUNT,
+    LOCAL_REGION,
+    TASK_FAILED,
+    TaskContext,
+)
 from pipeline_lib.orchestration.notebooks import (
     NotebookError,
     declared_parameters,
@@ -52,7 +58,7 @@ START_CRAWLER = "arn:aws:states:::aws-sdk:glue:startCrawler"
 SNS_PUBLISH = "arn:aws:states:::sns:publish"
 
 QUALITY_JOB = "data_quality"
-LOCAL_TOPIC = "arn:aws:sns:local:000000000000:ecom-pipeline-notifications"
+LOCAL_TOPIC = f"arn:aws:sns:{LOCAL_REGION}:{LOCAL_ACCOUNT}:ecom-pipeline-notifications"
 #: Exceptions raised inside a notebook that a retry may fix.
 TRANSIENT_NOTEBOOK_ERRORS = {"TransientError", "ConnectionError", "TimeoutError"}
 
@@ -80,13 +86,16 @@ def local_variables(definition_text: str) -> dict[str, str]:
 
 
 @dataclass
-class StepRecord:
-    """One job the run ran (a notebook, the ingest, the audit, the publish)."""
+class StepResult:
+    """One job the run ran (a notebook, the ingest, the audit, the publish) and its outcome."""
 
     name: str
-    status: str  # succeeded | failed
+    status: str = "succeeded"  # succeeded | failed
     seconds: float = 0.0
     detail: str = ""
+
+    def fail(self, detail: str) -> None:
+        self.status, self.detail = "failed", detail
 
 
 #: Lambda handlers whose work is a step of the run's record, under these names.
@@ -104,7 +113,7 @@ class LocalResources:
     audit: AuditHook
     job_params: Mapping[str, Any] = field(default_factory=dict)
     on_progress: Optional[ProgressCallback] = None
-    steps: list[StepRecord] = field(default_factory=list)
+    steps: list[StepResult] = field(default_factory=list)
     audit_report: Optional[QualityReport] = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -121,7 +130,9 @@ class LocalResources:
                 message = {"text": message}
             self.notifier.publish(str(parameters.get("Subject", "")), message)
             return {"MessageId": "local"}
-        raise StatesError("States.Runtime", f"no local implementation of resource {resource}")
+        raise StatesError("States.Runtime", f"no local implementation of resource {resource} "
+                          f"(local: {LAMBDA_INVOKE}, {GLUE_JOB_SYNC}, {START_CRAWLER}, "
+                          f"{SNS_PUBLISH})")  # fmt: skip
 
     # --- Lambda -----------------------------------------------------------------------
 
@@ -130,7 +141,9 @@ class LocalResources:
             module = importlib.import_module(f"pipeline_lib.handlers.{function}")
         except ImportError as exc:
             raise StatesError("Lambda.ResourceNotFoundException",
-                              f"no handler pipeline_lib.handlers.{function}") from exc  # fmt: skip
+                              f"no handler pipeline_lib.handlers.{function}: a Lambda "
+                              "placeholder <name>_arn must name a module of "
+                              "pipeline_lib/handlers") from exc  # fmt: skip
         step = _HANDLER_STEPS.get(function)
         with self._step(step) as record:
             try:
@@ -166,16 +179,13 @@ class LocalResources:
                 else:
                     self._notebook(job, run_id, as_of)
                     record.detail = "notebook"
-            except NotebookError as exc:
-                record.fail(str(exc))
-                error = "TransientError" if exc.ename in TRANSIENT_NOTEBOOK_ERRORS else TASK_FAILED
-                raise StatesError(error, _job_cause(job, run_id, str(exc))) from exc
-            except TransientError as exc:
-                record.fail(str(exc))
-                raise StatesError("TransientError", _job_cause(job, run_id, str(exc))) from exc
             except PipelineError as exc:
                 record.fail(str(exc))
-                raise StatesError(TASK_FAILED, _job_cause(job, run_id, str(exc))) from exc
+                transient = isinstance(exc, TransientError) or (
+                    isinstance(exc, NotebookError) and exc.ename in TRANSIENT_NOTEBOOK_ERRORS
+                )
+                error = "TransientError" if transient else TASK_FAILED
+                raise StatesError(error, _job_cause(job, run_id, str(exc))) from exc
         return {"JobName": job, "JobRunId": f"jr_{run_id}_{job}", "JobRunState": "SUCCEEDED",
                 "ExecutionTime": round(time.perf_counter() - began)}  # fmt: skip
 
@@ -214,50 +224,29 @@ class LocalResources:
         """A local stand-in for a Glue crawler: the dataset's raw partitions, listed."""
         dataset = crawler.removesuffix("_crawler")
         folder = self.runtime.lake.path(Zone.RAW, dataset)
-        partitions = (
-            sorted(p.name for p in folder.glob("*=*") if p.is_dir()) if folder.is_dir() else []
-        )
-        return {"Crawler": crawler, "Partitions": len(partitions)}
+        partitions = sum(p.is_dir() for p in folder.glob("*=*")) if folder.is_dir() else 0
+        return {"Crawler": crawler, "Partitions": partitions}
 
     # --- bookkeeping -------------------------------------------------------------------
 
-    def _step(self, name: Optional[str]) -> _StepTimer:
-        return _StepTimer(self, name)
-
-
-class _StepTimer:
-    """Times a step, notifies progress and appends its record when it ends."""
-
-    def __init__(self, resources: LocalResources, name: Optional[str]) -> None:
-        self.resources = resources
-        self.record: Optional[_MutableStep] = _MutableStep(name) if name else None
-
-    def __enter__(self) -> Optional[_MutableStep]:
-        if self.record is not None:
-            self.began = time.perf_counter()
-            if self.resources.on_progress:
-                self.resources.on_progress(self.record.name, "started")
-        return self.record
-
-    def __exit__(self, *exc: object) -> None:
-        if self.record is None:
+    @contextlib.contextmanager
+    def _step(self, name: Optional[str]) -> Iterator[Optional[StepResult]]:
+        """Time a step of the run's record (None: not a step), reporting progress."""
+        if name is None:
+            yield None
             return
-        step = StepRecord(self.record.name, self.record.status,
-                          time.perf_counter() - self.began, self.record.detail)  # fmt: skip
-        with self.resources._lock:
-            self.resources.steps.append(step)
-        if self.resources.on_progress:
-            self.resources.on_progress(self.record.name, "finished")
-
-
-@dataclass
-class _MutableStep:
-    name: str
-    status: str = "succeeded"
-    detail: str = ""
-
-    def fail(self, detail: str) -> None:
-        self.status, self.detail = "failed", detail
+        step = StepResult(name)
+        began = time.perf_counter()
+        if self.on_progress:
+            self.on_progress(name, "started")
+        try:
+            yield step
+        finally:
+            step.seconds = time.perf_counter() - began
+            with self._lock:
+                self.steps.append(step)
+            if self.on_progress:
+                self.on_progress(name, "finished")
 
 
 def _job_cause(job: str, run_id: str, message: str) -> str:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
-import logging
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
@@ -26,7 +25,7 @@ from pipeline_lib.catalog import PublishResult
 from pipeline_lib.config import Settings
 from pipeline_lib.exceptions import PipelineError
 from pipeline_lib.handlers import Runtime
-from pipeline_lib.ingestion import IngestReport, pending_raw_files
+from pipeline_lib.ingestion import IngestReport
 from pipeline_lib.jobs import (
     StageAccounting,
     TableVersion,
@@ -41,14 +40,12 @@ from pipeline_lib.orchestration.history import HistoryWriter, failure_of, record
 from pipeline_lib.orchestration.local_resources import (
     LocalResources,
     ProgressCallback,
-    StepRecord,
+    StepResult,
     local_variables,
 )
 from pipeline_lib.orchestration.notify import LocalNotifier, Notifier
-from pipeline_lib.quality import FAIL, PASS, WARN, QualityReport
+from pipeline_lib.quality import QualityReport
 from pipeline_lib.storage import LocalLake, Zone
-
-logger = logging.getLogger(__name__)
 
 NOTEBOOKS_DIR = Path(__file__).resolve().parents[2] / "notebooks" / "etl"
 ETL_NOTEBOOKS = ("transaction_etl", "product_enrichment", "clickstream_aggregation", "reviews_etl")
@@ -62,13 +59,11 @@ __all__ = [
     "NOTEBOOKS_DIR",
     "RunResult",
     "StepResult",
+    "lake_is_busy",
     "load_local_state_machine",
-    "pending_raw_files",
+    "run_lock",
     "run_pipeline",
 ]
-
-#: One job of a run (a notebook, the ingest, the audit, the publish) and how it went.
-StepResult = StepRecord
 
 
 def load_local_state_machine(path: Path = STATE_MACHINE_FILE) -> StateMachine:
@@ -130,14 +125,9 @@ class RunResult:
         """Status and counts of the quality audit, None before it ran."""
         if self.audit is None:
             return None
-        statuses = [r.status for r in self.audit.rules]
         return {
             "status": self.audit.status,
-            "rules": len(statuses),
-            "passed": statuses.count(PASS),
-            "warnings": statuses.count(WARN),
-            "failed": statuses.count(FAIL),
-            "anomalies": len(self.audit.anomalies),
+            **self.audit.counts(),
             "seconds": round(self.audit.seconds, 3),
             "report": str(self.quality_report) if self.quality_report else None,
         }
@@ -196,7 +186,7 @@ def run_pipeline(
     result = RunResult(run_id=run_id or new_run_id(), as_of=as_of, trigger=trigger)
     result.reports_dir = reports_dir / "runs" / result.run_id
     started = time.perf_counter()
-    with _run_lock(lake):
+    with run_lock(lake):
         runtime = Runtime(lake=lake, settings=settings, reports_dir=reports_dir)
         resources = LocalResources(
             runtime=runtime,
@@ -235,7 +225,8 @@ def run_pipeline(
 
 
 @contextlib.contextmanager
-def _run_lock(lake: LocalLake) -> Iterator[None]:
+def run_lock(lake: LocalLake) -> Iterator[None]:
+    """Hold the lake's run lock (one run per lake), or PipelineError if another run has it."""
     path = lake.path(Zone.META, LOCK_KEY)
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w") as handle:
@@ -249,6 +240,20 @@ def _run_lock(lake: LocalLake) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def lake_is_busy(lake: LocalLake) -> bool:
+    """True while a run holds the lake's run lock."""
+    path = lake.path(Zone.META, LOCK_KEY)
+    if not path.is_file():
+        return False
+    with path.open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(handle, fcntl.LOCK_UN)
+    return False
 
 
 def _save_run(lake: LocalLake, result: RunResult) -> None:

@@ -22,10 +22,10 @@ from typing import Any, Optional
 
 from pipeline_lib.config import Settings
 from pipeline_lib.exceptions import ConfigError
+from pipeline_lib.handlers.schedule_trigger import SCHEDULED_EVENT
+from pipeline_lib.orchestration.executor import LOCAL_ACCOUNT, LOCAL_REGION
 
 #: The account and region written into locally built AWS events (no real account).
-LOCAL_ACCOUNT = "000000000000"
-LOCAL_REGION = "us-east-1"
 DAILY_RULE = "ecom-pipeline-daily"
 
 _MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
@@ -34,6 +34,7 @@ _FIELDS = ("minutes", "hours", "day-of-month", "month", "day-of-week", "year")
 _BOUNDS = {"minutes": (0, 59), "hours": (0, 23), "day-of-month": (1, 31), "month": (1, 12),
            "day-of-week": (1, 7)}  # fmt: skip
 _NAMES = {"month": _MONTHS, "day-of-week": _WEEKDAYS}
+_FORMS = "write a number, *, a list a,b, a range a-b or a step */n, a/n, a-b/n"
 _UNSUPPORTED = {"L": "'L' (last day)", "W": "'W' (nearest weekday)", "#": "'#' (nth weekday)"}
 _NAME_TOKEN = re.compile("|".join(_MONTHS + _WEEKDAYS))
 _EXPRESSION = re.compile(r"^\s*cron\((?P<body>[^()]*)\)\s*$", re.IGNORECASE)
@@ -78,7 +79,8 @@ class CronSchedule:
                         if (hour, minute) >= (earliest.hour, earliest.minute):
                             return datetime.combine(day, time(hour, minute), timezone.utc)
             day += timedelta(days=1)
-        raise ConfigError(f"{self.expression} never fires (no such day in any year)")
+        raise ConfigError(f"{self.expression} never fires: none of its months has that "
+                          "day-of-month; pick a day the months have")  # fmt: skip
 
 
 def parse_cron(expression: str) -> CronSchedule:
@@ -98,9 +100,11 @@ def parse_cron(expression: str) -> CronSchedule:
         bare = _NAME_TOKEN.sub("0", text)  # JUL and WED are names, not L or W
         for token, what in _UNSUPPORTED.items():
             if token in bare:
-                raise ConfigError(f"{expression!r}: {what} in {name} is not supported")
+                raise ConfigError(f"{expression!r}: {what} in {name} is not supported "
+                                  f"by the local schedule; {_FORMS}")  # fmt: skip
     if fields["year"] != "*":
-        raise ConfigError(f"{expression!r}: a year other than '*' is not supported")
+        raise ConfigError(f"{expression!r}: a year other than '*' is not supported; "
+                          "write * as the last field")  # fmt: skip
     dom, dow = fields["day-of-month"], fields["day-of-week"]
     if (dom == "?") == (dow == "?"):
         raise ConfigError(f"{expression!r}: exactly one of day-of-month and day-of-week must "
@@ -123,20 +127,20 @@ def _field(expression: str, name: str, text: str) -> frozenset[int]:
     for atom in text.split(","):
         match = _ATOM.match(atom)
         if not match:
-            raise ConfigError(f"{expression!r}: cannot read {atom!r} in {name}"
-                              + (" ('?' is only for day-of-month or day-of-week)"
-                                 if "?" in atom else ""))  # fmt: skip
+            hint = "'?' is only for day-of-month or day-of-week" if "?" in atom else _FORMS
+            raise ConfigError(f"{expression!r}: cannot read {atom!r} in {name}; {hint}")
         start_text, end_text, step_text = match.group("start", "end", "step")
         if start_text == "*":
             if end_text is not None:
-                raise ConfigError(f"{expression!r}: cannot read {atom!r} in {name}")
+                raise ConfigError(f"{expression!r}: cannot read {atom!r} in {name}; {_FORMS}")
             start, end = low, high
         else:
             start = _value(expression, name, start_text)
             end = _value(expression, name, end_text) if end_text else (
                 high if step_text else start)  # fmt: skip
         if start > end:
-            raise ConfigError(f"{expression!r}: range {atom!r} in {name} goes backwards")
+            raise ConfigError(f"{expression!r}: range {atom!r} in {name} goes backwards; "
+                              "write the smaller value first")  # fmt: skip
         step = int(step_text) if step_text else 1
         if step < 1:
             raise ConfigError(f"{expression!r}: step {atom!r} in {name} must be at least 1")
@@ -150,7 +154,8 @@ def _value(expression: str, name: str, text: str) -> int:
     if text in names:
         return names.index(text) + 1
     if not text.isdigit():
-        raise ConfigError(f"{expression!r}: {text!r} is not a valid {name} value")
+        allowed = f"{low}-{high}" + (f" or {names[0]}-{names[-1]}" if names else "")
+        raise ConfigError(f"{expression!r}: {text!r} is not a valid {name} value; use {allowed}")
     value = int(text)
     if not low <= value <= high:
         raise ConfigError(f"{expression!r}: {name} value {value} is outside {low}-{high}")
@@ -181,22 +186,31 @@ def event_time(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def scheduled_event(
-    fired_at: datetime,
+def eventbridge_event(
+    detail_type: str,
+    source: str,
     *,
-    rule: str = DAILY_RULE,
-    account: str = LOCAL_ACCOUNT,
-    region: str = LOCAL_REGION,
+    at: datetime,
+    resources: list[str],
+    detail: dict[str, Any],
 ) -> dict[str, Any]:
-    """The EventBridge "Scheduled Event" a rule sends when it fires at ``fired_at``."""
+    """An EventBridge event as AWS delivers it, from the local account and region."""
     return {
         "version": "0",
         "id": str(uuid.uuid4()),
-        "detail-type": "Scheduled Event",
-        "source": "aws.events",
-        "account": account,
-        "time": event_time(fired_at),
-        "region": region,
-        "resources": [f"arn:aws:events:{region}:{account}:rule/{rule}"],
-        "detail": {},
+        "detail-type": detail_type,
+        "source": source,
+        "account": LOCAL_ACCOUNT,
+        "time": event_time(at),
+        "region": LOCAL_REGION,
+        "resources": resources,
+        "detail": detail,
     }
+
+
+def scheduled_event(fired_at: datetime) -> dict[str, Any]:
+    """The "Scheduled Event" the daily rule sends when it fires at ``fired_at``."""
+    rule = f"arn:aws:events:{LOCAL_REGION}:{LOCAL_ACCOUNT}:rule/{DAILY_RULE}"
+    return eventbridge_event(
+        SCHEDULED_EVENT, "aws.events", at=fired_at, resources=[rule], detail={}
+    )

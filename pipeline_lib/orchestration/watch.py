@@ -34,18 +34,16 @@ from pipeline_lib.exceptions import ConfigError, PipelineError, TransientError
 from pipeline_lib.handlers import Runtime, s3_trigger, schedule_trigger
 from pipeline_lib.ingestion import QUARANTINED
 from pipeline_lib.orchestration.history import history_key, record_key
-from pipeline_lib.orchestration.pipeline import RunResult, run_pipeline
+from pipeline_lib.orchestration.pipeline import RunResult, lake_is_busy, run_pipeline
 from pipeline_lib.orchestration.schedule import (
     LOCAL_ACCOUNT,
     LOCAL_REGION,
     CronSchedule,
-    event_time,
+    eventbridge_event,
     scheduled_event,
 )
 from pipeline_lib.storage import LocalLake, Zone
 
-#: Names of files still being written: the lake's atomic writes use ``.<name>.<rand>.tmp``.
-SKIPPED_SUFFIXES = (".tmp", ".part")
 LOCAL_BUCKET = "ecom-pipeline-local-raw"
 LOCAL_QUEUE = "ecom-pipeline-raw-events"
 DEFAULT_DEBOUNCE_SECONDS = 5.0
@@ -67,20 +65,15 @@ def utc_now() -> datetime:
 
 def debounce_seconds(settings: Settings) -> float:
     """``watch.debounce_seconds`` of the params file (default 5)."""
+    where = f"params/{settings.env}.yaml"
     section = settings.params.get("watch") or {}
+    if not isinstance(section, Mapping):
+        raise ConfigError(f"{where}: watch must be a mapping, e.g. watch: {{debounce_seconds: 5}}")
     value = section.get("debounce_seconds", DEFAULT_DEBOUNCE_SECONDS)
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-        raise ConfigError(f"params/{settings.env}.yaml: watch.debounce_seconds must be a "
-                          f"number of seconds >= 0, not {value!r}")  # fmt: skip
+        raise ConfigError(f"{where}: watch.debounce_seconds must be a number of seconds >= 0 "
+                          f"(e.g. 5), not {value!r}")  # fmt: skip
     return float(value)
-
-
-def is_ignored(key: str) -> bool:
-    """Hidden files or folders and temp names (``.tmp``, ``.part``) are never objects."""
-    parts = [p for p in key.split("/") if p]
-    if not parts or any(p.startswith(".") for p in parts):
-        return True
-    return parts[-1].endswith(SKIPPED_SUFFIXES)
 
 
 def etag_of(path: Path, size: int, content_limit: int) -> str:
@@ -96,46 +89,23 @@ def etag_of(path: Path, size: int, content_limit: int) -> str:
 
 
 def object_created_event(
-    key: str,
-    size: int,
-    etag: str,
-    *,
-    at: datetime,
-    sequencer: str,
-    bucket: str = LOCAL_BUCKET,
-    account: str = LOCAL_ACCOUNT,
-    region: str = LOCAL_REGION,
+    key: str, size: int, etag: str, *, at: datetime, sequencer: str
 ) -> dict[str, Any]:
-    """The EventBridge event S3 sends for a new object ``key`` of ``bucket``."""
-    return {
+    """The EventBridge event S3 sends for a new object ``key`` of the local raw bucket."""
+    detail = {
         "version": "0",
-        "id": str(uuid.uuid4()),
-        "detail-type": s3_trigger.OBJECT_CREATED,
-        "source": "aws.s3",
-        "account": account,
-        "time": event_time(at),
-        "region": region,
-        "resources": [f"arn:aws:s3:::{bucket}"],
-        "detail": {
-            "version": "0",
-            "bucket": {"name": bucket},
-            "object": {"key": key, "size": size, "etag": etag, "sequencer": sequencer},
-            "request-id": uuid.uuid4().hex[:16].upper(),
-            "requester": account,
-            "source-ip-address": "127.0.0.1",
-            "reason": "PutObject",
-        },
+        "bucket": {"name": LOCAL_BUCKET},
+        "object": {"key": key, "size": size, "etag": etag, "sequencer": sequencer},
+        "request-id": uuid.uuid4().hex[:16].upper(),
+        "requester": LOCAL_ACCOUNT,
+        "source-ip-address": "127.0.0.1",
+        "reason": "PutObject",
     }
+    return eventbridge_event(s3_trigger.OBJECT_CREATED, "aws.s3", at=at,
+                             resources=[f"arn:aws:s3:::{LOCAL_BUCKET}"], detail=detail)  # fmt: skip
 
 
-def sqs_batch(
-    events: Sequence[Mapping[str, Any]],
-    *,
-    at: datetime,
-    queue: str = LOCAL_QUEUE,
-    account: str = LOCAL_ACCOUNT,
-    region: str = LOCAL_REGION,
-) -> dict[str, Any]:
+def sqs_batch(events: Sequence[Mapping[str, Any]], *, at: datetime) -> dict[str, Any]:
     """The Lambda event of an SQS batch holding ``events`` (EventBridge -> SQS -> Lambda)."""
     sent = str(int(at.timestamp() * 1000))
     records = []
@@ -146,12 +116,12 @@ def sqs_batch(
             "receiptHandle": uuid.uuid4().hex,
             "body": body,
             "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": sent,
-                           "SenderId": account, "ApproximateFirstReceiveTimestamp": sent},
+                           "SenderId": LOCAL_ACCOUNT, "ApproximateFirstReceiveTimestamp": sent},
             "messageAttributes": {},
             "md5OfBody": hashlib.md5(body.encode(), usedforsecurity=False).hexdigest(),
             "eventSource": "aws:sqs",
-            "eventSourceARN": f"arn:aws:sqs:{region}:{account}:{queue}",
-            "awsRegion": region,
+            "eventSourceARN": f"arn:aws:sqs:{LOCAL_REGION}:{LOCAL_ACCOUNT}:{LOCAL_QUEUE}",
+            "awsRegion": LOCAL_REGION,
         })  # fmt: skip
     return {"Records": records}
 
@@ -159,6 +129,7 @@ def sqs_batch(
 @dataclass
 class _Pending:
     first_seen: float
+    #: When the file was last noticed or seen to change size or mtime.
     changed_at: float
     stat: Optional[tuple[int, int]] = None
 
@@ -182,7 +153,6 @@ class Batcher:
         self.debounce, self.stable_seconds, self.max_wait = debounce, stable_seconds, max_wait
         self.clock = clock
         self._pending: dict[Path, _Pending] = {}
-        self._last_activity = 0.0
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
@@ -194,7 +164,7 @@ class Batcher:
             key = path.relative_to(self.raw).as_posix()
         except ValueError:
             return None
-        return None if is_ignored(key) else key
+        return None if s3_trigger.is_ignored(key) else key
 
     def add(self, path: Path) -> bool:
         """Note a new or changed file; False if it is ignored (or a folder)."""
@@ -202,8 +172,11 @@ class Batcher:
             return False
         now = self.clock()
         with self._lock:
-            self._pending.setdefault(path, _Pending(first_seen=now, changed_at=now))
-            self._last_activity = now
+            entry = self._pending.get(path)
+            if entry is None:
+                self._pending[path] = _Pending(first_seen=now, changed_at=now)
+            else:  # written to again: not stable yet, and the batch is not quiet
+                entry.changed_at = now
         return True
 
     def take_ready(self) -> list[Path]:
@@ -216,16 +189,16 @@ class Batcher:
                     del self._pending[path]
                 elif stat != entry.stat:
                     entry.stat, entry.changed_at = stat, now
-                    self._last_activity = max(self._last_activity, now)
             if not self._pending:
                 return []
+            entries = self._pending.values()
             settled = [
                 p
                 for p, e in self._pending.items()
                 if e.stat is not None and now - e.changed_at >= self.stable_seconds
             ]
-            quiet = now - self._last_activity >= self.debounce
-            oldest = min(e.first_seen for e in self._pending.values())
+            quiet = now - max(e.changed_at for e in entries) >= self.debounce
+            oldest = min(e.first_seen for e in entries)
             if (quiet and len(settled) == len(self._pending)) or (
                 settled and now - oldest >= self.max_wait
             ):
@@ -285,7 +258,8 @@ class LocalExecutions:
 
     A name that has a run record or history already ran (Step Functions'
     ExecutionAlreadyExists): it returns False. While another process holds the lake's run
-    lock it waits (``lock_wait_seconds`` at most) instead of losing the run.
+    lock it waits (``lock_wait_seconds`` at most) instead of losing the run; any other
+    refusal of ``run_pipeline`` is raised at once.
     """
 
     def __init__(
@@ -307,26 +281,38 @@ class LocalExecutions:
         self.results: list[RunResult] = []
 
     def already_ran(self, name: str) -> bool:
-        return (self.lake.exists(Zone.META, record_key(name))
-                or self.lake.path(Zone.META, history_key(name)).exists())  # fmt: skip
+        """A record or a history (even an empty one: killed at once) means it started."""
+        keys = (record_key(name), history_key(name))
+        return any(self.lake.exists(Zone.META, key) for key in keys)
 
     def __call__(self, name: str, execution_input: Mapping[str, Any]) -> bool:
         if self.already_ran(name):
             return False
         self.reporter.run_started(name, execution_input)
+        as_of = date.fromisoformat(str(execution_input["as_of"]))
+        files = [str(f) for f in execution_input.get("files") or []]
         waited = 0.0
         while True:
             try:
                 result = self.run(
                     self.lake, self.settings, run_id=name, reports_dir=self.reports_dir,
-                    as_of=date.fromisoformat(str(execution_input["as_of"])),
-                    trigger=str(execution_input.get("trigger", "manual")),
-                    files=list(execution_input.get("files") or []),
+                    as_of=as_of, trigger=str(execution_input.get("trigger", "manual")),
+                    files=files,
                 )  # fmt: skip
                 break
-            except PipelineError as exc:  # run_pipeline raises only for the lake's lock
+            except PipelineError as exc:
+                if not lake_is_busy(self.lake):  # not the run lock: waiting will not help
+                    raise
                 if waited >= self.lock_wait_seconds:
-                    raise TransientError(f"run {name} not started: {exc}") from exc
+                    again = (
+                        f"copy {', '.join(files)} into raw/ again"
+                        if files
+                        else f"start it with `ecom-pipeline run --run-id {name} --date {as_of}`"
+                    )
+                    raise TransientError(
+                        f"run {name} not started: another run held {self.lake.root} for "
+                        f"{waited:g} s; once it ends (see `ecom-pipeline runs`), {again}"
+                    ) from exc
                 self.sleep(self.retry_seconds)
                 waited += self.retry_seconds
         self.results.append(result)
@@ -377,7 +363,6 @@ class RawWatcher:
         run: RunFunction = run_pipeline,
         s3_handler: Handler = s3_trigger.handle,
         schedule_handler: Handler = schedule_trigger.handle,
-        bucket: str = LOCAL_BUCKET,
     ) -> None:
         self.lake, self.settings = lake, settings
         self.raw = lake.path(Zone.RAW)
@@ -391,7 +376,6 @@ class RawWatcher:
                                start_execution=self.executions)  # fmt: skip
         self.clock, self.now = clock, now
         self.s3_handler, self.schedule_handler = s3_handler, schedule_handler
-        self.bucket = bucket
         self.schedule = schedule
         self.next_fire = schedule.next_after(now()) if schedule else None
         self._sequence = 0
@@ -404,12 +388,12 @@ class RawWatcher:
     def event_for(self, path: Path) -> dict[str, Any]:
         """The "Object Created" event of a file in raw/."""
         size = path.stat().st_size
+        at = self.now()
         self._sequence += 1
-        sequencer = f"{int(self.now().timestamp() * 1000):012X}{self._sequence:06X}"
+        sequencer = f"{int(at.timestamp() * 1000):012X}{self._sequence:06X}"
         key = path.relative_to(self.raw).as_posix()
         etag = etag_of(path, size, self.settings.ingestion.lightweight_max_bytes)
-        return object_created_event(key, size, etag, at=self.now(), sequencer=sequencer,
-                                    bucket=self.bucket)  # fmt: skip
+        return object_created_event(key, size, etag, at=at, sequencer=sequencer)
 
     def tick(self) -> list[Outcome]:
         """Dispatch the ready batch, then fire the schedule if due; what was done."""

@@ -97,6 +97,22 @@ class QualityReport:
         """True when no critical rule failed (warnings and anomalies do not block)."""
         return self.status != FAIL
 
+    @property
+    def critical_failures(self) -> list[RuleResult]:
+        """The failed critical rules: what stops the publish, in rule order."""
+        return [r for r in self.rules if r.status == FAIL and r.severity == CRITICAL]
+
+    def counts(self) -> dict[str, int]:
+        """The audit in figures: ``rules``, ``passed``, ``warnings``, ``failed``, ``anomalies``."""
+        statuses = [r.status for r in self.rules]
+        return {
+            "rules": len(statuses),
+            "passed": statuses.count(PASS),
+            "warnings": statuses.count(WARN),
+            "failed": statuses.count(FAIL),
+            "anomalies": len(self.anomalies),
+        }
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "run_id": self.run_id,

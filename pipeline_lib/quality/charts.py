@@ -625,11 +625,7 @@ def report_summary(report: QualityReport) -> dict[str, Any]:
         "run_id": report.run_id,
         "as_of": report.as_of,
         "status": report.status,
-        "rules": len(report.rules),
-        "failed": sum(r.status == FAIL for r in report.rules),
-        "warned": sum(r.status == WARN for r in report.rules),
-        "passed": sum(r.status == PASS for r in report.rules),
-        "anomalies": len(report.anomalies),
+        **report.counts(),
         "seconds": round(report.seconds, 3),
     }
 
@@ -643,7 +639,7 @@ def status_banner_html(report: QualityReport, *, max_listed: int = 5) -> str:
     status = str(summary["status"])
     color = _status_color(status)
     counts = (
-        f"{summary['rules']} rules: {summary['passed']} passed, {summary['warned']} warned, "
+        f"{summary['rules']} rules: {summary['passed']} passed, {summary['warnings']} warned, "
         f"{summary['failed']} failed · {summary['anomalies']} anomalies"
     )
     problems = [

@@ -16,7 +16,7 @@ exhaustive contract rules of the big facts (:meth:`DataQualityChecker.contract_r
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any, Optional, Union
@@ -683,11 +683,3 @@ def check_reject_rates(
             RuleResult("reject_rate", rule.dataset, severity, status, pct, threshold, detail=detail)
         )
     return results
-
-
-def rules_by_status(rules: Iterable[RuleResult]) -> Mapping[str, int]:
-    """How many rules passed, warned and failed."""
-    counts = {PASS: 0, WARN: 0, FAIL: 0}
-    for rule in rules:
-        counts[rule.status] += 1
-    return counts

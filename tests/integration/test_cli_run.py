@@ -25,14 +25,13 @@ from pipeline_lib.catalog import LocalCatalog, read_published
 from pipeline_lib.config import IngestionSettings, load_settings
 from pipeline_lib.exceptions import PipelineError
 from pipeline_lib.generators import GenerationResult, GeneratorConfig, generate_all
-from pipeline_lib.ingestion import LEDGER_KEY, IngestionLedger, ingest_paths
+from pipeline_lib.ingestion import LEDGER_KEY, IngestionLedger, ingest_paths, pending_raw_files
 from pipeline_lib.jobs import StageAccounting, load_accounting
 from pipeline_lib.orchestration.pipeline import (
     ETL_NOTEBOOKS,
     LOCK_KEY,
     MERGE_NOTEBOOK,
     NOTEBOOKS_DIR,
-    pending_raw_files,
     run_pipeline,
 )
 from pipeline_lib.schemas import TABLES

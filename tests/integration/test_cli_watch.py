@@ -15,7 +15,7 @@ import subprocess
 import threading
 import time
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import pytest
 
@@ -153,7 +153,7 @@ def _quiet_watch(tmp_path: Path, *args: str) -> Watch:
 def test_once_gives_up_after_the_timeout(tmp_path: Path) -> None:
     watch = _quiet_watch(tmp_path, "--once", "--timeout", "1")
     assert watch.finish(timeout=60) == 124, watch.output
-    assert "no file arrived in raw/ within 1 s" in "\n".join(watch.lines)
+    assert "no file arrived in raw/ within 1 s; give --timeout more" in "\n".join(watch.lines)
     assert (tmp_path / "lake" / "raw").is_dir()
 
 
@@ -161,8 +161,8 @@ def test_once_gives_up_after_the_timeout(tmp_path: Path) -> None:
 def test_a_signal_stops_it_cleanly(tmp_path: Path, signum: int) -> None:
     watch = _quiet_watch(tmp_path, "--schedule", "--debounce", "0.5")
     watch.wait_for("watching")
-    banner: Optional[str] = next(line for line in watch.lines if "watching" in line)
-    assert "schedule cron(30 2 * * ? *), next run at" in (banner or "")
+    banner = next(line for line in watch.lines if "watching" in line)
+    assert "schedule cron(30 2 * * ? *), next run at" in banner
     watch.process.send_signal(signum)
     assert watch.finish(timeout=30) == 0, watch.output
     assert watch.lines[-1].endswith("stopped")

@@ -22,6 +22,7 @@ from pipeline_lib.api import (
 from pipeline_lib.config import load_settings
 from pipeline_lib.exceptions import ConfigError, PipelineError
 from pipeline_lib.query import NamedQuery, QueryBudgetError, query_names
+from tests.handler_events import http_api_event
 
 
 class FakeSource:
@@ -321,42 +322,6 @@ def test_bad_api_settings_are_refused(raw: object) -> None:
 
 
 # --- Lambda (API Gateway HTTP API, payload format 2.0) ----------------------------------
-
-
-def http_api_event(path: str, query: str, method: str = "GET", stage: str = "$default") -> dict:
-    return {
-        "version": "2.0",
-        "routeKey": "$default",
-        "rawPath": path,
-        "rawQueryString": query,
-        "cookies": [],
-        "headers": {
-            "accept": "application/json",
-            "host": "abc123.execute-api.eu-west-1.amazonaws.com",
-            "user-agent": "Mozilla/5.0",
-            "x-forwarded-proto": "https",
-        },
-        "queryStringParameters": dict(p.split("=", 1) for p in query.split("&") if "=" in p),
-        "requestContext": {
-            "accountId": "123456789012",
-            "apiId": "abc123",
-            "domainName": "abc123.execute-api.eu-west-1.amazonaws.com",
-            "domainPrefix": "abc123",
-            "http": {
-                "method": method,
-                "path": path,
-                "protocol": "HTTP/1.1",
-                "sourceIp": "203.0.113.7",
-                "userAgent": "Mozilla/5.0",
-            },
-            "requestId": "JKJaXmPLvHcESHA=",
-            "routeKey": "$default",
-            "stage": stage,
-            "time": "28/Nov/2026:08:00:00 +0000",
-            "timeEpoch": 1795852800000,
-        },
-        "isBase64Encoded": False,
-    }
 
 
 def test_lambda_handler_answers_a_payload_v2_event(api: AnalyticsApi) -> None:

@@ -8,14 +8,9 @@ from typing import Any
 import pytest
 
 from pipeline_lib.handlers import api_handler
-from tests.handler_events import PublishedLake, http_api_event, published_lake
+from tests.handler_events import PublishedLake, http_api_event
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> PublishedLake:
-    return published_lake(tmp_path_factory)
 
 
 @pytest.fixture

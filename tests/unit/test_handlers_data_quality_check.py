@@ -13,26 +13,15 @@ from pipeline_lib.handlers import data_quality_check
 from pipeline_lib.quality import CRITICAL, FAIL, WARN, RuleResult
 from pipeline_lib.quality.audit import load_report, save_report
 from pipeline_lib.storage import Zone
-from tests.handler_events import (
-    PublishedLake,
-    execution_input,
-    lambda_payload,
-    published_lake,
-    selected_fields,
-)
+from tests.handler_events import PublishedLake, selected_fields, state_payload
 
 pytestmark = pytest.mark.slow
 
 STATE = "EvaluateQuality"
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> PublishedLake:
-    return published_lake(tmp_path_factory)
-
-
 def payload(run_id: str, as_of: str) -> dict[str, object]:
-    return lambda_payload(STATE, execution_input(run_id, as_of))
+    return state_payload(STATE, run_id, as_of)
 
 
 def save_variant(built: PublishedLake, run_id: str, *extra: RuleResult) -> None:
@@ -106,5 +95,6 @@ def test_an_unreadable_report_is_permanent(built: PublishedLake) -> None:
 
 
 def test_a_payload_without_run_id_is_permanent(built: PublishedLake) -> None:
-    with pytest.raises(PermanentError, match="run_id"):
+    # The error names what is missing, what came, and the shape to send instead.
+    with pytest.raises(PermanentError, match=r"no 'run_id' \(its fields: as_of\); expected \{"):
         data_quality_check.handle({"as_of": "2026-11-28"}, built.runtime())

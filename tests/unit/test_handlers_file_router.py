@@ -9,15 +9,8 @@ import pytest
 
 from pipeline_lib.exceptions import ConfigError, PermanentError
 from pipeline_lib.handlers import Runtime, file_router
-from pipeline_lib.storage import LocalLake
-from tests.handler_events import runtime_for
 
 KEY = "transactions/ingest_date=2026-11-28/transactions_0900.csv"
-
-
-@pytest.fixture
-def runtime(tmp_path: Path) -> Runtime:
-    return runtime_for(LocalLake(tmp_path / "lake"))
 
 
 @pytest.mark.parametrize(
@@ -44,21 +37,23 @@ def test_an_empty_file_takes_the_lightweight_path(runtime: Runtime) -> None:
 
 
 @pytest.mark.parametrize(
-    "event",
+    ("event", "error"),
     [
-        {"key": KEY, "size_bytes": -1},
-        {"key": KEY},
-        {"key": KEY, "size_bytes": None},
-        {"key": KEY, "size_bytes": "1024"},
-        {"key": KEY, "size_bytes": 10.5},
-        {"key": KEY, "size_bytes": True},
-        {"size_bytes": 1024},
-        {"key": "", "size_bytes": 1024},
+        ({"key": KEY, "size_bytes": -1}, "size_bytes must be .* not -1"),
+        ({"key": KEY}, "no 'size_bytes'"),
+        ({"key": KEY, "size_bytes": None}, "no 'size_bytes'"),
+        ({"key": KEY, "size_bytes": "1024"}, "size_bytes must be .* not '1024'"),
+        ({"key": KEY, "size_bytes": 10.5}, "size_bytes must be .* not 10.5"),
+        ({"key": KEY, "size_bytes": True}, "size_bytes must be .* not True"),
+        ({"size_bytes": 1024}, "no 'key'"),
+        ({"key": "", "size_bytes": 1024}, "no 'key'"),
+        (["not", "an", "object"], "is a list, not a JSON object"),
     ],
 )
-def test_a_missing_or_invalid_field_is_permanent(runtime: Runtime, event: dict[str, Any]) -> None:
-    with pytest.raises(PermanentError):
+def test_a_missing_or_invalid_field_is_permanent(runtime: Runtime, event: Any, error: str) -> None:
+    with pytest.raises(PermanentError, match=error) as raised:
         file_router.handle(event, runtime)
+    assert file_router.EVENT in str(raised.value)  # says what to send instead
 
 
 def test_handler_builds_its_runtime_from_the_environment(

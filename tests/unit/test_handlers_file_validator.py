@@ -15,10 +15,8 @@ from tests.handler_events import (
     TXN_HEADER,
     dead_letters,
     drop_raw,
-    execution_input,
-    lambda_payload,
-    runtime_for,
     selected_fields,
+    state_payload,
     txn_csv,
 )
 
@@ -27,19 +25,8 @@ GOOD = "transactions/ingest_date=2026-11-28/transactions_0900.csv"
 BAD = "transactions/ingest_date=2026-11-28/transactions_0930.csv"
 
 
-@pytest.fixture
-def lake(tmp_path: Path) -> LocalLake:
-    return LocalLake(tmp_path / "lake")
-
-
-@pytest.fixture
-def runtime(lake: LocalLake) -> Runtime:
-    return runtime_for(lake)
-
-
 def payload(files: list[str] | None = None) -> dict[str, object]:
-    state = execution_input("daily-2026-11-28", "2026-11-28", files=files)
-    return lambda_payload(STATE, state)
+    return state_payload(STATE, "daily-2026-11-28", "2026-11-28", files=files)
 
 
 def test_the_payload_is_what_the_state_machine_sends() -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from pathlib import Path
 
@@ -13,25 +12,9 @@ import pytest
 from pipeline_lib.exceptions import PermanentError
 from pipeline_lib.handlers import Runtime, lightweight_transform
 from pipeline_lib.storage import LocalLake, Zone
-from tests.handler_events import dead_letters, drop_raw, local_settings, runtime_for, txn_csv
+from tests.handler_events import dead_letters, drop_raw, runtime_for, txn_csv
 
 KEY = "transactions/ingest_date=2026-11-28/transactions_0900.csv"
-
-
-@pytest.fixture
-def lake(tmp_path: Path) -> LocalLake:
-    return LocalLake(tmp_path / "lake")
-
-
-@pytest.fixture
-def runtime(lake: LocalLake) -> Runtime:
-    return runtime_for(lake)
-
-
-def tiny_limit_runtime(lake: LocalLake, limit: int) -> Runtime:
-    settings = local_settings(lake)
-    ingestion = dataclasses.replace(settings.ingestion, lightweight_max_bytes=limit)
-    return runtime_for(lake, settings=dataclasses.replace(settings, ingestion=ingestion))
 
 
 def test_a_small_file_is_accepted_with_a_typed_copy(lake: LocalLake, runtime: Runtime) -> None:
@@ -70,14 +53,16 @@ def test_a_bad_small_file_is_quarantined_not_raised(lake: LocalLake, runtime: Ru
 
 def test_at_the_threshold_is_still_lightweight(lake: LocalLake) -> None:
     size = drop_raw(lake, KEY, txn_csv(2)).stat().st_size
-    answer = lightweight_transform.handle({"key": KEY}, tiny_limit_runtime(lake, size))
+    runtime = runtime_for(lake, lightweight_max_bytes=size)
+    answer = lightweight_transform.handle({"key": KEY}, runtime)
     assert answer["status"] == "accepted"
 
 
 def test_a_file_above_the_threshold_is_refused(lake: LocalLake) -> None:
     size = drop_raw(lake, KEY, txn_csv(2)).stat().st_size
+    runtime = runtime_for(lake, lightweight_max_bytes=size - 1)
     with pytest.raises(PermanentError, match="lightweight_max_bytes"):
-        lightweight_transform.handle({"key": KEY}, tiny_limit_runtime(lake, size - 1))
+        lightweight_transform.handle({"key": KEY}, runtime)
     # Refused before any validation: the file waits in raw/ for the Glue path.
     assert not lake.list_keys(Zone.PROCESSED) and not lake.list_keys(Zone.QUARANTINE)
     assert dead_letters(lake) == []

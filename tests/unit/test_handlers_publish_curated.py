@@ -8,17 +8,17 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from pipeline_lib.catalog import LocalCatalog, read_published
+from pipeline_lib.catalog import read_published
 from pipeline_lib.exceptions import PermanentError
 from pipeline_lib.handlers import publish_curated
 from pipeline_lib.jobs import version_key, write_table
 from pipeline_lib.storage import Zone
 from tests.handler_events import (
     PublishedLake,
-    execution_input,
-    lambda_payload,
+    live_rows,
     published_lake,
     selected_fields,
+    state_payload,
 )
 
 pytestmark = pytest.mark.slow
@@ -26,20 +26,8 @@ pytestmark = pytest.mark.slow
 STATE = "PublishCuratedData"
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> PublishedLake:
-    return published_lake(tmp_path_factory)
-
-
 def payload(run_id: str, as_of: str = "2026-11-28") -> dict[str, object]:
-    return lambda_payload(STATE, execution_input(run_id, as_of))
-
-
-def live_rows(built: PublishedLake, table: str) -> int:
-    with LocalCatalog(built.lake).connect() as con:
-        row = con.execute(f"SELECT count(*) FROM {table}").fetchone()
-    assert row is not None
-    return int(row[0])
+    return state_payload(STATE, run_id, as_of)
 
 
 def live_table(built: PublishedLake, zone: Zone, name: str) -> pa.Table:
@@ -49,7 +37,7 @@ def live_table(built: PublishedLake, zone: Zone, name: str) -> pa.Table:
 
 def test_publishing_the_published_run_again_changes_nothing(built: PublishedLake) -> None:
     before = read_published(built.lake)
-    rows_before = live_rows(built, "curated.transactions")
+    rows_before = live_rows(built.lake, "curated.transactions")
     first = publish_curated.handle(payload(built.run_id), built.runtime())
     again = publish_curated.handle(payload(built.run_id), built.runtime())
     json.dumps(first)
@@ -60,7 +48,7 @@ def test_publishing_the_published_run_again_changes_nothing(built: PublishedLake
     after = read_published(built.lake)
     assert (after.run_id, after.as_of, after.tables) == (before.run_id, before.as_of,
                                                          before.tables)  # fmt: skip
-    assert live_rows(built, "curated.transactions") == rows_before > 0
+    assert live_rows(built.lake, "curated.transactions") == rows_before > 0
     for table, run_id in after.tables.items():  # every live version is still there
         zone, name = table.split(".", 1)
         assert built.lake.path(Zone(zone), version_key(name, run_id)).is_dir(), table
@@ -74,12 +62,20 @@ def test_a_run_that_staged_nothing_is_permanent(built: PublishedLake) -> None:
 
 
 @pytest.mark.parametrize(
-    "event",
-    [{"as_of": "2026-11-28"}, {"run_id": "x"}, {"run_id": "x", "as_of": "28/11/2026"}],
+    ("event", "error"),
+    [
+        ({"as_of": "2026-11-28"}, "no 'run_id'"),
+        ({"run_id": "x"}, "no 'as_of'"),
+        ({"run_id": "x", "as_of": "28/11/2026"}, r"ISO date \(YYYY-MM-DD\), not '28/11/2026'"),
+    ],
 )
-def test_a_bad_payload_is_permanent(built: PublishedLake, event: dict[str, object]) -> None:
-    with pytest.raises(PermanentError):
+def test_a_bad_payload_is_permanent(
+    built: PublishedLake, event: dict[str, object], error: str
+) -> None:
+    before = read_published(built.lake)
+    with pytest.raises(PermanentError, match=error):
         publish_curated.handle(event, built.runtime())
+    assert read_published(built.lake) == before
 
 
 def test_a_breaking_table_stays_live_and_the_rest_is_published(
@@ -102,5 +98,5 @@ def test_a_breaking_table_stays_live_and_the_rest_is_published(
     record = json.loads(built.lake.read_bytes(
         Zone.QUARANTINE, f"schema/curated.transactions/run-{run}.error.json"))  # fmt: skip
     assert record["check"] == "schema_evolution" and "status" in record["removed"]
-    assert live_rows(built, "curated.transactions") == live_table(
+    assert live_rows(built.lake, "curated.transactions") == live_table(
         built, Zone.CURATED, "transactions").num_rows  # fmt: skip

@@ -6,36 +6,18 @@ import json
 
 import pytest
 
-from pipeline_lib.catalog import CATALOG_KEY, LocalCatalog, read_published
+from pipeline_lib.catalog import CATALOG_KEY, read_published
 from pipeline_lib.handlers import refresh_athena_tables
 from pipeline_lib.storage import Zone
-from tests.handler_events import (
-    PublishedLake,
-    execution_input,
-    lambda_payload,
-    published_lake,
-    selected_fields,
-)
+from tests.handler_events import PublishedLake, live_rows, selected_fields, state_payload
 
 pytestmark = pytest.mark.slow
 
 STATE = "RefreshAthenaTables"
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> PublishedLake:
-    return published_lake(tmp_path_factory)
-
-
 def payload(built: PublishedLake) -> dict[str, object]:
-    return lambda_payload(STATE, execution_input(built.run_id, built.as_of.isoformat()))
-
-
-def count(built: PublishedLake, table: str) -> int:
-    with LocalCatalog(built.lake).connect() as con:
-        row = con.execute(f"SELECT count(*) FROM {table}").fetchone()
-    assert row is not None
-    return int(row[0])
+    return state_payload(STATE, built.run_id, built.as_of.isoformat())
 
 
 def test_reports_the_live_table_count(built: PublishedLake) -> None:
@@ -47,13 +29,13 @@ def test_reports_the_live_table_count(built: PublishedLake) -> None:
 
 
 def test_a_lost_catalog_is_rebuilt_from_published_json(built: PublishedLake) -> None:
-    expected = count(built, "curated.transactions")
+    expected = live_rows(built.lake, "curated.transactions")
     built.lake.path(Zone.META, CATALOG_KEY).unlink()
     answer = refresh_athena_tables.handle(payload(built), built.runtime())
     live = read_published(built.lake).tables
     assert answer["tables"] == len(live)
     assert set(live) <= set(answer["changed"])  # every table registered anew
-    assert count(built, "curated.transactions") == expected > 0
+    assert live_rows(built.lake, "curated.transactions") == expected > 0
     again = refresh_athena_tables.handle(payload(built), built.runtime())
     assert again == {"tables": len(live), "changed": []}  # a retry is harmless
 

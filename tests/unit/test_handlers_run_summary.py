@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -12,12 +12,13 @@ import pytest
 from pipeline_lib.catalog import read_published
 from pipeline_lib.exceptions import PermanentError
 from pipeline_lib.handlers import run_summary
+from pipeline_lib.orchestration.history import history_key
+from pipeline_lib.storage import Zone
 from tests.handler_events import (
     PublishedLake,
     execution_input,
     lambda_cause,
     lambda_payload,
-    published_lake,
     selected_fields,
     utc_now,
 )
@@ -25,11 +26,6 @@ from tests.handler_events import (
 pytestmark = pytest.mark.slow
 
 DATASETS = {"clickstream", "products", "reviews", "transactions"}
-
-
-@pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> PublishedLake:
-    return published_lake(tmp_path_factory)
 
 
 def started(seconds_ago: float) -> str:
@@ -125,7 +121,7 @@ def test_a_failure_message_carries_the_error(
     message = answer["message"]
     assert message["status"] == "failed"
     assert message["error"] == expected
-    assert "failed_state" in message
+    assert message["failed_state"] is None  # the run's own history has no failure
     assert 30 <= message["duration_seconds"] < 30 + 120
 
 
@@ -142,32 +138,60 @@ def test_a_run_that_failed_before_writing_anything(built: PublishedLake) -> None
     assert message["error"] == {"error": "IngestionError", "message": "raw/x.csv does not exist"}
 
 
-def start_time(kind: str) -> str | None:
-    sixty_ago = utc_now() - timedelta(seconds=60)
-    return {"missing": None, "empty": "", "garbage": "not a time",
-            "naive": sixty_ago.replace(tzinfo=None).isoformat(),
-            "offset": sixty_ago.isoformat()}[kind]  # fmt: skip
+def test_the_failed_state_comes_from_the_run_history(built: PublishedLake) -> None:
+    run_id = "s3-failed-in-publish"
+    cause = lambda_cause("published except tables with breaking schema changes")
+    events = [
+        {"type": "TaskFailed", "state": "PublishCuratedData",
+         "details": {"error": "PermanentError", "cause": cause}},
+        {"type": "CatchTaken", "state": "PublishCuratedData",
+         "details": {"error": "PermanentError", "cause": cause}},
+    ]  # fmt: skip
+    built.lake.write_bytes(
+        Zone.META, history_key(run_id), "".join(json.dumps(e) + "\n" for e in events).encode()
+    )
+    error = {"Error": "PermanentError", "Cause": cause}
+    message = run_summary.handle(failure(run_id, "2026-11-29", error, started(5)),
+                                 built.runtime())["message"]  # fmt: skip
+    assert message["failed_state"] == "PublishCuratedData"
+    assert message["error"]["message"] == "published except tables with breaking schema changes"
 
 
-@pytest.mark.parametrize("kind", ["missing", "empty", "garbage"])
-def test_no_usable_start_time_gives_no_duration(built: PublishedLake, kind: str) -> None:
+@pytest.mark.parametrize("started_at", [None, "", "not a time"])
+def test_no_usable_start_time_gives_no_duration(
+    built: PublishedLake, started_at: str | None
+) -> None:
     event = {"run_id": built.run_id, "as_of": "2026-11-28", "status": "succeeded",
-             "started_at": start_time(kind)}  # fmt: skip
+             "started_at": started_at}  # fmt: skip
     assert run_summary.handle(event, built.runtime())["message"]["duration_seconds"] is None
 
 
-# Without an offset the time is UTC (as every time the state machine passes).
-@pytest.mark.parametrize("kind", ["naive", "offset"])
-def test_the_duration_comes_from_the_start_time(built: PublishedLake, kind: str) -> None:
+@pytest.mark.parametrize(
+    "started_at",
+    [
+        "2026-11-29T06:00:01.234Z",  # how Step Functions writes $$.Execution.StartTime
+        "2026-11-29T08:00:01.234+02:00",
+        "2026-11-29T06:00:01.234",  # no offset: UTC, as every time the state machine passes
+    ],
+)
+def test_the_duration_counts_from_the_start_time(started_at: str) -> None:
+    now = datetime(2026, 11, 29, 6, 1, 31, 234000, tzinfo=timezone.utc)
+    assert run_summary.duration_seconds(started_at, now) == 90.0
+
+
+def test_the_handler_measures_the_duration_until_now(built: PublishedLake) -> None:
     event = {"run_id": built.run_id, "as_of": "2026-11-28", "status": "succeeded",
-             "started_at": start_time(kind)}  # fmt: skip
+             "started_at": started(60)}  # fmt: skip
     duration = run_summary.handle(event, built.runtime())["message"]["duration_seconds"]
     assert 60 <= duration < 60 + 120
 
 
-@pytest.mark.parametrize("event", [{"status": "succeeded"}, {"run_id": "r"}, {}])
+@pytest.mark.parametrize(
+    ("event", "missing"),
+    [({"status": "succeeded"}, "run_id"), ({"run_id": "r"}, "status"), ({}, "run_id")],
+)
 def test_a_payload_without_run_id_or_status_is_permanent(
-    built: PublishedLake, event: dict[str, str]
+    built: PublishedLake, event: dict[str, str], missing: str
 ) -> None:
-    with pytest.raises(PermanentError):
+    with pytest.raises(PermanentError, match=f"no '{missing}'"):
         run_summary.handle(event, built.runtime())

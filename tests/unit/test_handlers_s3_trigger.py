@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -17,33 +15,18 @@ from tests.handler_events import (
     RecordingStarter,
     dead_letters,
     drop_raw,
-    local_settings,
     object_created,
     object_created_for,
     runtime_for,
     scheduled_event,
     sqs_batch,
     txn_csv,
+    utc_now,
 )
 
 KEY = "transactions/ingest_date=2026-11-28/transactions_0900.csv"
 KEY_2 = "transactions/ingest_date=2026-11-28/transactions_0915.csv"
 BAD_KEY = "transactions/ingest_date=2026-11-28/transactions_0930.csv"
-
-
-@pytest.fixture
-def lake(tmp_path: Path) -> LocalLake:
-    return LocalLake(tmp_path / "lake")
-
-
-@pytest.fixture
-def starter() -> RecordingStarter:
-    return RecordingStarter()
-
-
-@pytest.fixture
-def runtime(lake: LocalLake, starter: RecordingStarter) -> Runtime:
-    return runtime_for(lake, start_execution=starter)
 
 
 def landed(lake: LocalLake, key: str, content: str | bytes) -> dict[str, Any]:
@@ -53,7 +36,7 @@ def landed(lake: LocalLake, key: str, content: str | bytes) -> dict[str, Any]:
 
 
 def today() -> str:
-    return datetime.now(timezone.utc).date().isoformat()
+    return utc_now().date().isoformat()
 
 
 def test_one_event_validates_the_file_and_starts_a_run(
@@ -166,11 +149,7 @@ def test_a_copy_of_accepted_content_under_a_new_key_starts_nothing(
 def test_a_large_file_is_left_to_the_run_and_named_once(
     lake: LocalLake, starter: RecordingStarter
 ) -> None:
-    settings = local_settings(lake)
-    small = dataclasses.replace(settings.ingestion, lightweight_max_bytes=10)
-    runtime = runtime_for(
-        lake, settings=dataclasses.replace(settings, ingestion=small), start_execution=starter
-    )
+    runtime = runtime_for(lake, lightweight_max_bytes=10, start_execution=starter)
     event = landed(lake, KEY, txn_csv(3))
     first = s3_trigger.handle(event, runtime)
     again = s3_trigger.handle(event, runtime)
@@ -197,18 +176,23 @@ def test_temporary_and_hidden_objects_are_ignored(
 
 
 @pytest.mark.parametrize(
-    "event",
+    ("event", "error"),
     [
-        object_created(KEY, 10, detail_type="Object Deleted", reason="DeleteObject"),
-        object_created(KEY, 10, detail_type="Object Restore Completed"),
-        scheduled_event("2026-11-29T06:00:00Z"),
-        {**object_created(KEY, 10), "detail": {"bucket": {"name": "b"}}},
+        (object_created(KEY, 10, detail_type="Object Deleted", reason="DeleteObject"),
+         "got detail-type 'Object Deleted'"),
+        (object_created(KEY, 10, detail_type="Object Restore Completed"),
+         "got detail-type 'Object Restore Completed'"),
+        (scheduled_event("2026-11-29T06:00:00Z"), "got detail-type 'Scheduled Event'"),
+        ({**object_created(KEY, 10), "detail": {"bucket": {"name": "b"}}},
+         "malformed 'Object Created' event .*expected detail.object with a 'key'"),
+        ({**object_created(KEY, 10), "detail": {"object": {"key": KEY, "size": "many"}}},
+         "malformed 'Object Created' event .*an integer 'size'"),
     ],
-)
+)  # fmt: skip
 def test_anything_but_object_created_is_permanent(
-    runtime: Runtime, starter: RecordingStarter, event: dict[str, Any]
+    runtime: Runtime, starter: RecordingStarter, event: dict[str, Any], error: str
 ) -> None:
-    with pytest.raises(PermanentError):
+    with pytest.raises(PermanentError, match=error):
         s3_trigger.handle(event, runtime)
     assert starter.calls == []
 
@@ -236,6 +220,7 @@ def test_a_bad_message_in_a_batch_is_reported_and_the_rest_goes_on(
     assert answer["batchItemFailures"] == [{"itemIdentifier": bad_id}]
     assert answer["started"] is True and len(starter.calls) == 1
     assert [f["status"] for f in answer["files"]] == ["failed", "accepted"]
+    assert answer["files"][0]["message_id"] == bad_id and answer["files"][0]["reason"]
 
 
 def test_without_a_state_machine_a_new_file_is_permanent(lake: LocalLake) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -10,16 +11,6 @@ from pipeline_lib.exceptions import PermanentError
 from pipeline_lib.handlers import Runtime, schedule_trigger
 from pipeline_lib.storage import LocalLake
 from tests.handler_events import RecordingStarter, object_created, runtime_for, scheduled_event
-
-
-@pytest.fixture
-def starter() -> RecordingStarter:
-    return RecordingStarter()
-
-
-@pytest.fixture
-def runtime(tmp_path: Path, starter: RecordingStarter) -> Runtime:
-    return runtime_for(LocalLake(tmp_path / "lake"), start_execution=starter)
 
 
 @pytest.mark.parametrize(
@@ -55,25 +46,29 @@ def test_firing_twice_for_a_day_starts_one_run(runtime: Runtime, starter: Record
 
 
 @pytest.mark.parametrize(
-    "event",
+    ("event", "error"),
     [
-        scheduled_event("2026-11-29T06:00:00Z", detail_type="Object Created"),
-        object_created("transactions/ingest_date=2026-11-28/t.csv", 10),
-        {**scheduled_event("2026-11-29T06:00:00Z"), "time": ""},
-        {**scheduled_event("2026-11-29T06:00:00Z"), "time": "yesterday"},
-        {},
+        (scheduled_event("2026-11-29T06:00:00Z", detail_type="Object Created"),
+         "got detail-type 'Object Created'"),
+        (object_created("transactions/ingest_date=2026-11-28/t.csv", 10),
+         "got detail-type 'Object Created'"),
+        ({**scheduled_event("2026-11-29T06:00:00Z"), "time": ""}, "no 'time'"),
+        ({**scheduled_event("2026-11-29T06:00:00Z"), "time": "yesterday"},
+         "'yesterday' is not an ISO timestamp"),
+        ({}, "got detail-type None"),
+        ([], "got detail-type None"),
     ],
-)
+)  # fmt: skip
 def test_anything_but_a_scheduled_event_is_permanent(
-    runtime: Runtime, starter: RecordingStarter, event: dict[str, object]
+    runtime: Runtime, starter: RecordingStarter, event: Any, error: str
 ) -> None:
-    with pytest.raises(PermanentError):
+    with pytest.raises(PermanentError, match=error):
         schedule_trigger.handle(event, runtime)
     assert starter.calls == []
 
 
-def test_without_a_state_machine_nothing_can_start(tmp_path: Path) -> None:
-    runtime = runtime_for(LocalLake(tmp_path / "lake"))
+def test_without_a_state_machine_nothing_can_start(lake: LocalLake) -> None:
+    runtime = runtime_for(lake)
     with pytest.raises(PermanentError, match="STATE_MACHINE_ARN"):
         schedule_trigger.handle(scheduled_event("2026-11-29T06:00:00Z"), runtime)
 

@@ -54,11 +54,6 @@ def click_line(i: int) -> str:
 
 
 @pytest.fixture
-def lake(tmp_path: Path) -> LocalLake:
-    return LocalLake(tmp_path / "lake")
-
-
-@pytest.fixture
 def inbox(tmp_path: Path) -> Path:
     folder = tmp_path / "inbox"
     folder.mkdir()

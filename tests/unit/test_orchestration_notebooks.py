@@ -9,7 +9,7 @@ import nbformat
 import pytest
 
 from pipeline_lib.exceptions import PipelineError
-from pipeline_lib.orchestration import (
+from pipeline_lib.orchestration.notebooks import (
     NotebookError,
     declared_parameters,
     load_notebook,

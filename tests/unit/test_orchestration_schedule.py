@@ -10,6 +10,8 @@ from pipeline_lib.config import Settings, load_settings
 from pipeline_lib.exceptions import ConfigError
 from pipeline_lib.handlers import schedule_trigger
 from pipeline_lib.orchestration.schedule import (
+    LOCAL_ACCOUNT,
+    LOCAL_REGION,
     CronSchedule,
     daily_cron,
     parse_cron,
@@ -107,11 +109,12 @@ def test_a_naive_moment_is_utc_and_others_are_converted() -> None:
 @pytest.mark.parametrize(
     ("expression", "message"),
     [
-        ("cron(0 0 L * ? *)", r"'L' \(last day\) in day-of-month is not supported"),
+        ("cron(0 0 L * ? *)", r"'L' \(last day\) in day-of-month is not supported by the local"),
+        ("cron(0 0 LW * ? *)", r"not supported by the local schedule; write a number, \*, a list"),
         ("cron(0 0 ? * 6L *)", r"'L' \(last day\) in day-of-week"),
         ("cron(0 0 15W * ? *)", r"'W' \(nearest weekday\) in day-of-month"),
         ("cron(0 0 ? * 6#3 *)", r"'#' \(nth weekday\) in day-of-week"),
-        ("cron(0 0 * * ? 2027)", "a year other than"),
+        ("cron(0 0 * * ? 2027)", r"a year other than .*; write \* as the last field"),
         ("cron(0 0 * * ? 2026-2030)", "a year other than"),
         ("cron(0 0 * * * *)", "exactly one of day-of-month and day-of-week"),
         ("cron(0 0 ? * ? *)", "exactly one of day-of-month and day-of-week"),
@@ -123,12 +126,14 @@ def test_a_naive_moment_is_utc_and_others_are_converted() -> None:
         ("cron(0 24 * * ? *)", "hours value 24 is outside 0-23"),
         ("cron(0 0 ? * 0 *)", "day-of-week value 0 is outside 1-7"),
         ("cron(0 0 1 13 ? *)", "month value 13"),
-        ("cron(0 0 ? * FRI-MON *)", "goes backwards"),
+        ("cron(0 0 ? * FRI-MON *)", "goes backwards; write the smaller value first"),
+        ("cron(0 *-5 * * ? *)", r"cannot read '\*-5' in hours; write a number"),
+        ("cron(0 0 1,,2 * ? *)", r"cannot read '' in day-of-month; write a number"),
         ("cron(*/0 * * * ? *)", "at least 1"),
         ("cron(0 ? * * ? *)", r"'\?' is only for day-of-month or day-of-week"),
-        ("cron(0 0 1 FOO ? *)", "'FOO' is not a valid month"),
-        ("cron(0 0 31 2 ? *)", "never fires"),
-        ("cron(a 0 * * ? *)", "not a valid minutes value"),
+        ("cron(0 0 1 FOO ? *)", "'FOO' is not a valid month value; use 1-12 or JAN-DEC"),
+        ("cron(0 0 31 2 ? *)", "never fires: none of its months has that day-of-month"),
+        ("cron(a 0 * * ? *)", "'A' is not a valid minutes value; use 0-59$"),
     ],
 )
 def test_invalid_expressions_say_what_is_wrong(expression: str, message: str) -> None:
@@ -164,8 +169,9 @@ def test_scheduled_event_has_the_eventbridge_shape() -> None:
     assert event["version"] == "0" and event["id"]
     assert event["detail-type"] == "Scheduled Event" and event["source"] == "aws.events"
     assert event["time"] == "2026-11-29T02:30:00Z" and event["detail"] == {}
+    assert (event["account"], event["region"]) == (LOCAL_ACCOUNT, LOCAL_REGION)
     assert event["resources"] == [
-        f"arn:aws:events:{event['region']}:{event['account']}:rule/ecom-pipeline-daily"
+        f"arn:aws:events:{LOCAL_REGION}:{LOCAL_ACCOUNT}:rule/ecom-pipeline-daily"
     ]
     assert scheduled_event(at(2026, 11, 29, 2, 30))["id"] != event["id"]
     # The schedule trigger reads it: the run for the day before the firing.

@@ -19,18 +19,17 @@ from typing import Any
 import pytest
 
 from pipeline_lib.config import IngestionSettings, Settings, load_settings
-from pipeline_lib.exceptions import ConfigError, PipelineError
+from pipeline_lib.exceptions import ConfigError, TransientError
 from pipeline_lib.handlers import Runtime, s3_trigger
 from pipeline_lib.orchestration.history import history_key, record_key
-from pipeline_lib.orchestration.pipeline import RunResult
-from pipeline_lib.orchestration.schedule import parse_cron
+from pipeline_lib.orchestration.pipeline import RunResult, run_lock
+from pipeline_lib.orchestration.schedule import LOCAL_ACCOUNT, LOCAL_REGION, parse_cron
 from pipeline_lib.orchestration.watch import (
     Batcher,
     LocalExecutions,
     Outcome,
     RawWatcher,
     debounce_seconds,
-    is_ignored,
     sqs_batch,
 )
 from pipeline_lib.storage import LocalLake, Zone
@@ -51,14 +50,16 @@ class FakeClock:
 
 
 class FakeRuns:
-    """Stands in for run_pipeline: records its calls and leaves a run record."""
+    """Stands in for run_pipeline: takes the lake's run lock, records its calls and leaves
+    a run record."""
 
     def __init__(self) -> None:
         self.calls: list[dict[str, Any]] = []
 
     def __call__(self, lake: LocalLake, settings: Settings, **kwargs: Any) -> RunResult:
-        self.calls.append(kwargs)
-        lake.write_bytes(Zone.META, record_key(kwargs["run_id"]), b"{}")
+        with run_lock(lake):
+            self.calls.append(kwargs)
+            lake.write_bytes(Zone.META, record_key(kwargs["run_id"]), b"{}")
         return RunResult(run_id=kwargs["run_id"], as_of=kwargs["as_of"], status="succeeded",
                          trigger=kwargs["trigger"])  # fmt: skip
 
@@ -88,11 +89,6 @@ def drop(lake: LocalLake, name: str, text: str) -> Path:
 
 def bodies(event: Mapping[str, Any]) -> list[dict[str, Any]]:
     return [json.loads(record["body"]) for record in event["Records"]]
-
-
-@pytest.fixture
-def lake(tmp_path: Path) -> LocalLake:
-    return LocalLake(tmp_path / "lake")
 
 
 @pytest.fixture
@@ -128,6 +124,7 @@ def test_object_created_event_has_the_aws_shape(lake: LocalLake, clock: FakeCloc
                           "region", "resources", "detail"}  # fmt: skip
     assert event["version"] == "0" and event["detail-type"] == "Object Created"
     assert event["source"] == "aws.s3"
+    assert (event["account"], event["region"]) == (LOCAL_ACCOUNT, LOCAL_REGION)
     assert event["resources"] == ["arn:aws:s3:::ecom-pipeline-local-raw"]
     datetime.strptime(event["time"], "%Y-%m-%dT%H:%M:%SZ")
     detail = event["detail"]
@@ -143,6 +140,7 @@ def test_object_created_event_has_the_aws_shape(lake: LocalLake, clock: FakeCloc
     batch = sqs_batch([event], at=datetime.now(timezone.utc))
     (record,) = batch["Records"]
     assert record["eventSource"] == "aws:sqs" and record["messageId"]
+    assert record["eventSourceARN"].startswith(f"arn:aws:sqs:{LOCAL_REGION}:{LOCAL_ACCOUNT}:")
     assert record["md5OfBody"] == hashlib.md5(record["body"].encode()).hexdigest()
     assert s3_trigger.object_events(batch) == [(record["messageId"], event)]
 
@@ -227,6 +225,7 @@ def test_a_file_removed_before_it_settles_is_dropped(lake: LocalLake, clock: Fak
     watcher.notice(path)
     path.unlink()
     assert settle(watcher, clock) == [] and handler.events == []
+    assert len(watcher.batcher) == 0
 
 
 @pytest.mark.parametrize(
@@ -237,12 +236,13 @@ def test_a_file_removed_before_it_settles_is_dropped(lake: LocalLake, clock: Fak
         (f"{PARTITION}/.transactions.csv.k2j3h4.tmp", True),  # the lake's atomic writes
         (f"{PARTITION}/transactions.csv.tmp", True),
         (f"{PARTITION}/transactions.csv.part", True),
+        (f"{PARTITION}/transactions.csv.error.json", True),  # a quarantine record
         (".staging/transactions.csv", True),
         ("", True),
     ],
 )
 def test_hidden_and_temp_names_are_ignored(key: str, ignored: bool) -> None:
-    assert is_ignored(key) is ignored
+    assert s3_trigger.is_ignored(key) is ignored
 
 
 def test_ignored_files_and_folders_never_reach_the_trigger(
@@ -292,7 +292,7 @@ def test_the_same_file_triggering_twice_starts_one_run(lake: LocalLake, clock: F
 
     assert first["started"] is True and second["started"] is False
     assert second["files"][0]["status"] == "duplicate"
-    assert second["execution"] in (None, first["execution"])  # asked again, refused by name
+    assert second["execution"] == first["execution"]  # asked again, refused by name
     assert len(runs.calls) == 1
     # Through the watcher: the file noticed again changes nothing.
     watcher.notice(path)
@@ -333,20 +333,48 @@ def test_a_name_with_only_a_history_counts_as_already_run(lake: LocalLake) -> No
 
 def test_a_run_waits_while_another_holds_the_lake(lake: LocalLake) -> None:
     runs = FakeRuns()
-    attempts: list[str] = []
+    other_run = run_lock(lake)
+    other_run.__enter__()
+    waits: list[float] = []
 
-    def locked_once(lake: LocalLake, settings: Settings, **kwargs: Any) -> RunResult:
-        attempts.append(kwargs["run_id"])
-        if len(attempts) == 1:
-            raise PipelineError("another run is in progress")
-        return runs(lake, settings, **kwargs)
+    def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        other_run.__exit__(None, None, None)  # the other run ends while this one waits
+
+    executions = LocalExecutions(lake, load_settings(env="local"), Path("reports"),
+                                 run=runs, sleep=sleep)  # fmt: skip
+    assert executions("s3-x", {"as_of": "2026-11-28", "trigger": "s3", "files": []}) is True
+    assert waits == [5.0] and [c["run_id"] for c in runs.calls] == ["s3-x"]
+    assert [r.run_id for r in executions.results] == ["s3-x"]
+
+
+def test_a_run_held_off_too_long_says_how_to_start_it(lake: LocalLake) -> None:
+    waits: list[float] = []
+    executions = LocalExecutions(lake, load_settings(env="local"), Path("reports"),
+                                 run=FakeRuns(), sleep=waits.append,
+                                 lock_wait_seconds=10)  # fmt: skip
+    with run_lock(lake):
+        with pytest.raises(TransientError) as held:
+            executions("daily-2026-11-28", {"as_of": "2026-11-28", "trigger": "schedule"})
+        with pytest.raises(TransientError, match=r"copy transactions/a\.csv into raw/ again"):
+            executions("s3-x", {"as_of": "2026-11-28", "trigger": "s3",
+                                "files": ["transactions/a.csv"]})  # fmt: skip
+    message = str(held.value)
+    assert f"another run held {lake.root} for 10 s" in message
+    assert "`ecom-pipeline run --run-id daily-2026-11-28 --date 2026-11-28`" in message
+    assert waits == [5.0, 5.0] * 2 and executions.results == []
+
+
+def test_a_refusal_other_than_the_lock_is_raised_at_once(lake: LocalLake) -> None:
+    def broken(lake: LocalLake, settings: Settings, **kwargs: Any) -> RunResult:
+        raise ConfigError("params/local.yaml: etl.parallelism must be a number")
 
     waits: list[float] = []
     executions = LocalExecutions(lake, load_settings(env="local"), Path("reports"),
-                                 run=locked_once, sleep=waits.append)  # fmt: skip
-    assert executions("s3-x", {"as_of": "2026-11-28", "trigger": "s3", "files": []}) is True
-    assert attempts == ["s3-x", "s3-x"] and waits == [5.0]
-    assert [r.run_id for r in executions.results] == ["s3-x"]
+                                 run=broken, sleep=waits.append)  # fmt: skip
+    with pytest.raises(ConfigError, match=r"etl\.parallelism"):
+        executions("s3-x", {"as_of": "2026-11-28", "trigger": "s3"})
+    assert waits == []
 
 
 # --- schedule ---------------------------------------------------------------------------
@@ -388,13 +416,25 @@ def test_exit_codes_follow_the_run_or_the_rejects() -> None:
     assert Outcome("batch", ["k"], error="boom").exit_code == 1
 
 
-def test_debounce_seconds_comes_from_the_params(lake: LocalLake) -> None:
-    settings = load_settings(env="local")
-    assert debounce_seconds(settings) == 5.0
-    bad = Settings("local", "lake", params={"watch": {"debounce_seconds": "soon"}})
-    with pytest.raises(ConfigError, match=r"watch\.debounce_seconds"):
-        debounce_seconds(bad)
+def test_debounce_seconds_comes_from_the_params() -> None:
+    assert debounce_seconds(load_settings(env="local")) == 5.0
     assert debounce_seconds(Settings("local", "lake", params={})) == 5.0
+    instant = Settings("local", "lake", params={"watch": {"debounce_seconds": 0}})
+    assert debounce_seconds(instant) == 0.0
+
+
+@pytest.mark.parametrize(
+    ("watch", "message"),
+    [
+        ({"debounce_seconds": "soon"}, r"watch\.debounce_seconds must be a number .*'soon'"),
+        ({"debounce_seconds": -1}, r"watch\.debounce_seconds must be .*>= 0"),
+        ({"debounce_seconds": True}, r"watch\.debounce_seconds must be a number"),
+        ([5], r"watch must be a mapping, e\.g\. watch: \{debounce_seconds: 5\}"),
+    ],
+)
+def test_a_bad_debounce_names_the_setting(watch: object, message: str) -> None:
+    with pytest.raises(ConfigError, match=r"params/local\.yaml: " + message):
+        debounce_seconds(Settings("local", "lake", params={"watch": watch}))
 
 
 def test_batcher_releases_a_trickle_after_max_wait(tmp_path: Path, clock: FakeClock) -> None:

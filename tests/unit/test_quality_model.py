@@ -28,6 +28,18 @@ def test_status_and_publishable_follow_the_worst_outcome() -> None:
     assert QualityReport("r", "2026-11-28", [rule("pass")], [anomaly]).status == "warn"
 
 
+def test_counts_and_critical_failures_sum_up_the_audit() -> None:
+    warning_failed = RuleResult("null_pct", "curated.clickstream", "warning", "warn", 61, 60)
+    critical = rule("fail")
+    anomaly = Anomaly("revenue", "2026-11-28", 10.0, 100.0, 80.0, 120.0, "below", "why")
+    report = QualityReport(
+        "r", "2026-11-28", [rule("pass"), warning_failed, critical, rule("pass")], [anomaly]
+    )
+    assert report.counts() == {"rules": 4, "passed": 2, "warnings": 1, "failed": 1,
+                               "anomalies": 1}  # fmt: skip
+    assert report.critical_failures == [critical]
+
+
 def test_outcome_maps_broken_rules_by_severity() -> None:
     assert outcome(True, "critical") == "pass"
     assert outcome(False, "critical") == "fail"
