@@ -7,6 +7,8 @@ import logging
 import os
 import shutil
 import tempfile
+import threading
+import time
 from pathlib import Path
 from typing import BinaryIO, Callable
 
@@ -19,26 +21,78 @@ from pipeline_lib.storage._base import Lake, Zone, check_key
 logger = logging.getLogger(__name__)
 
 _COPY_CHUNK = 4 * 1024 * 1024
+#: In-flight files of atomic writes are hidden and end with this.
+TEMP_SUFFIX = ".tmp"
 
 
 def atomic_write(path: Path, write: Callable[[BinaryIO], object]) -> None:
     """Write ``path`` through ``write`` so that readers see the whole file or none of it.
 
     The data goes to a hidden temp file in the same folder, is fsynced, then renamed over
-    ``path``. If ``write`` raises, the temp file is removed and ``path`` is untouched.
+    ``path``; the folder is fsynced too, so that the rename survives a power loss. The
+    file gets the mode a plain ``open()`` would give (0666 less the umask), not the 0600
+    of a temp file, so that other users and services can read the lake. If ``write``
+    raises, the temp file is removed and ``path`` is untouched.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMP_SUFFIX, dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
             write(handle)
             handle.flush()
+            os.fchmod(handle.fileno(), 0o666 & ~current_umask())
             os.fsync(handle.fileno())
         os.replace(tmp_name, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp_name)
         raise
+    fsync_dir(path.parent)
+
+
+def fsync_dir(folder: Path) -> None:
+    """Make a rename or a new entry in ``folder`` durable (POSIX needs the folder synced)."""
+    fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+_UMASK_LOCK = threading.Lock()
+
+
+def current_umask() -> int:
+    """The process's umask, read without changing it where the OS allows."""
+    with contextlib.suppress(OSError, ValueError):
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    # Elsewhere the only way is to set it and set it back; the lock keeps threads apart.
+    with _UMASK_LOCK:
+        mask = os.umask(0o022)
+        os.umask(mask)
+    return mask
+
+
+def remove_stale_temp_files(root: Path, older_than_seconds: float) -> list[Path]:
+    """Delete the temp files of writers that were killed before their rename.
+
+    Only hidden ``*.tmp`` files not modified for ``older_than_seconds`` are removed: a
+    writer still at work keeps touching its file. Returns the removed paths.
+    """
+    if not root.is_dir():
+        return []
+    cutoff = time.time() - older_than_seconds
+    removed = []
+    for candidate in root.rglob(f".*{TEMP_SUFFIX}"):
+        with contextlib.suppress(FileNotFoundError):
+            if candidate.is_file() and candidate.stat().st_mtime < cutoff:
+                candidate.unlink()
+                removed.append(candidate)
+    if removed:
+        logger.info("removed %d temp files left by interrupted writers", len(removed))
+    return removed
 
 
 class LocalLake(Lake):
@@ -96,6 +150,10 @@ class LocalLake(Lake):
 
     def exists(self, zone: Zone, key: str) -> bool:
         return self._object(zone, key).is_file()
+
+    def remove_stale_temp_files(self, older_than_seconds: float = 3600.0) -> list[Path]:
+        """Delete temp files that killed writers left anywhere in the lake."""
+        return remove_stale_temp_files(self.root, older_than_seconds)
 
     def list_keys(self, zone: Zone, prefix: str = "") -> list[str]:
         base = self.path(zone)

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import os
 import signal
+import stat
 import subprocess
 import sys
 import textwrap
@@ -101,3 +103,49 @@ def test_killed_writer_never_leaves_a_partial_object(tmp_path: Path) -> None:
     assert lake.list_keys(Zone.RAW) == []
     leftovers = list((root / "raw").iterdir())
     assert leftovers and all(p.name.startswith(".big.bin.") for p in leftovers)
+
+
+@pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o002, 0o664), (0o077, 0o600)])
+def test_written_files_get_the_mode_the_umask_allows(tmp_path: Path, umask: int, mode: int) -> None:
+    previous = os.umask(umask)
+    try:
+        uri = LocalLake(tmp_path).write_bytes(Zone.RAW, "x/a.csv", b"a")
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(Path(uri).stat().st_mode) == mode
+
+
+def test_the_folder_is_synced_after_the_rename(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    synced: list[tuple[bool, bool]] = []  # (is a folder, target exists yet)
+    real_fsync = os.fsync
+    target = tmp_path / "raw" / "x" / "a.csv"
+
+    def recording_fsync(fd: int) -> None:
+        synced.append((stat.S_ISDIR(os.fstat(fd).st_mode), target.exists()))
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", recording_fsync)
+    LocalLake(tmp_path).write_bytes(Zone.RAW, "x/a.csv", b"a")
+    assert synced == [(False, False), (True, True)]  # the data, then the renamed entry
+
+
+def test_stale_temp_files_of_killed_writers_are_removed(tmp_path: Path) -> None:
+    lake = LocalLake(tmp_path)
+    lake.write_bytes(Zone.CURATED, "t/run-1/part.parquet", b"data")
+    folder = lake.path(Zone.CURATED, "t/run-1")
+    stale = folder / ".part-2.parquet.abc123.tmp"
+    fresh = folder / ".part-3.parquet.def456.tmp"  # a writer still at work
+    hidden_data = folder / ".keep"
+    for path in (stale, fresh, hidden_data):
+        path.write_bytes(b"partial")
+    an_hour_ago = time.time() - 3700
+    os.utime(stale, (an_hour_ago, an_hour_ago))
+    os.utime(hidden_data, (an_hour_ago, an_hour_ago))
+
+    removed = lake.remove_stale_temp_files(older_than_seconds=3600)
+
+    assert removed == [stale]
+    assert not stale.exists() and fresh.exists() and hidden_data.exists()
+    assert lake.read_bytes(Zone.CURATED, "t/run-1/part.parquet") == b"data"
