@@ -12,14 +12,14 @@ LAKE ?= lake
 DEMO_DATA ?= data/demo
 
 .DEFAULT_GOAL := help
-.PHONY: help venv demo test lint lint-infra lint-docs asl-tools format docs bench clean browser bench-quality
+.PHONY: help venv demo test test-later faketime lint lint-infra lint-docs asl-tools format docs bench clean browser bench-quality
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
 $(STAMP): pyproject.toml requirements/constraints.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip 2>&1 | $(PIP_QUIET)
+	$(BIN)/python -m pip install --quiet -c requirements/constraints.txt pip setuptools 2>&1 | $(PIP_QUIET)
 	$(BIN)/python -m pip install --quiet -c requirements/constraints.txt -e '.[dev]' 2>&1 | $(PIP_QUIET)
 	touch $(STAMP)
 
@@ -80,6 +80,15 @@ browser: ## install Debian's chromium for the dashboard's browser tests (when mi
 
 test: lint browser ## every check and test: lint, types, docs freshness, unit and integration tests
 	$(BIN)/pytest -n 2 --dist loadfile
+
+faketime: ## install Debian's faketime (when missing) for test-later
+	command -v faketime >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y faketime)
+
+# No test may depend on the day it runs: the same suite with the clock 31 days ahead.
+# Monotonic clocks stay real, so timeouts and retries behave as usual.
+LATER ?= +31d
+test-later: lint browser faketime ## the test suite with the clock LATER (default +31d) ahead
+	FAKETIME_DONT_FAKE_MONOTONIC=1 faketime -f '$(LATER)' $(BIN)/pytest -n 2 --dist loadfile
 
 format: venv ## apply ruff fixes and formatting
 	$(BIN)/ruff check --fix .
