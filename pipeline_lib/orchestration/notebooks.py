@@ -3,6 +3,12 @@
 Only the ``py:percent`` text of a notebook is committed; it is converted to a notebook in
 memory, executed with the run's parameters injected after its ``parameters`` cell, and the
 executed notebook is written to ``<output_dir>/<name>.ipynb`` whether the run passed or not.
+
+The kernel process's own output (what reaches its file descriptors 1 and 2 rather than a
+cell: C libraries, the kernel's logging, and ipykernel's shutdown, which under load can log
+"ERROR:tornado.general ... Socket operation on non-socket" when a ZMQ stream is polled after
+its socket closed) goes to ``<output_dir>/<name>.kernel.log``. On the console it would
+interleave with the command's own output (two kernels run at once) and break ``--json``.
 """
 
 from __future__ import annotations
@@ -17,9 +23,12 @@ from typing import Any, Optional
 import jupytext
 import nbformat
 import papermill
+from jupyter_client.manager import AsyncKernelManager
 from nbclient.exceptions import DeadKernelError
 from papermill.exceptions import PapermillExecutionError
 from papermill.inspection import _infer_parameters
+from traitlets import Unicode
+from traitlets.config import Config
 
 from pipeline_lib.exceptions import PipelineError
 
@@ -61,6 +70,21 @@ class NotebookRun:
     executed_path: Path
     seconds: float
     parameters: Mapping[str, Any]
+    kernel_log: Optional[Path] = None
+
+
+class LoggedKernelManager(AsyncKernelManager):
+    """A kernel manager that sends the kernel process's stdout and stderr to a file."""
+
+    output_log = Unicode("", help="Append the kernel's own stdout/stderr here.").tag(config=True)
+
+    async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
+        # The hook jupyter_client documents for launching kernels differently.
+        if not self.output_log:
+            await super()._async_launch_kernel(kernel_cmd, **kw)
+            return
+        with open(self.output_log, "ab") as log:  # Popen keeps its own copy of the fd
+            await super()._async_launch_kernel(kernel_cmd, **{**kw, "stdout": log, "stderr": log})
 
 
 def load_notebook(path: Path) -> nbformat.NotebookNode:
@@ -108,6 +132,7 @@ def run_notebook(
         )
     output_dir.mkdir(parents=True, exist_ok=True)
     executed_path = output_dir / f"{name}.ipynb"
+    kernel_log = output_dir / f"{name}.kernel.log"
     started = time.perf_counter()
     logger.info("running notebook %s", path)
     try:
@@ -122,6 +147,8 @@ def run_notebook(
             # The kernel logs warnings about its local TCP transport on every start; they
             # say nothing about the job. Its errors still reach us through the cells.
             extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
+            kernel_manager_class=LoggedKernelManager,
+            config=Config({"LoggedKernelManager": {"output_log": str(kernel_log)}}),
         )
     except PapermillExecutionError as exc:
         raise NotebookError(
@@ -142,14 +169,18 @@ def run_notebook(
             cell_index,
             cell_source,
             "DeadKernelError",
-            "the kernel died during this cell (out of memory, a crash or an exit)",
+            "the kernel died during this cell (out of memory, a crash or an exit; its own "
+            f"output is in {kernel_log})",
             written,
         ) from None
+    if kernel_log.exists() and kernel_log.stat().st_size == 0:
+        kernel_log.unlink()  # the usual case: keep the run's folder to what says something
     return NotebookRun(
         notebook=name,
         executed_path=executed_path,
         seconds=time.perf_counter() - started,
         parameters=dict(parameters),
+        kernel_log=kernel_log if kernel_log.exists() else None,
     )
 
 

@@ -95,13 +95,15 @@ def test_quality_command_exit_code_follows_critical_rules(
     lake: LocalLake, tmp_path: Path, run_cli: RunCli, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     reports = tmp_path / "reports"
-    ok = run_cli("--lake", str(lake.root), "quality", "--reports", str(reports))
+    # The lake's data ends on AS_OF: audit as of that day, whatever day the test runs.
+    as_of = ("--date", AS_OF.isoformat())
+    ok = run_cli("--lake", str(lake.root), "quality", "--reports", str(reports), *as_of)
     assert "row_count" in ok.stdout and "Traceback" not in ok.stderr
     assert (reports / "quality" / AS_OF.isoformat() / "index.html").is_file()
 
     folder = params_with_transactions_minimum(tmp_path / "params", IMPOSSIBLE_ROWS, "critical")
     monkeypatch.setenv("PIPELINE_PARAMS_DIR", str(folder))
-    failing = run_cli("--lake", str(lake.root), "quality", "--format", "json", check=False)
+    failing = run_cli("--lake", str(lake.root), "quality", "--format", "json", *as_of, check=False)
     assert failing.returncode == 1, failing.stderr
     report = json.loads(failing.stdout)
     assert report["status"] == "fail"

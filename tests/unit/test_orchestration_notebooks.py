@@ -117,3 +117,37 @@ def test_kernel_death_raises_notebook_error_naming_the_cell(tmp_path: Path) -> N
     assert "`os._exit(9)`" in message
     assert "DeadKernelError: the kernel died during this cell" in message
     assert caught.value.executed_path == tmp_path / "out" / "crashing.ipynb"
+
+
+KERNEL_LEVEL_WRITE = """\
+# %% tags=["parameters"]
+value = 1
+
+# %%
+import os
+
+# What a C library, a subprocess or the kernel's own shutdown writes goes to the kernel
+# process's stderr file descriptor (ipykernel echoes it there even when it also captures
+# it into the cell's output).
+os.write(2, b"kernel-level noise\\n")
+"""
+
+
+def test_the_kernels_own_stderr_goes_to_a_log_beside_the_executed_notebook(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    path = write_notebook(tmp_path, "noisy", KERNEL_LEVEL_WRITE)
+
+    run = run_notebook(path, output_dir=tmp_path / "out", parameters={"value": 2})
+
+    captured = capfd.readouterr()
+    assert "kernel-level noise" not in captured.err + captured.out
+    assert run.kernel_log == tmp_path / "out" / "noisy.kernel.log"
+    assert "kernel-level noise" in run.kernel_log.read_text()
+
+
+def test_a_quiet_kernel_leaves_no_log(tmp_path: Path) -> None:
+    path = write_notebook(tmp_path, "doubler", TINY_NOTEBOOK)
+    run = run_notebook(path, output_dir=tmp_path / "out", parameters={"value": 2})
+    assert run.kernel_log is None
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["doubler.ipynb"]
