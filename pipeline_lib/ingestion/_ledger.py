@@ -16,7 +16,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Optional
 
-from pipeline_lib.ingestion._result import DUPLICATE, FileResult
+from pipeline_lib.ingestion._result import ACCEPTED, DUPLICATE, FileResult
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +59,9 @@ _FILE_COLUMNS = (
     "sha256, dataset, source_path, stored_uri, status, file_format, compressed, encoding,"
     " size_bytes, rows_read, rows_accepted, rows_rejected, reject_reasons, extra_columns,"
     " route, check_name, reason, ingested_at, validated_uri"
+)
+_UPDATE_ALL = ", ".join(
+    f"{name} = excluded.{name}" for name in (c.strip() for c in _FILE_COLUMNS.split(","))
 )
 _ENTRY_COLUMNS = (
     "sha256, dataset, source_path, stored_uri, status, rows_read, rows_accepted,"
@@ -148,13 +151,21 @@ class IngestionLedger:
         return {path for row in rows for path in row if path}
 
     def record(self, result: FileResult, at: Optional[datetime] = None) -> None:
-        """Store ``result``: upsert the file entry (not for duplicates) and append an event."""
+        """Store ``result``: upsert the file entry and append an event.
+
+        An accepted entry is never replaced: the ETL reads accepted files from here, so a
+        later sighting of the same content (a duplicate, or a copy under a name no dataset
+        matches, which is quarantined) is only an event. A quarantined entry can be
+        replaced, e.g. by an accepted one when the same content comes with ``--dataset``.
+        """
         when = (at or datetime.now(timezone.utc)).isoformat()
         with self._conn:
             if result.status != DUPLICATE and result.sha256 is not None:
                 self._conn.execute(
-                    f"INSERT OR REPLACE INTO files ({_FILE_COLUMNS}) VALUES "
-                    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    f"INSERT INTO files ({_FILE_COLUMNS}) VALUES "
+                    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                    f" ON CONFLICT(sha256) DO UPDATE SET {_UPDATE_ALL}"
+                    f" WHERE files.status != '{ACCEPTED}'",
                     (
                         result.sha256,
                         result.dataset,

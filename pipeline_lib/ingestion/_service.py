@@ -222,15 +222,7 @@ def _validate_and_land(
 ) -> None:
     result.size_bytes = path.stat().st_size
     result.dataset = dataset or dataset_for_name(path.name)
-    within_limit = result.size_bytes <= settings.max_file_bytes
-    if result.dataset is None:
-        result.sha256 = sha256_of(path) if within_limit else None
-        raise FileCheckError(
-            "dataset",
-            f"file name {path.name!r} matches no dataset (recognized: {recognized_names()}, "
-            "optionally .gz); pass --dataset NAME to name it",
-        )
-    if not within_limit:
+    if result.size_bytes > settings.max_file_bytes:
         # Checked before reading any content: an oversized file is not even hashed.
         raise FileCheckError(
             "size_limit",
@@ -239,14 +231,23 @@ def _validate_and_land(
             {"limit_bytes": settings.max_file_bytes},
         )
     result.sha256 = sha256_of(path)
-    if result.size_bytes == 0:
-        raise FileCheckError("empty_file", "file is empty (0 bytes)")
+    # Content already accepted is a duplicate whatever its name: a renamed copy must not
+    # be quarantined as an unknown dataset (the accepted entry stays the ETL's input).
     earlier = ledger.get(result.sha256)
     if earlier is not None and earlier.status == ACCEPTED:
         result.status = DUPLICATE
+        result.dataset = earlier.dataset
         result.stored_uri = earlier.stored_uri
         result.reason = f"same content as {earlier.source_path}, accepted at {earlier.ingested_at}"
         return
+    if result.dataset is None:
+        raise FileCheckError(
+            "dataset",
+            f"file name {path.name!r} matches no dataset (recognized: {recognized_names()}, "
+            "optionally .gz); pass --dataset NAME to name it",
+        )
+    if result.size_bytes == 0:
+        raise FileCheckError("empty_file", "file is empty (0 bytes)")
     contract = get_contract(result.dataset)
     with tempfile.TemporaryDirectory(prefix="ecom-ingest-") as scratch:
         rows = _read_rows(path, Path(scratch), contract, settings, result)

@@ -82,3 +82,27 @@ def test_a_ledger_from_before_typed_copies_is_upgraded(tmp_path: Path) -> None:
         assert entry is not None and entry.validated_uri == "/x.parquet"
         old = reopened.get("ab" * 32)
         assert old is not None and old.validated_uri is None
+
+
+def test_an_accepted_entry_is_never_downgraded(tmp_path: Path) -> None:
+    # The same content seen again under a name no dataset matches is quarantined, but the
+    # accepted entry (and so the ETL's input) must stay; the sighting is an event.
+    with IngestionLedger(tmp_path / "ledger.sqlite") as ledger:
+        ledger.record(result("accepted", rows_read=5, rows_accepted=5, validated_uri="/v.parquet"))
+        later = FileResult(source=Path("in/orders.csv"), dataset=None, status="quarantined",
+                           sha256="ab" * 32, size_bytes=10, check="dataset",
+                           reason="file name matches no dataset")  # fmt: skip
+        ledger.record(later)
+        entry = ledger.get("ab" * 32)
+        assert entry is not None
+        assert (entry.status, entry.validated_uri, entry.rows_accepted) == (
+            "accepted",
+            "/v.parquet",
+            5,
+        )
+        assert entry.source_path == str(Path("in/transactions.csv").resolve())
+        assert [e.sha256 for e in ledger.accepted_files("transactions")] == ["ab" * 32]
+        assert [(e["status"], e["check"]) for e in ledger.events()] == [
+            ("accepted", None),
+            ("quarantined", "dataset"),
+        ]
