@@ -1,4 +1,10 @@
-"""Publish a run's audited table versions: schema check, one atomic switch, catalog refresh."""
+"""Publish a run's audited table versions: schema check, then one atomic switch.
+
+The switch is the rename of a new catalog file, built for the new state next to the live
+one (see :mod:`pipeline_lib.catalog._local`): if the build fails, nothing changed, and
+nothing is pruned, so the version that stays live keeps its rollback version too. Old
+versions are pruned only after the switch.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +21,6 @@ from pipeline_lib.catalog._local import (
     PublishedState,
     TableChange,
     read_published,
-    write_published,
 )
 from pipeline_lib.jobs import TableVersion
 from pipeline_lib.storage import LocalLake, Zone
@@ -36,13 +41,20 @@ class PublishResult:
 def publish(
     lake: LocalLake, run_id: str, versions: Sequence[TableVersion], *, as_of: date
 ) -> PublishResult:
-    """Make ``versions`` the live tables, all at once, then refresh the catalog.
+    """Make ``versions`` the live tables, all at once, or none of them.
 
     A version whose schema breaks the live one (a dropped column, a type that cannot
     widen) is not published: its table keeps the live version, and a record goes to
     ``quarantine/schema/<table>/run-<run_id>.error.json``. Additive changes are published
     and recorded in the catalog's version history. Old versions are pruned afterwards, the
     previous live one kept for rollback.
+
+    Raises
+    ------
+    SchemaEvolutionError, PipelineError, OSError
+        The new catalog could not be built (a raw feed broke its schema, the disk is
+        full...). Then nothing was switched: the previous run's tables stay live, in the
+        catalog and in ``published.json``, and no version was pruned.
     """
     catalog = LocalCatalog(lake)
     previous = read_published(lake)
@@ -64,10 +76,16 @@ def publish(
         as_of=as_of.isoformat(),
         tables=tables,
     )
-    write_published(lake, state)  # the switch: readers see every new version from here on
-    result.changes.extend(catalog.refresh())
+    # Builds the new catalog beside the live one and switches with one rename; raises
+    # (having changed nothing) if the build fails.
+    result.changes.extend(catalog.refresh(state))
     stopped = {(table, run_id) for table in result.stopped}
-    prune_versions(lake, keep=set(tables.items()) | set(previous.tables.items()) | stopped)
+    keep = set(tables.items()) | set(previous.tables.items()) | stopped
+    try:
+        prune_versions(lake, keep=keep)
+    except OSError as exc:
+        # The publish is done; a version left behind is pruned by the next publish.
+        logger.warning("published run %s, but pruning old versions failed: %s", run_id, exc)
     return result
 
 

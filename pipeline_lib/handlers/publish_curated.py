@@ -2,7 +2,9 @@
 
 Only reached after the quality gate passed. A table whose schema would break the live one
 stays on its live version (quarantined record); the step then fails, so the run is
-reported failed while every other table went live.
+reported failed while every other table went live. If the publish itself fails (the new
+catalog cannot be built), nothing went live: the step fails and the previous run's tables
+stay published.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from datetime import date
 from typing import Any
 
 from pipeline_lib.catalog import publish
-from pipeline_lib.exceptions import PermanentError
+from pipeline_lib.exceptions import PermanentError, PipelineError, TransientError
 from pipeline_lib.handlers._runtime import Runtime, require, runtime_from_env
 from pipeline_lib.jobs import load_versions
 
@@ -36,7 +38,15 @@ def handle(event: Mapping[str, Any], runtime: Runtime) -> dict[str, Any]:
             f"run {run_id} staged no tables: nothing to publish (its ETL steps wrote no "
             "table version; check the run_id and that its ETL succeeded)"
         )
-    result = publish(runtime.lake, run_id, versions, as_of=as_of)
+    try:
+        result = publish(runtime.lake, run_id, versions, as_of=as_of)
+    except TransientError:
+        raise  # the state machine retries it
+    except (PipelineError, OSError) as exc:
+        raise PermanentError(
+            f"run {run_id} not published, the live tables are unchanged: {exc}; fix the "
+            "cause and run the pipeline again (a new run id)"
+        ) from exc
     runtime.observed["publish"] = result
     if result.stopped:
         stopped = "; ".join(f"{t}: {why}" for t, why in result.stopped.items())

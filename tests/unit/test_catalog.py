@@ -12,6 +12,7 @@ import pytest
 from pipeline_lib.catalog import (
     LocalCatalog,
     SchemaChange,
+    SchemaEvolutionError,
     compare_schemas,
     publish,
     read_published,
@@ -333,3 +334,136 @@ def test_a_reader_holding_the_catalog_open_never_blocks_a_publish(tmp_path: Path
         reader.kill()
         reader.wait()
     assert [p.name for p in (tmp_path / "_meta").iterdir() if p.name.endswith(".tmp")] == []
+
+
+# --- a publish whose catalog build fails: all or nothing ------------------------------
+
+
+class Killed(BaseException):
+    """Stands in for the process being killed (not an Exception: nothing may catch it)."""
+
+
+def fail_registering(
+    monkeypatch: pytest.MonkeyPatch, table: str, error: BaseException
+) -> list[str]:
+    """Make the catalog build raise ``error`` when it reaches ``table``; return the tables
+    it registered before (so a test can check the failure came partway through)."""
+    original = LocalCatalog._register
+    registered: list[str] = []
+
+    def register(self: LocalCatalog, con: object, qualified: str, *args: object) -> object:
+        if qualified == table:
+            raise error
+        registered.append(qualified)
+        return original(self, con, qualified, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(LocalCatalog, "_register", register)
+    return registered
+
+
+def publish_two_tables(lake: LocalLake, run: str) -> None:
+    ratings = pd.DataFrame({"product_id": ["prod_1"], "rating": [float(run[1:])]})
+    publish(
+        lake,
+        run,
+        [
+            write_table(lake, Zone.CURATED, "product_ratings", run, ratings),
+            write_products(lake, run, products(run)),
+        ],
+        as_of=AS_OF,
+    )
+
+
+def meta_leftovers(lake: LocalLake) -> list[str]:
+    return sorted(p.name for p in lake.path(Zone.META).iterdir() if p.name.startswith("."))
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        OSError(28, "No space left on device"),
+        SchemaEvolutionError("raw.transactions: breaking schema change: removed status"),
+        Killed(),
+    ],
+    ids=["disk-full", "schema-refusal", "killed"],
+)
+def test_a_catalog_build_failing_partway_leaves_the_previous_run_live(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, error: BaseException
+) -> None:
+    lake = LocalLake(tmp_path)
+    publish_two_tables(lake, "r1")
+    published_before = lake.read_bytes(Zone.META, "published.json")
+    catalog_before = lake.read_bytes(Zone.META, "catalog.duckdb")
+    registered = fail_registering(monkeypatch, "curated.products", error)
+
+    with pytest.raises(type(error)):
+        publish_two_tables(lake, "r2")
+
+    assert registered == ["curated.product_ratings"]  # it failed partway, not up front
+    assert lake.read_bytes(Zone.META, "published.json") == published_before
+    assert lake.read_bytes(Zone.META, "catalog.duckdb") == catalog_before
+    state = read_published(lake)
+    assert (state.run_id, state.tables) == (
+        "r1",
+        {"curated.products": "r1", "curated.product_ratings": "r1"},
+    )
+    assert query(lake, "SELECT min(name) FROM curated.products") == [("r1 one",)]
+    assert query(lake, "SELECT rating FROM curated.product_ratings") == [(1.0,)]
+    assert meta_leftovers(lake) == []  # no half-built catalog left next to the live one
+
+    monkeypatch.undo()  # the disk has room again: the next publish goes through
+    publish_two_tables(lake, "r3")
+    assert set(read_published(lake).tables.values()) == {"r3"}
+    assert query(lake, "SELECT min(name) FROM curated.products") == [("r3 one",)]
+    assert query(lake, "SELECT rating FROM curated.product_ratings") == [(3.0,)]
+
+
+def test_a_failed_publish_does_not_make_the_next_prune_delete_the_live_version(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lake = LocalLake(tmp_path)
+    for run in ("r1", "r2"):
+        publish(lake, run, [write_products(lake, run, products(run))], as_of=AS_OF)
+    with monkeypatch.context() as patched:
+        fail_registering(patched, "curated.products", OSError(28, "No space left on device"))
+        with pytest.raises(OSError):
+            publish(lake, "r3", [write_products(lake, "r3", products("r3"))], as_of=AS_OF)
+    versions = tmp_path / "curated" / "products"
+    # Nothing is pruned by a failed publish: r2 is live, r1 its rollback.
+    assert sorted(p.name for p in versions.iterdir()) == ["run-r1", "run-r2", "run-r3"]
+
+    publish(lake, "r4", [write_products(lake, "r4", products("r4"))], as_of=AS_OF)
+
+    # r2 was live when r4 was published, so it is the rollback version kept; the failed r3
+    # was never live and goes.
+    assert sorted(p.name for p in versions.iterdir()) == ["run-r2", "run-r4"]
+    assert query(lake, "SELECT min(name) FROM curated.products") == [("r4 one",)]
+
+
+def test_killed_between_the_switch_and_published_json_readers_follow_the_catalog(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The catalog file is the one switch; published.json is its export, written after the
+    # rename. A kill in between must not leave readers split between two runs.
+    import pipeline_lib.catalog._local as local
+
+    lake = LocalLake(tmp_path)
+    publish(lake, "r1", [write_products(lake, "r1", products("r1"))], as_of=AS_OF)
+    published_r1 = lake.read_bytes(Zone.META, "published.json")
+
+    def killed(*args: object) -> None:
+        raise Killed()
+
+    with monkeypatch.context() as patched:
+        patched.setattr(local, "write_published", killed)
+        with pytest.raises(Killed):
+            publish(lake, "r2", [write_products(lake, "r2", products("r2"))], as_of=AS_OF)
+
+    assert lake.read_bytes(Zone.META, "published.json") == published_r1  # not written
+    assert query(lake, "SELECT min(name) FROM curated.products") == [("r2 one",)]
+    state = read_published(lake)  # follows the catalog in place, not the stale export
+    assert (state.run_id, state.tables) == ("r2", {"curated.products": "r2"})
+
+    LocalCatalog(lake).refresh()  # any later refresh (or publish) rewrites the export
+    assert json.loads(lake.read_bytes(Zone.META, "published.json"))["run_id"] == "r2"
+    assert read_published(lake) == state

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from pipeline_lib.catalog import read_published
+from pipeline_lib.catalog import LocalCatalog, read_published
 from pipeline_lib.exceptions import PermanentError
 from pipeline_lib.handlers import publish_curated
 from pipeline_lib.jobs import version_key, write_table
@@ -100,3 +101,31 @@ def test_a_breaking_table_stays_live_and_the_rest_is_published(
     assert record["check"] == "schema_evolution" and "status" in record["removed"]
     assert live_rows(built.lake, "curated.transactions") == live_table(
         built, Zone.CURATED, "transactions").num_rows  # fmt: skip
+
+
+def test_a_catalog_build_that_fails_publishes_nothing_and_says_so(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    built = published_lake(tmp_path_factory)  # its own copy: a fix-less publish changes it
+    run = "20261129T060001Z-c00001"
+    for name in ("products", "transactions"):
+        write_table(built.lake, Zone.CURATED, name, run, live_table(built, Zone.CURATED, name))
+    published_before = built.lake.read_bytes(Zone.META, "published.json")
+    state_before = read_published(built.lake)
+    rows_before = live_rows(built.lake, "curated.transactions")
+    original = LocalCatalog._register
+
+    def disk_full(self: LocalCatalog, con: Any, qualified: str, *args: Any) -> Any:
+        if qualified == "curated.transactions":  # partway: other views are built already
+            raise OSError(28, "No space left on device")
+        return original(self, con, qualified, *args)
+
+    monkeypatch.setattr(LocalCatalog, "_register", disk_full)
+
+    with pytest.raises(PermanentError, match="not published") as raised:
+        publish_curated.handle(payload(run, "2026-11-29"), built.runtime())
+
+    assert run in str(raised.value) and "No space left on device" in str(raised.value)
+    assert built.lake.read_bytes(Zone.META, "published.json") == published_before
+    assert read_published(built.lake) == state_before
+    assert live_rows(built.lake, "curated.transactions") == rows_before > 0
