@@ -19,6 +19,7 @@ from pipeline_lib.cli._run import render_run, run_with_progress
 from pipeline_lib.cli._state import state
 from pipeline_lib.generators import GeneratorConfig, generate_all
 from pipeline_lib.ingestion import ingest_paths
+from pipeline_lib.orchestration.pipeline import run_lock
 from pipeline_lib.storage import Zone
 
 console = Console()
@@ -67,11 +68,12 @@ def demo_command(
     render_generation(generated, console)
 
     console.rule("[bold]2/3 Validate and ingest into the raw zone")
-    report = ingest_paths(
-        [generated.files[name] for name in sorted(generated.files)],
-        lake,
-        settings.ingestion,
-    )
+    with run_lock(lake, purpose="ingest"):
+        report = ingest_paths(
+            [generated.files[name] for name in sorted(generated.files)],
+            lake,
+            settings.ingestion,
+        )
     render_ingest_report(report, console)
 
     console.rule("[bold]3/3 ETL notebooks, audit, publish")

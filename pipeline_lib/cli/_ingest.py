@@ -24,6 +24,7 @@ from pipeline_lib.ingestion import (
     collect_files,
     ingest_paths,
 )
+from pipeline_lib.orchestration.pipeline import run_lock
 from pipeline_lib.storage import LocalLake
 
 logger = logging.getLogger(__name__)
@@ -51,6 +52,12 @@ def ingest_command(
     as_json: bool = typer.Option(
         False, "--json", help="Print the report as JSON instead of a table."
     ),
+    wait: float = typer.Option(
+        0.0,
+        "--wait",
+        min=0.0,
+        help="Seconds to wait for a run in progress on the lake to end (default: refuse at once).",
+    ),
 ) -> None:
     """Validate raw files against their data contracts and land them in the lake.
 
@@ -62,6 +69,9 @@ def ingest_command(
 
     Example: ecom-pipeline --lake lake ingest data/ extra/reviews_2025.csv.gz
 
+    Ingest and runs take turns: while a run is in progress on the lake, ingest exits 1
+    saying so (or waits up to --wait seconds), so a run never sees half of a new batch.
+
     Exit code 0 when every file was handled (accepted, quarantined or duplicate);
     with --strict, 1 when any file was quarantined.
     """
@@ -69,12 +79,13 @@ def ingest_command(
     settings = state(ctx).settings.ingestion
     console = Console()
     files = collect_files(paths)
-    if as_json:
-        report = ingest_paths(files, lake, settings, dataset=dataset)
-        typer.echo(json.dumps(report.to_dict(), indent=2))
-    else:
-        report = _ingest_with_progress(files, lake, settings, dataset, console)
-        render_ingest_report(report, console)
+    with run_lock(lake, purpose="ingest", wait_seconds=wait):
+        if as_json:
+            report = ingest_paths(files, lake, settings, dataset=dataset)
+            typer.echo(json.dumps(report.to_dict(), indent=2))
+        else:
+            report = _ingest_with_progress(files, lake, settings, dataset, console)
+            render_ingest_report(report, console)
     if strict and report.counts[QUARANTINED]:
         raise typer.Exit(1)
 

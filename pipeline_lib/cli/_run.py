@@ -26,7 +26,9 @@ def run_command(
     run_date: Optional[str] = typer.Option(
         None, "--date", help="The run's logical date, YYYY-MM-DD (default: today, UTC)."
     ),
-    run_id: Optional[str] = typer.Option(None, "--run-id", help="Name the run (default: new)."),
+    run_id: Optional[str] = typer.Option(
+        None, "--run-id", help="Name the run (default: new); an id that already ran is refused."
+    ),
     reports: Path = typer.Option(
         Path("reports"), "--reports", help="Executed notebooks go to <reports>/runs/<run_id>/."
     ),

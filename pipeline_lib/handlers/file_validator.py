@@ -21,6 +21,7 @@ from pipeline_lib.ingestion import (
     ingest_paths,
     pending_raw_files,
 )
+from pipeline_lib.jobs import pin_inputs
 from pipeline_lib.storage import Zone
 
 #: Quarantined files listed in the answer (the state's output stays small; all are counted).
@@ -67,9 +68,17 @@ def summarize(report: IngestReport) -> dict[str, Any]:
 
 
 def handle(event: Mapping[str, Any], runtime: Runtime) -> dict[str, Any]:
-    """Event: ``{"run_id", "as_of", "files": [raw key, ...]}`` (no files: all pending)."""
+    """Event: ``{"run_id", "as_of", "files": [raw key, ...]}`` (no files: all pending).
+
+    With a ``run_id``, the run's inputs are pinned once the files are validated: every
+    notebook of the run then reads the same accepted files (see :func:`pin_inputs`).
+    """
     files = (event.get("files") or []) if isinstance(event, Mapping) else []
-    return summarize(validate([raw_path(str(f), runtime) for f in files], runtime))
+    answer = summarize(validate([raw_path(str(f), runtime) for f in files], runtime))
+    run_id = event.get("run_id") if isinstance(event, Mapping) else None
+    if run_id:
+        pin_inputs(runtime.lake, str(run_id))
+    return answer
 
 
 def handler(event: Mapping[str, Any], context: Any = None) -> dict[str, Any]:

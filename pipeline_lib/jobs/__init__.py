@@ -15,7 +15,7 @@ from pipeline_lib.jobs._accounting import (
     save_accounting,
 )
 from pipeline_lib.jobs._context import JobContext, new_run_id
-from pipeline_lib.jobs._inputs import DatasetInput, read_validated
+from pipeline_lib.jobs._inputs import DatasetInput, pin_inputs, pinned_inputs, read_validated
 from pipeline_lib.jobs._tables import (
     LAYOUTS,
     ROW_GROUP_ROWS,
@@ -43,6 +43,8 @@ __all__ = [
     "load_accounting",
     "load_versions",
     "new_run_id",
+    "pin_inputs",
+    "pinned_inputs",
     "read_table",
     "read_validated",
     "record_stage",

@@ -1,9 +1,18 @@
-"""Inputs of the ETL: every accepted file of a dataset, typed, in arrival order."""
+"""Inputs of the ETL: every accepted file of a dataset, typed, in arrival order.
+
+A run pins its inputs once, right after validating the incoming files: the accepted files
+of every dataset at that moment go to ``_meta/runs/<run_id>/inputs.json``, and every
+notebook of the run reads exactly those. A file ingested while the run is going (by
+another process) therefore waits for the next run instead of reaching only some tables.
+"""
 
 from __future__ import annotations
 
+import json
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Optional
 
 import pandas as pd
 import pyarrow as pa
@@ -12,12 +21,14 @@ import pyarrow.parquet as pq
 
 from pipeline_lib.ingestion import LEDGER_KEY, IngestionLedger
 from pipeline_lib.jobs._context import JobContext
-from pipeline_lib.schemas import get_contract
+from pipeline_lib.schemas import CONTRACTS, get_contract
 from pipeline_lib.schemas.coerce import ROW_NUMBER
-from pipeline_lib.storage import Zone
+from pipeline_lib.storage import LocalLake, Zone
 from pipeline_lib.transform import SOURCE_ORDER, contract_frame
 
 logger = logging.getLogger(__name__)
+
+INPUTS_FILE = "inputs.json"
 
 #: Rows per file fit in the low 32 bits of the arrival order; the file's position above.
 _FILE_SHIFT = 32
@@ -38,6 +49,8 @@ class DatasetInput:
 def read_validated(ctx: JobContext, dataset: str) -> DatasetInput:
     """All accepted rows of ``dataset``, typed per contract, with ``_source_order``.
 
+    When the run pinned its inputs (:func:`pin_inputs`), only the pinned files are read.
+
     Files are taken in the order the ledger accepted them, rows in file order, so a higher
     ``_source_order`` always arrived later (what "keep the latest status" relies on).
     Extra columns that only some files carry are kept (null elsewhere).
@@ -51,6 +64,10 @@ def read_validated(ctx: JobContext, dataset: str) -> DatasetInput:
     contract = get_contract(dataset)
     with IngestionLedger(ctx.lake.path(Zone.META, LEDGER_KEY)) as ledger:
         entries = ledger.accepted_files(dataset)
+    pinned = pinned_inputs(ctx.lake, ctx.run_id)
+    if pinned is not None:
+        chosen = set(pinned.get(dataset, ()))
+        entries = [entry for entry in entries if entry.sha256 in chosen]
     tables: list[pa.Table] = []
     rows_read = rejected = 0
     reasons: dict[str, int] = {}
@@ -85,3 +102,29 @@ def read_validated(ctx: JobContext, dataset: str) -> DatasetInput:
         rows_rejected_at_ingestion=rejected,
         ingestion_reject_reasons=reasons,
     )
+
+
+def _inputs_key(run_id: str) -> str:
+    return f"runs/{run_id}/{INPUTS_FILE}"
+
+
+def pin_inputs(lake: LocalLake, run_id: str) -> dict[str, list[str]]:
+    """Record the accepted files (sha256 per dataset) the run ``run_id`` will read.
+
+    Called once per run, after the incoming files were validated; a retry of that step
+    pins again, which is harmless because no notebook has read anything yet.
+    """
+    with IngestionLedger(lake.path(Zone.META, LEDGER_KEY)) as ledger:
+        pinned = {
+            name: [entry.sha256 for entry in ledger.accepted_files(name)] for name in CONTRACTS
+        }
+    lake.write_bytes(Zone.META, _inputs_key(run_id), json.dumps(pinned, indent=2).encode())
+    return pinned
+
+
+def pinned_inputs(lake: LocalLake, run_id: str) -> Optional[Mapping[str, list[str]]]:
+    """The inputs the run pinned, or None when it pinned none (a notebook run by hand)."""
+    if not lake.exists(Zone.META, _inputs_key(run_id)):
+        return None
+    loaded: dict[str, list[str]] = json.loads(lake.read_bytes(Zone.META, _inputs_key(run_id)))
+    return loaded

@@ -7,12 +7,14 @@ interrupted run (or one still running).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Optional
 
+from pipeline_lib.exceptions import PipelineError
 from pipeline_lib.orchestration.executor import HistoryEvent
 from pipeline_lib.storage import LocalLake, Zone
 
@@ -27,6 +29,40 @@ def history_key(run_id: str) -> str:
 
 def record_key(run_id: str) -> str:
     return f"{RUNS_PREFIX}/{run_id}/{RECORD_NAME}"
+
+
+def refuse_used_run_id(lake: LocalLake, run_id: str) -> None:
+    """Raise PipelineError if ``run_id`` already names a run (it has a record or a history).
+
+    A run writes its table versions under its id, so running an id again would rewrite
+    that run's versions (the live tables, if it was published) before any audit, and
+    overwrite its history.
+    """
+    record_path = lake.path(Zone.META, record_key(run_id))
+    if not record_path.is_file() and not lake.path(Zone.META, history_key(run_id)).is_file():
+        return
+    record: dict[str, Any] = {}
+    if record_path.is_file():
+        with contextlib.suppress(ValueError):  # a record cut short still names a used id
+            loaded = json.loads(record_path.read_text(encoding="utf-8"))
+            record = loaded if isinstance(loaded, dict) else {}
+    events = load_history(lake, run_id)
+    started = (events[0].get("timestamp") if events else None) or record.get("started_at")
+    if record_path.is_file():
+        status = str(record.get("status") or "recorded")
+        what = f"{_article(status)} {status} run"
+    else:
+        what = "an interrupted run (no run record)"
+    when = f" started {started}" if started else ""
+    folder = lake.path(Zone.META, f"{RUNS_PREFIX}/{run_id}")
+    raise PipelineError(
+        f"run id {run_id!r} was already used: {what}{when} ({folder}); a run id names one "
+        "run, so pick a new --run-id or omit it to get a new one"
+    )
+
+
+def _article(word: str) -> str:
+    return "an" if word[:1] in "aeiou" else "a"
 
 
 class HistoryWriter:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+import os
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
@@ -36,7 +37,12 @@ from pipeline_lib.jobs import (
 from pipeline_lib.orchestration.asl import STATE_MACHINE_FILE, StateMachine, load_state_machine
 from pipeline_lib.orchestration.audit import AuditHook, default_audit
 from pipeline_lib.orchestration.executor import LocalExecutor, TaskHandler
-from pipeline_lib.orchestration.history import HistoryWriter, failure_of, record_key
+from pipeline_lib.orchestration.history import (
+    HistoryWriter,
+    failure_of,
+    record_key,
+    refuse_used_run_id,
+)
 from pipeline_lib.orchestration.local_resources import (
     LocalResources,
     ProgressCallback,
@@ -51,6 +57,10 @@ NOTEBOOKS_DIR = Path(__file__).resolve().parents[2] / "notebooks" / "etl"
 ETL_NOTEBOOKS = ("transaction_etl", "product_enrichment", "clickstream_aggregation", "reviews_etl")
 MERGE_NOTEBOOK = "master_data_merge"
 LOCK_KEY = "run.lock"
+_LOCK_POLL_SECONDS = 0.2
+#: Temp files untouched this long belong to a killed writer (a `quality` command, which
+#: takes no lock, may still be writing a younger one).
+STALE_TEMP_SECONDS = 3600.0
 
 __all__ = [
     "ETL_NOTEBOOKS",
@@ -181,12 +191,18 @@ def run_pipeline(
     Raises
     ------
     PipelineError
-        Only if another run holds the lake's run lock.
+        Only if another run holds the lake's run lock, or ``run_id`` already names a run
+        (it would rewrite that run's table versions, maybe the live ones); then nothing
+        was written.
     """
     result = RunResult(run_id=run_id or new_run_id(), as_of=as_of, trigger=trigger)
     result.reports_dir = reports_dir / "runs" / result.run_id
+    refuse_used_run_id(lake, result.run_id)  # before anything is written, the lock included
     started = time.perf_counter()
-    with run_lock(lake):
+    with run_lock(lake, purpose=f"run {result.run_id}"):
+        refuse_used_run_id(lake, result.run_id)  # again: a run of that id may have just ended
+        # Killed writers leave hidden temp files; nobody else writes while we hold the lock.
+        lake.remove_stale_temp_files(older_than_seconds=STALE_TEMP_SECONDS)
         runtime = Runtime(lake=lake, settings=settings, reports_dir=reports_dir)
         resources = LocalResources(
             runtime=runtime,
@@ -225,21 +241,46 @@ def run_pipeline(
 
 
 @contextlib.contextmanager
-def run_lock(lake: LocalLake) -> Iterator[None]:
-    """Hold the lake's run lock (one run per lake), or PipelineError if another run has it."""
+def run_lock(lake: LocalLake, *, purpose: str = "run", wait_seconds: float = 0.0) -> Iterator[None]:
+    """Hold the lake's run lock: one writer per lake at a time, a run or an ingest.
+
+    Waits up to ``wait_seconds`` for the lock, then raises PipelineError naming what holds
+    it. The holder writes ``purpose``, its pid and start time into the lock file so that
+    the error can say who to wait for.
+    """
     path = lake.path(Zone.META, LOCK_KEY)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise PipelineError(
-                f"another run is in progress on {lake.root} (lock {path}); wait for it to end"
-            ) from None
+    deadline = time.monotonic() + wait_seconds
+    # "a+", not "w": opening must not erase the holder's note before the lock is ours.
+    with path.open("a+") as handle:
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise PipelineError(_busy_message(lake, path, wait_seconds)) from None
+                time.sleep(_LOCK_POLL_SECONDS)
+        handle.seek(0)
+        handle.truncate()
+        started = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        handle.write(f"{purpose} (pid {os.getpid()}) since {started}\n")
+        handle.flush()
         try:
             yield
         finally:
+            handle.seek(0)
+            handle.truncate()
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _busy_message(lake: LocalLake, path: Path, waited: float) -> str:
+    holder = path.read_text(encoding="utf-8").strip() or "another run"
+    after = f" after waiting {waited:g} s" if waited else ""
+    return (
+        f"the lake {lake.root} is busy{after}: {holder} holds its lock ({path}); "
+        "try again when it ends (`ecom-pipeline runs` lists runs)"
+    )
 
 
 def lake_is_busy(lake: LocalLake) -> bool:

@@ -7,9 +7,15 @@ import json
 import os
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
+
+from pipeline_lib.ingestion import LEDGER_KEY, IngestionLedger
+from pipeline_lib.orchestration.pipeline import run_lock
+from pipeline_lib.storage import LocalLake, Zone
 
 pytestmark = pytest.mark.integration
 
@@ -107,3 +113,51 @@ def test_help_has_an_example() -> None:
     )
     assert done.returncode == 0
     assert "Example: ecom-pipeline" in done.stdout and "--strict" in done.stdout
+
+
+def test_an_accepted_file_copied_under_another_name_stays_the_etl_input(
+    tmp_path: Path, inbox: Path
+) -> None:
+    lake = tmp_path / "lake"
+    assert ingest(lake, str(inbox / "transactions_a.csv")).returncode == 0
+    renamed = tmp_path / "orders.csv"  # a name no dataset matches
+    renamed.write_bytes((inbox / "transactions_a.csv").read_bytes())
+
+    done = ingest(lake, "--json", str(renamed))
+
+    assert done.returncode == 0, done.stderr
+    (seen,) = json.loads(done.stdout)["files"]
+    assert seen["status"] == "duplicate" and "transactions_a.csv" in seen["reason"]
+    with IngestionLedger(lake / "_meta" / LEDGER_KEY) as ledger:
+        (entry,) = ledger.accepted_files("transactions")
+        assert Path(entry.source_path).name == "transactions_a.csv"
+        assert entry.validated_uri is not None and Path(entry.validated_uri).is_file()
+        assert [e["status"] for e in ledger.events()] == ["accepted", "duplicate"]
+
+
+def test_ingest_refuses_while_a_run_holds_the_lake(tmp_path: Path, inbox: Path) -> None:
+    lake = LocalLake(tmp_path / "lake")
+    with run_lock(lake, purpose="run 20261128T000000Z-abc123"):
+        done = ingest(lake.root, str(inbox / "transactions_a.csv"))
+    assert done.returncode == 1
+    assert "busy" in done.stderr and "run 20261128T000000Z-abc123" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not lake.path(Zone.RAW).exists()  # nothing landed while the run held the lake
+
+
+def test_ingest_waits_for_the_run_when_asked(tmp_path: Path, inbox: Path) -> None:
+    lake = LocalLake(tmp_path / "lake")
+    holding = threading.Event()
+
+    def hold_for_a_second() -> None:
+        with run_lock(lake, purpose="run"):
+            holding.set()
+            time.sleep(1.0)
+
+    holder = threading.Thread(target=hold_for_a_second)
+    holder.start()
+    holding.wait(10)
+    done = ingest(lake.root, "--wait", "30", str(inbox / "transactions_a.csv"))
+    holder.join()
+    assert done.returncode == 0, done.stderr
+    assert "1 accepted" in done.stdout

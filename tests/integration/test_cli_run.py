@@ -393,7 +393,7 @@ def test_a_second_concurrent_run_is_refused(tmp_path: Path) -> None:
     lock_path.parent.mkdir(parents=True)
     with lock_path.open("w") as held:
         fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)  # the "first run" holds the lake
-        with pytest.raises(PipelineError, match="another run is in progress") as caught:
+        with pytest.raises(PipelineError, match="is busy: another run holds its lock") as caught:
             run_pipeline(
                 lake,
                 load_settings(env="local"),
@@ -404,3 +404,43 @@ def test_a_second_concurrent_run_is_refused(tmp_path: Path) -> None:
     assert str(lock_path) in str(caught.value)
     assert not lake.path(Zone.META, "runs").exists()
     assert not (tmp_path / "reports").exists()
+
+
+# --- a run id names one run ---------------------------------------------------------------
+
+
+def table_files(lake: LocalLake) -> dict[str, bytes]:
+    """Every table version file (processed and curated zones) and its content."""
+    return {
+        str(p.relative_to(lake.root)): p.read_bytes()
+        for zone in (Zone.PROCESSED, Zone.CURATED)
+        for p in sorted(lake.path(zone).rglob("*"))
+        if p.is_file()
+    }
+
+
+def test_run_with_a_run_id_that_already_ran_is_refused_and_changes_nothing(
+    tmp_path: Path, generated: GenerationResult
+) -> None:
+    lake = ingested_lake(tmp_path, generated)
+    common = ("--lake", str(lake.root), "run", "--date", AS_OF.isoformat(),
+              "--reports", str(tmp_path / "reports"), "--run-id", "nightly")  # fmt: skip
+    first = cli(*common, cwd=tmp_path)
+    assert first.returncode == 0, first.stdout + first.stderr
+    published = lake.read_bytes(Zone.META, "published.json")
+    assert set(json.loads(published)["tables"].values()) == {"nightly"}
+    tables = table_files(lake)
+    record = lake.read_bytes(Zone.META, "runs/nightly/run.json")
+    started = json.loads(record)["started_at"]
+
+    again = cli(*common, cwd=tmp_path)
+
+    assert again.returncode != 0
+    assert "Traceback" not in again.stderr
+    (line,) = again.stderr.strip().splitlines()  # one line: what was wrong, what to do
+    assert line.startswith("error: run id 'nightly' was already used")
+    assert f"a succeeded run started {started}" in line
+    assert "pick a new --run-id or omit it" in line
+    assert lake.read_bytes(Zone.META, "published.json") == published
+    assert table_files(lake) == tables
+    assert lake.read_bytes(Zone.META, "runs/nightly/run.json") == record
