@@ -3,6 +3,10 @@
 One pure handler, :meth:`AnalyticsApi.handle`, answers ``GET /analytics?query=NAME`` and
 ``GET /health``; :func:`lambda_handler` adapts it to API Gateway HTTP API events and
 :func:`make_server` to a local ``ThreadingHTTPServer`` that also serves ``dashboard/``.
+
+Locally the dashboard is same-origin: no CORS header, and only requests addressed to the
+loopback address are answered. On AWS the one origin allowed to read the answers is the
+dashboard's, from the ``ALLOWED_ORIGIN`` environment variable of the Lambda function.
 """
 
 from __future__ import annotations
@@ -15,9 +19,12 @@ from pipeline_lib.api._handler import (
     AnalyticsApi,
     ApiError,
     Response,
+    check_origin,
 )
 from pipeline_lib.api._json import dumps, plain_value
 from pipeline_lib.api._lambda import (
+    ALLOWED_ORIGIN_ENV,
+    allowed_origin,
     api_from_environment,
     lambda_handler,
     lambda_response,
@@ -36,6 +43,7 @@ from pipeline_lib.api._source import AthenaSource, DataSource, LakeSource, LiveS
 from pipeline_lib.api._static import StaticFiles, content_type, dashboard_dir
 
 __all__ = [
+    "ALLOWED_ORIGIN_ENV",
     "ANALYTICS_PATH",
     "API_PATHS",
     "HEALTH_PATH",
@@ -51,9 +59,11 @@ __all__ = [
     "ServeError",
     "StaticFiles",
     "TTLCache",
+    "allowed_origin",
     "api_from_environment",
     "api_settings",
     "check_loopback",
+    "check_origin",
     "content_type",
     "dashboard_dir",
     "dumps",

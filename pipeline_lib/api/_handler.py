@@ -4,6 +4,11 @@
 with parameters checked against its header and answers a JSON list of row objects;
 ``GET /health`` tells which run is live. Nothing here knows about sockets or Lambda: the
 local server and the Lambda entry point both call :meth:`AnalyticsApi.handle`.
+
+CORS: answers carry ``Access-Control-Allow-Origin`` only when the API is given one origin
+(``cors_origin``; on AWS the dashboard's CloudFront address, from ``ALLOWED_ORIGIN``, see
+:mod:`pipeline_lib.api._lambda`). Without one, browsers let only same-origin pages read
+the answers, which is what the local server needs; ``*`` is refused.
 """
 
 from __future__ import annotations
@@ -11,13 +16,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from typing import Any, NamedTuple, Optional
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlsplit
 
 from pipeline_lib.api._cache import Clock, TTLCache
 from pipeline_lib.api._json import dumps
 from pipeline_lib.api._settings import ApiSettings
 from pipeline_lib.api._source import DataSource
-from pipeline_lib.exceptions import PipelineError
+from pipeline_lib.exceptions import ConfigError, PipelineError
 from pipeline_lib.query import NamedQuery, QueryBudgetError, QueryError, load_queries
 
 logger = logging.getLogger(__name__)
@@ -27,6 +32,12 @@ HEALTH_PATH = "/health"
 API_PATHS = (ANALYTICS_PATH, HEALTH_PATH)
 METHODS = ("GET", "HEAD", "OPTIONS")
 MAX_QUERY_STRING = 2048
+
+#: Where a 503's detail went: the answer itself must not show lake paths to a browser.
+UNAVAILABLE_MESSAGE = (
+    "the analytics data cannot be read right now; the server log says why (if no run was "
+    "ever published, run `ecom-pipeline run` or `ecom-pipeline demo` first)"
+)
 
 
 class Response(NamedTuple):
@@ -54,11 +65,19 @@ class AnalyticsApi:
     source
         Where rows come from (:class:`LakeSource` locally, :class:`AthenaSource` on AWS).
     settings
-        Cache lifetime and CORS origin (``api:`` of the params file).
+        Cache lifetime (``api:`` of the params file).
     clock
         Seconds, monotonic; injectable for tests (default ``time.monotonic``).
     queries
         The whitelist; default every named query of ``sql/``.
+    cors_origin
+        The one origin whose pages may read the answers (``https://d1234.cloudfront.net``);
+        None (default) sends no CORS header, for a same-origin dashboard.
+
+    Raises
+    ------
+    ConfigError
+        ``cors_origin`` is ``*`` or not one ``scheme://host[:port]`` origin.
 
     Examples
     --------
@@ -73,9 +92,11 @@ class AnalyticsApi:
         *,
         clock: Optional[Clock] = None,
         queries: Optional[list[NamedQuery]] = None,
+        cors_origin: Optional[str] = None,
     ) -> None:
         self.source = source
         self.settings = settings or ApiSettings()
+        self.cors_origin = None if cors_origin is None else check_origin(cors_origin)
         self.queries = {q.name: q for q in (queries if queries is not None else load_queries())}
         self.cache = TTLCache(self.settings.cache_ttl_seconds, clock=clock)
 
@@ -102,8 +123,9 @@ class AnalyticsApi:
         except QueryError as exc:
             return self._error(400, str(exc), self._rules(query_string))
         except PipelineError as exc:
-            logger.warning("analytics request failed: %s", exc)
-            return self._error(503, str(exc))
+            # The message names lake paths: it goes to the log, the browser gets the gist.
+            logger.warning("analytics request %s %s?%s failed: %s", method, path, query_string, exc)
+            return self._error(503, UNAVAILABLE_MESSAGE)
         except Exception:
             logger.exception("analytics request %s %s?%s failed", method, path, query_string)
             return self._error(500, "internal error; see the server log")
@@ -194,15 +216,17 @@ class AnalyticsApi:
     # --- answers ----------------------------------------------------------------------
 
     def _headers(self, *, cache_seconds: int = 0, preflight: bool = False) -> dict[str, str]:
-        origin = self.settings.cors_origin
         headers = {
             "Content-Type": "application/json",
             "Cache-Control": f"max-age={cache_seconds}" if cache_seconds > 0 else "no-store",
-            "Access-Control-Allow-Origin": origin,
             "X-Content-Type-Options": "nosniff",
         }
-        if origin != "*":
-            headers["Vary"] = "Origin"
+        if preflight:
+            headers["Allow"] = ", ".join(METHODS)
+        if self.cors_origin is None:
+            return headers
+        headers["Access-Control-Allow-Origin"] = self.cors_origin
+        headers["Vary"] = "Origin"
         if preflight:
             headers["Access-Control-Allow-Methods"] = ", ".join(METHODS)
             headers["Access-Control-Allow-Headers"] = "Content-Type"
@@ -212,6 +236,52 @@ class AnalyticsApi:
     def _error(self, status: int, message: str, allowed: Optional[list[str]] = None) -> Response:
         body = {"error": message, "allowed": list(allowed or [])}
         return Response(status, self._headers(), dumps(body))
+
+
+def check_origin(origin: str) -> str:
+    """``origin`` if it is exactly one web origin (``https://host[:port]``), else ConfigError.
+
+    Parameters
+    ----------
+    origin
+        The value of ``Access-Control-Allow-Origin`` to send, e.g.
+        ``https://d111111abcdef8.cloudfront.net``.
+
+    Raises
+    ------
+    ConfigError
+        ``*`` (any website could read the numbers), a list, a path, or anything else that
+        is not ``scheme://host[:port]`` with scheme http or https.
+    """
+    hint = (
+        "set ALLOWED_ORIGIN to the dashboard's own address, e.g. "
+        "https://d111111abcdef8.cloudfront.net (scheme://host[:port], no path)"
+    )
+    if origin.strip() == "*":
+        raise ConfigError(
+            f"the allowed origin is never '*' (any website could then read the analytics); {hint}"
+        )
+    parts = urlsplit(origin)
+    if (
+        not _has_valid_port(parts.netloc)
+        or parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or parts.path
+        or parts.query
+        or parts.fragment
+        or parts.username is not None
+        or any(c.isspace() or c in ",;*" for c in origin)
+    ):
+        raise ConfigError(f"allowed origin {origin!r} is not one web origin; {hint}")
+    return origin
+
+
+def _has_valid_port(netloc: str) -> bool:
+    try:
+        port = urlsplit(f"//{netloc}").port  # ValueError on a port like ':x' or ':99999'
+    except ValueError:
+        return False
+    return port is None or port > 0
 
 
 def _normalise(path: str) -> str:

@@ -3,36 +3,75 @@
 The function reads ``PIPELINE_ENV`` / ``PIPELINE_LAKE`` like the command line: a local
 lake path is queried with DuckDB, an ``s3://`` lake through Athena. The API object is
 built once per container, so its cache survives warm invocations.
+
+Environment
+-----------
+``ALLOWED_ORIGIN``
+    The dashboard's own origin, e.g. ``https://d111111abcdef8.cloudfront.net`` (set by
+    Terraform): the only website whose pages may read the answers, sent as
+    ``Access-Control-Allow-Origin``. Unset or empty: no CORS header at all (then only a
+    same-origin page can read them). ``*`` or anything but one ``scheme://host[:port]``
+    origin makes the function fail at cold start with a ConfigError that says so.
 """
 
 from __future__ import annotations
 
+import logging
+import os
 import threading
 from collections.abc import Mapping
 from typing import Any, Callable, Optional
 
-from pipeline_lib.api._handler import AnalyticsApi, Response
+from pipeline_lib.api._handler import AnalyticsApi, Response, check_origin
 from pipeline_lib.api._settings import api_settings
 from pipeline_lib.api._source import AthenaSource, DataSource, LakeSource
 from pipeline_lib.config import load_settings
 from pipeline_lib.query import query_settings
 from pipeline_lib.storage import LocalLake
 
+logger = logging.getLogger(__name__)
+
 LambdaHandler = Callable[[Mapping[str, Any], Any], dict[str, Any]]
+
+#: Environment variable naming the dashboard's origin (see the module docstring).
+ALLOWED_ORIGIN_ENV = "ALLOWED_ORIGIN"
 
 _default: Optional[AnalyticsApi] = None
 _default_lock = threading.Lock()
 
 
+def allowed_origin(environ: Optional[Mapping[str, str]] = None) -> Optional[str]:
+    """The origin ``ALLOWED_ORIGIN`` names, or None when it is unset or blank.
+
+    Parameters
+    ----------
+    environ
+        Where to read it (default ``os.environ``).
+
+    Raises
+    ------
+    ConfigError
+        The value is ``*`` or not exactly one ``scheme://host[:port]`` origin.
+    """
+    value = (os.environ if environ is None else environ).get(ALLOWED_ORIGIN_ENV, "").strip()
+    return check_origin(value) if value else None
+
+
 def api_from_environment() -> AnalyticsApi:
-    """An API over the lake and params of ``PIPELINE_ENV`` / ``PIPELINE_LAKE``."""
+    """An API over the lake and params of ``PIPELINE_ENV`` / ``PIPELINE_LAKE``.
+
+    CORS answers name the origin of ``ALLOWED_ORIGIN`` (none when unset).
+    """
     settings = load_settings()
     source: DataSource
     if "://" in settings.lake:
         source = AthenaSource(query_settings(settings))
     else:
         source = LakeSource(LocalLake(settings.lake), query_settings(settings))
-    return AnalyticsApi(source, api_settings(settings))
+    origin = allowed_origin()
+    if origin is None:
+        logger.info("%s is not set: answers carry no CORS header", ALLOWED_ORIGIN_ENV)
+    return AnalyticsApi(source, api_settings(settings), cors_origin=origin)
 
 
 def request_of(event: Mapping[str, Any]) -> tuple[str, str, str]:

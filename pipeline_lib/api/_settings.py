@@ -1,4 +1,9 @@
-"""The ``api:`` section of ``params/<env>.yaml``: cache lifetime and the CORS origin."""
+"""The ``api:`` section of ``params/<env>.yaml``: how long answers are cached.
+
+The CORS origin is not a params setting: locally the dashboard is same-origin (no CORS at
+all), and on AWS the Lambda reads ``ALLOWED_ORIGIN``, which Terraform sets to the
+dashboard's own CloudFront address.
+"""
 
 from __future__ import annotations
 
@@ -14,20 +19,15 @@ MAX_TTL_SECONDS = 86400
 
 @dataclass(frozen=True)
 class ApiSettings:
-    """How long answers are cached and which origin may read them from a browser."""
+    """How long answers are cached."""
 
     cache_ttl_seconds: int = 300
-    cors_origin: str = "*"
 
     def __post_init__(self) -> None:
         if not 0 <= self.cache_ttl_seconds <= MAX_TTL_SECONDS:
             raise ConfigError(
                 f"api.cache_ttl_seconds must be between 0 and {MAX_TTL_SECONDS}; "
                 f"got {self.cache_ttl_seconds}"
-            )
-        if not self.cors_origin or any(c in self.cors_origin for c in "\r\n, "):
-            raise ConfigError(
-                "api.cors_origin must be '*' or one origin such as https://dash.example.com"
             )
 
 
@@ -36,7 +36,13 @@ def api_settings(settings: Settings) -> ApiSettings:
     raw = settings.params.get("api") or {}
     if not isinstance(raw, dict):
         raise ConfigError(f"params/{settings.env}.yaml: `api` must be a mapping")
-    known = {"cache_ttl_seconds", "cors_origin"}
+    if "cors_origin" in raw:
+        raise ConfigError(
+            f"params/{settings.env}.yaml: api.cors_origin is no longer a setting; remove it. "
+            "Locally the dashboard is same-origin (no CORS); on AWS the API Lambda reads "
+            "ALLOWED_ORIGIN, set by Terraform to the dashboard's CloudFront address"
+        )
+    known = {"cache_ttl_seconds"}
     unknown = sorted(set(raw) - known)
     if unknown:
         raise ConfigError(
@@ -47,8 +53,6 @@ def api_settings(settings: Settings) -> ApiSettings:
     try:
         if "cache_ttl_seconds" in raw:
             values["cache_ttl_seconds"] = int(raw["cache_ttl_seconds"])
-        if "cors_origin" in raw:
-            values["cors_origin"] = str(raw["cors_origin"])
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"params/{settings.env}.yaml: invalid api setting: {exc}") from exc
     try:

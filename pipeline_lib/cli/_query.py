@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import logging
 from datetime import date
@@ -25,6 +23,7 @@ from pipeline_lib.query import (
     load_query,
     query_settings,
 )
+from pipeline_lib.query.csv_export import to_csv
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +50,9 @@ def query_command(
 ) -> None:
     """Run a named analytics query (Athena SQL of record) on the local lake with DuckDB.
 
-    JSON output is a list of row objects. The query is refused, like Athena does, when it
+    JSON output is a list of row objects. CSV output is for spreadsheets: a text cell that
+    starts with =, +, -, @, a tab or a carriage return gets a leading ' so that it is shown
+    as text, never run as a formula. The query is refused, like Athena does, when it
     would scan more than the workgroup's bytes_scanned_cutoff (params/<env>.yaml).
 
     Example: ecom-pipeline --lake lake query top_products --param days=7 --format json
@@ -140,12 +141,9 @@ def _render_table(result: QueryResult, console: Console) -> None:
 
 
 def _to_csv(result: QueryResult) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(result.columns)
-    for record in result.to_records():
-        writer.writerow(["" if v is None else v for v in record.values()])
-    return buffer.getvalue()
+    # This CSV is opened in spreadsheets: text from the data (product names) must not
+    # run as a formula there; to_csv escapes such cells.
+    return to_csv(result.columns, (list(r.values()) for r in result.to_records()))
 
 
 def _explain_dict(prepared: PreparedQuery, engine: DuckDBEngine) -> dict[str, object]:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from pipeline_lib.generators import GenerationResult
 from tests.integration.conftest import RunCli
 from tests.lake_builder import build_lake
 
@@ -108,3 +109,38 @@ def test_errors_are_one_line_and_exit_1(
 def test_missing_lake_says_to_run_the_pipeline(run_cli: RunCli, tmp_path: Path) -> None:
     result = run_cli("--lake", str(tmp_path / "none"), "query", "customer_ltv", check=False)
     assert result.returncode == 1 and "ecom-pipeline run" in result.stderr
+
+
+#: Product names a supplier's feed could carry: each is a formula to a spreadsheet.
+HOSTILE_NAMES = ['=HYPERLINK("http://x","y")', "+1+1", "-2+3", "@SUM(A1)"]
+
+
+def name_products_with_formulas(generated: GenerationResult) -> None:
+    products_file = generated.files["products"]
+    products = json.loads(products_file.read_text())
+    for i, product in enumerate(products):
+        product["name"] = HOSTILE_NAMES[i % len(HOSTILE_NAMES)]
+    products_file.write_text(json.dumps(products))
+
+
+@pytest.fixture(scope="module")
+def hostile_lake_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A published lake whose product names are spreadsheet formulas."""
+    root = tmp_path_factory.mktemp("cli_query_hostile")
+    return build_lake(root, transactions=500, edit=name_products_with_formulas).root
+
+
+def test_csv_neutralises_formulas_in_product_names(run_cli: RunCli, hostile_lake_dir: Path) -> None:
+    args = ("--lake", str(hostile_lake_dir), "query", "top_products", "-p", "days=365")
+    out = run_cli(*args, "--format", "csv").stdout
+    header, *rows = list(csv.reader(io.StringIO(out)))
+    assert header == ["name", "category", "total_quantity", "total_revenue", "unique_customers"]
+    assert rows
+    for name, category, quantity, revenue, customers in rows:
+        assert name[0] == "'" and name[1:] in HOSTILE_NAMES, name
+        assert not category.startswith("'")
+        assert float(revenue) > 0 and int(quantity) > 0 and int(customers) > 0  # still numbers
+    assert {name[1:] for name, *_ in rows} == set(HOSTILE_NAMES)
+    # Only the CSV for spreadsheets is escaped: JSON carries the names as they are.
+    records = json.loads(run_cli(*args, "--format", "json").stdout)
+    assert {r["name"] for r in records} == set(HOSTILE_NAMES)

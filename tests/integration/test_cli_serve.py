@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import re
 import signal
@@ -56,6 +57,42 @@ def test_serve_prints_the_url_answers_and_stops_cleanly(tmp_path: Path, signum: 
         out, err = process.communicate(timeout=20)
     assert process.returncode == 0, err
     assert "stopped" in out
+    assert "Traceback" not in err
+
+
+def test_serve_answers_only_its_own_address_and_sends_no_cors(tmp_path: Path) -> None:
+    port = free_port()
+    process = subprocess.Popen(
+        [CLI, "--lake", str(tmp_path / "lake"), "serve", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={"COLUMNS": "200", "NO_COLOR": "1", "PATH": "/usr/bin:/bin"},
+    )
+    try:
+        assert process.stdout is not None
+        for line in process.stdout:
+            if "dashboard:" in line:
+                break
+
+        def get(path: str, host: str) -> http.client.HTTPResponse:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            connection.request("GET", path, headers={"Host": host, "Origin": "https://evil.test"})
+            response = connection.getresponse()
+            response.read()
+            connection.close()
+            return response
+
+        for path in ("/", "/health", "/analytics?query=current_kpis"):
+            own = get(path, f"127.0.0.1:{port}")
+            assert own.status in (200, 503), path  # 503: nothing published in an empty lake
+            assert not [h for h, _ in own.getheaders() if h.lower().startswith("access-control")]
+            rebound = get(path, f"evil.example:{port}")  # a DNS-rebinding page
+            assert rebound.status == 421, path
+    finally:
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=20)
+    assert process.returncode == 0, err
     assert "Traceback" not in err
 
 

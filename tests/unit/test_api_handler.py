@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
@@ -14,7 +15,9 @@ from pipeline_lib.api import (
     AnalyticsApi,
     ApiSettings,
     LiveState,
+    allowed_origin,
     api_settings,
+    check_origin,
     lambda_handler,
     make_lambda_handler,
     request_of,
@@ -78,7 +81,7 @@ def clock() -> Clock:
 
 @pytest.fixture
 def api(source: FakeSource, clock: Clock) -> AnalyticsApi:
-    return AnalyticsApi(source, ApiSettings(cache_ttl_seconds=300, cors_origin="*"), clock=clock)
+    return AnalyticsApi(source, ApiSettings(cache_ttl_seconds=300), clock=clock)
 
 
 def body(response: Any) -> Any:
@@ -93,7 +96,7 @@ def test_a_named_query_answers_json_rows(api: AnalyticsApi, source: FakeSource) 
     assert status == 200
     assert headers["Content-Type"] == "application/json"
     assert headers["Cache-Control"] == "max-age=300"
-    assert headers["Access-Control-Allow-Origin"] == "*"
+    assert "Access-Control-Allow-Origin" not in headers  # no origin configured: no CORS
     assert json.loads(text) == [
         {
             "date": "2026-11-28",
@@ -206,11 +209,19 @@ def test_over_budget_is_a_400(api: AnalyticsApi, source: FakeSource) -> None:
     assert body(response)["allowed"] == ["days: int, default 90, 1..3660"]
 
 
-def test_a_broken_lake_is_a_503_and_a_bug_a_500(api: AnalyticsApi, source: FakeSource) -> None:
-    source.error = PipelineError("no catalog at lake/_meta: run `ecom-pipeline run`")
-    response = api.handle("GET", "/analytics", "query=customer_ltv")
+def test_a_broken_lake_is_a_503_and_a_bug_a_500(
+    api: AnalyticsApi, source: FakeSource, caplog: pytest.LogCaptureFixture
+) -> None:
+    source.error = PipelineError(
+        "no catalog at /srv/secret/lake/_meta/catalog.duckdb: run `ecom-pipeline run`"
+    )
+    with caplog.at_level(logging.WARNING, logger="pipeline_lib.api"):
+        response = api.handle("GET", "/analytics", "query=customer_ltv")
     assert response.status == 503
-    assert "ecom-pipeline run" in body(response)["error"]
+    message = body(response)["error"]
+    assert "/srv/secret" not in response.body and "catalog.duckdb" not in response.body
+    assert "server log" in message and "ecom-pipeline run" in message
+    assert "/srv/secret/lake/_meta/catalog.duckdb" in caplog.text  # the detail, for the operator
     source.error = RuntimeError("secret internals")
     response = api.handle("GET", "/analytics", "query=customer_ltv&")
     assert response.status == 500
@@ -280,20 +291,57 @@ def test_ttl_zero_disables_the_cache(source: FakeSource) -> None:
 # --- CORS, health, settings -------------------------------------------------------------
 
 
-def test_cors_origin_comes_from_the_settings(source: FakeSource) -> None:
-    api = AnalyticsApi(source, ApiSettings(cors_origin="https://dash.example.com"))
+DASHBOARD = "https://d111111abcdef8.cloudfront.net"
+
+
+def test_the_cors_origin_is_the_one_configured(source: FakeSource) -> None:
+    api = AnalyticsApi(source, cors_origin=DASHBOARD)
     response = api.handle("GET", "/analytics", "query=customer_ltv")
-    assert response.headers["Access-Control-Allow-Origin"] == "https://dash.example.com"
+    assert response.headers["Access-Control-Allow-Origin"] == DASHBOARD
     assert response.headers["Vary"] == "Origin"
     refused = api.handle("GET", "/analytics", "query=nope")
-    assert refused.headers["Access-Control-Allow-Origin"] == "https://dash.example.com"
-
-
-def test_preflight_answers_the_allowed_methods(api: AnalyticsApi) -> None:
+    assert refused.headers["Access-Control-Allow-Origin"] == DASHBOARD
     status, headers, text = api.handle("OPTIONS", "/analytics", "")
     assert status == 204 and text == ""
     assert headers["Access-Control-Allow-Methods"] == "GET, HEAD, OPTIONS"
-    assert headers["Access-Control-Allow-Origin"] == "*"
+    assert headers["Access-Control-Allow-Origin"] == DASHBOARD
+
+
+def test_without_an_origin_no_cors_header_is_sent(source: FakeSource) -> None:
+    api = AnalyticsApi(source, ApiSettings())
+    for method, path, query in [("GET", "/analytics", "query=customer_ltv"),
+                                ("GET", "/health", ""), ("GET", "/analytics", "query=nope"),
+                                ("OPTIONS", "/analytics", "")]:  # fmt: skip
+        status, headers, _ = api.handle(method, path, query)
+        assert status < 500
+        assert not [h for h in headers if h.lower().startswith("access-control")], method
+    assert api.handle("OPTIONS", "/analytics", "").headers["Allow"] == "GET, HEAD, OPTIONS"
+
+
+@pytest.mark.parametrize(
+    "origin",
+    ["*", "", "null", "d111111abcdef8.cloudfront.net", "https://a.example, https://b.example",
+     "https://a.example/dashboard", "https://a.example/", "ftp://a.example",
+     "https://a.example\r\nSet-Cookie: x=1"],
+)  # fmt: skip
+def test_a_wildcard_or_malformed_origin_is_refused(source: FakeSource, origin: str) -> None:
+    with pytest.raises(ConfigError, match="ALLOWED_ORIGIN"):
+        check_origin(origin)
+    with pytest.raises(ConfigError, match="ALLOWED_ORIGIN"):
+        AnalyticsApi(source, cors_origin=origin)
+
+
+@pytest.mark.parametrize("origin", [DASHBOARD, "https://dash.example.com", "http://localhost:8050"])
+def test_one_origin_is_accepted(origin: str) -> None:
+    assert check_origin(origin) == origin
+
+
+def test_allowed_origin_reads_the_environment() -> None:
+    assert allowed_origin({}) is None
+    assert allowed_origin({"ALLOWED_ORIGIN": "  "}) is None
+    assert allowed_origin({"ALLOWED_ORIGIN": f" {DASHBOARD} "}) == DASHBOARD
+    with pytest.raises(ConfigError, match="ALLOWED_ORIGIN"):
+        allowed_origin({"ALLOWED_ORIGIN": "*"})
 
 
 def test_health_names_the_live_run(api: AnalyticsApi) -> None:
@@ -308,11 +356,11 @@ def test_health_names_the_live_run(api: AnalyticsApi) -> None:
 
 def test_every_params_file_has_the_api_section() -> None:
     for env in ("local", "dev", "staging", "prod"):
-        assert api_settings(load_settings(env=env, lake="lake")) == ApiSettings(300, "*")
+        assert api_settings(load_settings(env=env, lake="lake")) == ApiSettings(300)
 
 
 @pytest.mark.parametrize(
-    "raw", [{"cache_ttl_seconds": -1}, {"cors_origin": "a, b"}, {"ttl": 5}, "five"]
+    "raw", [{"cache_ttl_seconds": -1}, {"cors_origin": "*"}, {"ttl": 5}, "five"]
 )
 def test_bad_api_settings_are_refused(raw: object) -> None:
     settings = load_settings(env="local", lake="lake")
@@ -359,3 +407,34 @@ def test_the_default_lambda_handler_reads_the_environment(
     answer = lambda_handler(http_api_event("/health", ""), None)
     assert answer["statusCode"] == 503  # nothing published in an empty lake
     assert json.loads(answer["body"])["run_id"] is None
+
+
+@pytest.fixture
+def lambda_env(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    monkeypatch.setenv("PIPELINE_ENV", "local")
+    monkeypatch.setenv("PIPELINE_LAKE", str(tmp_path / "empty-lake"))
+    monkeypatch.delenv("ALLOWED_ORIGIN", raising=False)
+    monkeypatch.setattr("pipeline_lib.api._lambda._default", None)
+    return monkeypatch
+
+
+def test_the_lambda_allows_the_dashboard_origin_of_the_environment(
+    lambda_env: pytest.MonkeyPatch,
+) -> None:
+    lambda_env.setenv("ALLOWED_ORIGIN", DASHBOARD)
+    answer = lambda_handler(http_api_event("/health", ""), None)
+    assert answer["headers"]["Access-Control-Allow-Origin"] == DASHBOARD
+    assert answer["headers"]["Vary"] == "Origin"
+
+
+def test_the_lambda_sends_no_cors_header_without_allowed_origin(
+    lambda_env: pytest.MonkeyPatch,
+) -> None:
+    answer = lambda_handler(http_api_event("/health", ""), None)
+    assert not [h for h in answer["headers"] if h.lower().startswith("access-control")]
+
+
+def test_the_lambda_refuses_a_wildcard_origin(lambda_env: pytest.MonkeyPatch) -> None:
+    lambda_env.setenv("ALLOWED_ORIGIN", "*")
+    with pytest.raises(ConfigError, match="never '\\*'"):
+        lambda_handler(http_api_event("/health", ""), None)
