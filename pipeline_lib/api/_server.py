@@ -100,6 +100,9 @@ class DashboardServer(ThreadingHTTPServer):
     """
 
     daemon_threads = True
+    # Stopping must not wait for connections still open (a browser keeps some alive until
+    # they time out): their daemon threads end with the process.
+    block_on_close = False
 
     def __init__(
         self,

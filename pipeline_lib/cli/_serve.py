@@ -58,10 +58,17 @@ def serve_command(
         console.print(
             f"live run {escape(live.run_id)} (as of {escape(str(live.as_of))})", highlight=False
         )
-    console.print(f"dashboard: [bold]{escape(server.url)}[/]  (Ctrl-C to stop)", highlight=False)
-    console.print(f"api:       {escape(server.url)}analytics?query=current_kpis", highlight=False)
     signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops it as cleanly as Ctrl-C
-    serve(server)
+    try:
+        # The socket is listening already: a Ctrl-C right after the URL shows up (before
+        # serve() runs) must stop as cleanly as one later.
+        console.print(f"dashboard: [bold]{escape(server.url)}[/]  (Ctrl-C to stop)",
+                      highlight=False)  # fmt: skip
+        console.print(f"api:       {escape(server.url)}analytics?query=current_kpis",
+                      highlight=False)  # fmt: skip
+        serve(server)
+    except KeyboardInterrupt:
+        server.server_close()
     console.print("stopped", highlight=False)
 
 

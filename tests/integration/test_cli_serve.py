@@ -54,7 +54,7 @@ def test_serve_prints_the_url_answers_and_stops_cleanly(tmp_path: Path, signum: 
         assert json.loads(health.value.read())["run_id"] is None
     finally:
         process.send_signal(signum)
-        out, err = process.communicate(timeout=20)
+        out, err = process.communicate(timeout=60)
     assert process.returncode == 0, err
     assert "stopped" in out
     assert "Traceback" not in err
@@ -91,7 +91,7 @@ def test_serve_answers_only_its_own_address_and_sends_no_cors(tmp_path: Path) ->
             assert rebound.status == 421, path
     finally:
         process.send_signal(signal.SIGINT)
-        _, err = process.communicate(timeout=20)
+        _, err = process.communicate(timeout=60)
     assert process.returncode == 0, err
     assert "Traceback" not in err
 
