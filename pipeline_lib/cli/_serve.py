@@ -58,7 +58,11 @@ def serve_command(
         console.print(
             f"live run {escape(live.run_id)} (as of {escape(str(live.as_of))})", highlight=False
         )
-    signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops it as cleanly as Ctrl-C
+    # `kill` stops it as cleanly as Ctrl-C. SIGINT too is set here: a process started from a
+    # background shell job inherits SIGINT as ignored, and Python then never raises
+    # KeyboardInterrupt, so Ctrl-C (or a supervisor's SIGINT) would not stop the server.
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, _interrupt)
     try:
         # The socket is listening already: a Ctrl-C right after the URL shows up (before
         # serve() runs) must stop as cleanly as one later.

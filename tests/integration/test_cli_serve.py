@@ -106,3 +106,26 @@ def test_serve_refuses_a_public_host(run_cli: RunCli, tmp_path: Path) -> None:
 def test_serve_help_has_an_example(run_cli: RunCli) -> None:
     result = run_cli("serve", "--help")
     assert "Example: ecom-pipeline --lake lake serve --port 8050" in result.stdout
+
+
+def test_ctrl_c_stops_it_even_when_started_from_a_background_job(tmp_path: Path) -> None:
+    # A shell starts background jobs with SIGINT ignored, and children inherit that.
+    port = free_port()
+    process = subprocess.Popen(
+        [CLI, "--lake", str(tmp_path / "lake"), "serve", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={"COLUMNS": "200", "NO_COLOR": "1", "PATH": "/usr/bin:/bin"},
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
+    )
+    try:
+        assert process.stdout is not None
+        for line in process.stdout:
+            if "dashboard:" in line:
+                break
+    finally:
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=60)
+    assert process.returncode == 0, err
+    assert out.rstrip().endswith("stopped")
