@@ -14,6 +14,7 @@ from typing import Any, Optional
 import yaml
 
 from pipeline_lib.exceptions import ConfigError
+from pipeline_lib.schemas import domains_from_params
 
 ENVIRONMENTS = ("local", "dev", "staging", "prod")
 DEFAULT_ENV = "local"
@@ -78,6 +79,9 @@ def load_settings(env: Optional[str] = None, lake: Optional[str] = None) -> Sett
         )
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"params/{env}.yaml: invalid ingestion setting: {exc}") from exc
+    # A mistake in `feeds:` (read by the ETL notebooks) must stop every command at start-up,
+    # naming the file and key, not a run half-way through.
+    domains_from_params(params.get("feeds"), source=str(params_dir() / f"{env}.yaml"))
     return Settings(env=env, lake=lake, ingestion=ingestion, params=params)
 
 

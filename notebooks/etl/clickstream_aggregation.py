@@ -31,7 +31,7 @@ ingestion = jobs.ingestion_accounting(source)
 jobs.save_accounting(ctx, ingestion)
 
 # %%
-result = clean_clickstream(source.frame)
+result = clean_clickstream(source.frame, domains=ctx.domains())
 etl = jobs.record_stage(ctx, "clickstream", "etl", result)
 
 # %% [markdown]

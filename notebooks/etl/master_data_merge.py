@@ -5,8 +5,9 @@
 # transactions with product attributes, products with inventory metrics, clickstream
 # events and sessions, the daily funnel, customer metrics (lifetime value, RFM segments),
 # product performance and product affinity (co-purchase pairs: the recommendation
-# insights). Lines and reviews of products missing from the catalog are rejected here,
-# with a reason, because only the merge sees every dataset.
+# insights). Lines and reviews of products missing from the catalog are checked here,
+# because only the merge sees every dataset: kept with empty product attributes and
+# reported (the default), or rejected with a reason (`feeds.<dataset>.references`).
 
 # %% tags=["parameters"]
 lake = "lake"
@@ -28,7 +29,7 @@ from pipeline_lib.transform import (
     product_performance,
     rating_stats,
 )
-from pipeline_lib.transform.references import reject_unknown_references
+from pipeline_lib.transform.references import check_references
 
 ctx = jobs.JobContext.create(lake, run_id, as_of, env)
 
@@ -42,16 +43,16 @@ events = jobs.read_table(
 )
 
 # %% [markdown]
-# ## Reject references to unknown products
+# ## References to products missing from the catalog
 
 # %%
+domains = ctx.domains()
 known_products = products["product_id"]
-lines = reject_unknown_references(
-    transactions, column="product_id", known=known_products, reason="unknown_product_id"
-)
-rated = reject_unknown_references(
-    reviews, column="product_id", known=known_products, reason="unknown_product_id"
-)
+lines, rated = (
+    check_references(frame, dataset=name, column="product_id", known=known_products,
+                     reason="unknown_product_id", rule=domains.reference_rule(name, "product_id"))
+    for name, frame in (("transactions", transactions), ("reviews", reviews))
+)  # fmt: skip
 accounting = [
     jobs.record_stage(ctx, "transactions", "merge", lines),
     jobs.record_stage(ctx, "reviews", "merge", rated),

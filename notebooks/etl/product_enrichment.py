@@ -25,7 +25,7 @@ ingestion = jobs.ingestion_accounting(source)
 jobs.save_accounting(ctx, ingestion)
 
 # %%
-result = standardize_products(source.frame)
+result = standardize_products(source.frame, domains=ctx.domains())
 etl = jobs.record_stage(ctx, "products", "etl", result)
 version = jobs.write_table(ctx.lake, Zone.PROCESSED, "products", ctx.run_id, result.data)
 jobs.accounting_frame([ingestion, etl])

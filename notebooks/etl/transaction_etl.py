@@ -33,7 +33,7 @@ print(f"{source.files} files, {len(source.frame):,} typed rows")
 # ## Clean, derive, reject, deduplicate
 
 # %%
-result = clean_transactions(source.frame, processing_date=ctx.as_of)
+result = clean_transactions(source.frame, processing_date=ctx.as_of, domains=ctx.domains())
 etl = jobs.record_stage(ctx, "transactions", "etl", result)
 
 # %% [markdown]

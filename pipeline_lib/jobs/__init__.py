@@ -15,6 +15,7 @@ from pipeline_lib.jobs._accounting import (
     save_accounting,
 )
 from pipeline_lib.jobs._context import JobContext, new_run_id
+from pipeline_lib.jobs._feeds import feed_domains, feed_drop_columns
 from pipeline_lib.jobs._inputs import DatasetInput, pin_inputs, pinned_inputs, read_validated
 from pipeline_lib.jobs._tables import (
     LAYOUTS,
@@ -39,6 +40,8 @@ __all__ = [
     "TableVersion",
     "accounting_frame",
     "copy_table",
+    "feed_domains",
+    "feed_drop_columns",
     "ingestion_accounting",
     "load_accounting",
     "load_versions",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import pandas as pd
 import pyarrow as pa
@@ -35,6 +36,9 @@ class StageAccounting:
     rows_out: int
     rejected: dict[str, int] = field(default_factory=dict)
     duplicates_removed: int = 0
+    #: Rows kept with a warning (``ValueNote.to_dict()``: new values, statuses kept as
+    #: other, missed identifier patterns, unknown references); the audit reports them.
+    notes: list[dict[str, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         accounted = self.rows_out + sum(self.rejected.values()) + self.duplicates_removed
@@ -74,6 +78,7 @@ def record_stage(
         rows_out=len(result.data),
         rejected=result.reject_counts(),
         duplicates_removed=result.duplicates_removed,
+        notes=[note.to_dict() for note in result.notes],
     )
     if len(result.rejects):
         key = f"etl_rejects/{dataset}/run-{ctx.run_id}/{stage}.parquet"

@@ -9,7 +9,9 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Optional
 
+from pipeline_lib.config import load_settings
 from pipeline_lib.exceptions import PipelineError
+from pipeline_lib.schemas import FeedDomains
 from pipeline_lib.storage import LocalLake, Zone
 
 _RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -55,6 +57,12 @@ class JobContext:
         """Build a context from notebook parameters (strings; ``as_of`` empty = today UTC)."""
         day = date.fromisoformat(as_of) if as_of else datetime.now(timezone.utc).date()
         return cls(lake=LocalLake(lake), run_id=run_id, as_of=day, env=env)
+
+    def domains(self) -> FeedDomains:
+        """The deployment's value rules: ``feeds:`` of ``params/<env>.yaml``."""
+        from pipeline_lib.jobs._feeds import feed_domains  # _feeds imports this module
+
+        return feed_domains(load_settings(env=self.env, lake=str(self.lake.root)))
 
     @property
     def run_meta_dir(self) -> Path:

@@ -19,8 +19,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from pipeline_lib.config import load_settings, params_dir
 from pipeline_lib.ingestion import LEDGER_KEY, IngestionLedger
 from pipeline_lib.jobs._context import JobContext
+from pipeline_lib.jobs._feeds import feed_drop_columns, without_dropped_columns
 from pipeline_lib.schemas import CONTRACTS, get_contract
 from pipeline_lib.schemas.coerce import ROW_NUMBER
 from pipeline_lib.storage import LocalLake, Zone
@@ -53,7 +55,10 @@ def read_validated(ctx: JobContext, dataset: str) -> DatasetInput:
 
     Files are taken in the order the ledger accepted them, rows in file order, so a higher
     ``_source_order`` always arrived later (what "keep the latest status" relies on).
-    Extra columns that only some files carry are kept (null elsewhere).
+    Columns a feed adds beyond the contract are kept, after the contract columns, as they
+    came from ingestion (null in the rows of files without them), unless
+    ``feeds.<dataset>.drop_columns`` of the run's params (``ctx.env``) lists them or they
+    are named like a column the ETL derives (see :mod:`pipeline_lib.jobs._feeds`).
 
     Examples
     --------
@@ -94,9 +99,16 @@ def read_validated(ctx: JobContext, dataset: str) -> DatasetInput:
             .empty_table()
             .append_column(SOURCE_ORDER, pa.array([], pa.int64()))
         )
+    settings = load_settings(env=ctx.env, lake=str(ctx.lake.root))
+    frame = without_dropped_columns(
+        contract_frame(combined, contract),
+        dataset,
+        feed_drop_columns(settings)[dataset],
+        source=str(params_dir() / f"{ctx.env}.yaml"),
+    )
     return DatasetInput(
         dataset=dataset,
-        frame=contract_frame(combined, contract),
+        frame=frame,
         files=len(tables),
         rows_read=rows_read,
         rows_rejected_at_ingestion=rejected,

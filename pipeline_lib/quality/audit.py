@@ -18,9 +18,16 @@ from typing import Optional, Union
 from pipeline_lib.catalog import read_published
 from pipeline_lib.config import Settings
 from pipeline_lib.exceptions import PipelineError
-from pipeline_lib.jobs import StageAccounting, TableVersion, load_accounting, load_versions
+from pipeline_lib.jobs import (
+    StageAccounting,
+    TableVersion,
+    feed_domains,
+    load_accounting,
+    load_versions,
+)
 from pipeline_lib.quality._model import CRITICAL, Anomaly, QualityReport, RuleResult
 from pipeline_lib.quality._runner import SqlRunner
+from pipeline_lib.quality._values import value_rules
 from pipeline_lib.quality.checker import (
     DataQualityChecker,
     check_reject_rates,
@@ -29,7 +36,7 @@ from pipeline_lib.quality.checker import (
 )
 from pipeline_lib.quality.expectations import is_big_fact
 from pipeline_lib.quality.settings import QualitySettings, quality_settings
-from pipeline_lib.schemas import TABLES
+from pipeline_lib.schemas import DEFAULT_DOMAINS, TABLES, FeedDomains
 from pipeline_lib.storage import LocalLake, Zone
 
 logger = logging.getLogger(__name__)
@@ -69,7 +76,8 @@ def run_quality(
 ) -> QualityReport:
     """Every quality rule of a run, in one report (nothing raises for bad data).
 
-    Reconciliation of the row accounting, reject rates, table schemas against the
+    Reconciliation of the row accounting, reject rates, values kept with a warning (new
+    vocabulary, unknown statuses, unknown references), table schemas against the
     contracts, the configured checker rules (params ``quality:``), the Great Expectations
     suites (results in ``_meta/runs/<run_id>/gx/``), the exhaustive SQL contract rules of
     the big facts, and the anomalies of the key metrics.
@@ -104,13 +112,15 @@ def run_quality(
     rules: list[RuleResult] = []
     rules += reconcile_rows(versions, accounting)
     rules += check_reject_rates(accounting, quality.reject_rates)
+    domains = _domains(settings)
+    rules += value_rules(accounting, seen_before=_published_accounting(lake), domains=domains)
     rules += check_table_contracts(lake, versions)
     contracted = [t for t in tables if t in TABLES]
     if contracted:
         rules += checker.evaluate_settings(quality, contracted)
         for table in contracted:
             # Every row of every table, in SQL: cheap in DuckDB/Athena, so GX can sample.
-            rules += checker.contract_rules(table)
+            rules += checker.contract_rules(table, domains)
         from pipeline_lib.quality.expectations import validate_tables
 
         rules += validate_tables(
@@ -144,6 +154,16 @@ def run_quality(
         report.seconds,
     )
     return report
+
+
+def _published_accounting(lake: LocalLake) -> list[StageAccounting]:
+    """The accounting of the run whose tables are live (empty before the first publish)."""
+    run_id = read_published(lake).run_id
+    return load_accounting(lake, run_id) if run_id else []
+
+
+def _domains(settings: Union[Settings, QualitySettings]) -> FeedDomains:
+    return feed_domains(settings) if isinstance(settings, Settings) else DEFAULT_DOMAINS
 
 
 def _tables_of(runner: SqlRunner, versions: Sequence[TableVersion]) -> list[str]:

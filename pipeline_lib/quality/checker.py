@@ -22,6 +22,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Any, Optional, Union
 
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipeline_lib.config import Settings
@@ -40,7 +41,7 @@ from pipeline_lib.quality.settings import (
     RejectRateRule,
     RowCountRule,
 )
-from pipeline_lib.schemas import TABLES
+from pipeline_lib.schemas import DEFAULT_DOMAINS, TABLES, FeedDomains, with_domains
 from pipeline_lib.storage import LocalLake
 
 logger = logging.getLogger(__name__)
@@ -468,14 +469,19 @@ class DataQualityChecker:
             results.append(self.evaluate(rule))
         return results
 
-    def contract_rules(self, table: str) -> list[RuleResult]:
+    def contract_rules(
+        self, table: str, domains: FeedDomains = DEFAULT_DOMAINS
+    ) -> list[RuleResult]:
         """Every contract rule of ``table`` over all its rows, in two queries (critical).
 
         Not-null of required columns, allowed values, numeric ranges and patterns in one
-        aggregate; uniqueness of the business key in a GROUP BY. This is the exhaustive
-        counterpart of the Great Expectations suite run on a sample of the big facts.
+        aggregate; uniqueness of the business key in a GROUP BY. Allowed values and
+        patterns are the deployment's closed vocabularies and rejecting patterns
+        (``domains``, see :func:`pipeline_lib.schemas.with_domains`). This is the
+        exhaustive counterpart of the Great Expectations suite run on a sample of the big
+        facts.
         """
-        schema = contract(table)
+        schema = with_domains(contract(table), domains)
         parts = ["count(*) AS total"]
         checks: list[tuple[str, str, str, Any]] = []  # (alias, rule, column, threshold)
         for i, col in enumerate(schema.columns):
@@ -601,9 +607,13 @@ def reconcile_rows(
 
 
 def check_table_contracts(lake: LocalLake, versions: Sequence[TableVersion]) -> list[RuleResult]:
-    """Every table version has exactly the columns and types of its contract (critical).
+    """Every table version has the columns and types of its contract, in order (critical).
 
-    A table without a contract fails too: whatever is published must be documented.
+    Columns a feed added beyond its contract may follow the documented ones, nullable: they
+    travel from the raw files to the tables built from that dataset (see
+    ``pipeline_lib.transform._frames.feed_columns``). A documented column that is missing or
+    has another type fails, and so does a table without a contract: whatever is published
+    must be documented.
     """
     results: list[RuleResult] = []
     for version in versions:
@@ -617,34 +627,53 @@ def check_table_contracts(lake: LocalLake, versions: Sequence[TableVersion]) -> 
             )
             continue
         files = sorted(lake.path(version.zone, version.key).rglob("*.parquet"))
-        actual = pq.read_schema(files[0]) if files else None
+        actual = pq.read_schema(files[0]).remove_metadata() if files else None
         expected = schema.arrow_schema()
-        if actual is not None and actual.remove_metadata().equals(expected):
+        problems = _contract_differences(actual, expected)
+        extras = [] if actual is None else actual.names[len(expected) :]
+        if not problems:
+            added = f", plus {len(extras)} a feed added: {', '.join(extras)}" if extras else ""
+            detail = f"{len(expected)} columns as documented{added}"
             results.append(
-                _critical(
-                    "table_contract",
-                    name,
-                    True,
-                    f"{len(expected)} columns as documented",
-                    len(expected),
-                    len(expected),
-                )
+                _critical("table_contract", name, True, detail, len(expected), len(expected))
             )
             continue
-        found = [f"{f.name} {f.type}" for f in actual] if actual is not None else []
-        wanted = [f"{f.name} {f.type}" for f in expected]
-        differences = sorted(set(found) ^ set(wanted)) or ["column order"]
+        found = len(actual) if actual is not None else 0
         results.append(
             _critical(
                 "table_contract",
                 name,
                 False,
-                "differs from contract: " + ", ".join(differences),
-                len(found),
-                len(wanted),
+                "differs from contract: " + ", ".join(problems),
+                found,
+                len(expected),
             )
         )
     return results
+
+
+def _contract_differences(actual: Optional[pa.Schema], expected: pa.Schema) -> list[str]:
+    """What keeps ``actual`` from being ``expected`` followed by nullable extra columns."""
+    if actual is None:
+        return ["no Parquet files"]
+    found = {f.name: f for f in actual}
+    problems = []
+    for wanted in expected:
+        got = found.get(wanted.name)
+        if got is None:
+            problems.append(f"{wanted.name} {wanted.type} missing")
+        elif not got.type.equals(wanted.type):
+            problems.append(f"{wanted.name} is {got.type}, not {wanted.type}")
+    if not problems and actual.names[: len(expected)] != expected.names:
+        problems.append("column order (the documented columns come first, in contract order)")
+    for extra in actual:
+        if extra.name in expected.names:
+            continue
+        if extra.name.startswith("_"):
+            problems.append(f"internal column {extra.name}")
+        elif not extra.nullable:
+            problems.append(f"extra column {extra.name} is not nullable")
+    return problems
 
 
 def check_reject_rates(

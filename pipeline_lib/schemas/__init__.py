@@ -16,8 +16,16 @@ from pipeline_lib.schemas._contracts import (
     TRANSACTION_STATUSES,
     TRANSACTIONS,
 )
+from pipeline_lib.schemas._domains import (
+    DEFAULT_DOMAINS,
+    FeedDomains,
+    PatternRule,
+    ReferenceRule,
+    ValueRule,
+    domains_from_params,
+)
 from pipeline_lib.schemas._model import ATHENA_TYPES, LOGICAL_TYPES, Column, DatasetContract
-from pipeline_lib.schemas._tables import TABLES, TableSchema
+from pipeline_lib.schemas._tables import TABLES, TableSchema, with_domains
 
 __all__ = [
     "ATHENA_TYPES",
@@ -25,6 +33,7 @@ __all__ = [
     "CLICKSTREAM",
     "CONTRACTS",
     "DATE_FORMATS",
+    "DEFAULT_DOMAINS",
     "DEVICES",
     "EVENT_TYPES",
     "LOGICAL_TYPES",
@@ -36,8 +45,14 @@ __all__ = [
     "TRANSACTION_STATUSES",
     "Column",
     "DatasetContract",
+    "FeedDomains",
+    "PatternRule",
+    "ReferenceRule",
     "TableSchema",
+    "ValueRule",
+    "domains_from_params",
     "get_contract",
+    "with_domains",
 ]
 
 

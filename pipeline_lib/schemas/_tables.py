@@ -6,12 +6,19 @@ that the tables a run writes have exactly these columns and types.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Optional
 
 import pyarrow as pa
 
-from pipeline_lib.schemas._contracts import CLICKSTREAM, PRODUCTS, REVIEWS, TRANSACTIONS
+from pipeline_lib.schemas._contracts import (
+    CLICKSTREAM,
+    CONTRACTS,
+    PRODUCTS,
+    REVIEWS,
+    TRANSACTIONS,
+)
+from pipeline_lib.schemas._domains import REJECT, FeedDomains
 from pipeline_lib.schemas._model import Column
 
 
@@ -79,6 +86,7 @@ def _same(column: Column, description: Optional[str] = None) -> Column:
     )
 
 
+_UNKNOWN_PRODUCT = "{}; empty when the product is missing from the catalog."
 _T = {c.name: c for c in TRANSACTIONS.columns}
 _P = {c.name: c for c in PRODUCTS.columns}
 _C = {c.name: c for c in CLICKSTREAM.columns}
@@ -100,9 +108,9 @@ TRANSACTION_COLUMNS = (
     _col(
         "status",
         "string",
-        "Order line status, lowercased.",
+        "Canonical order line status (feeds.transactions.values.status maps the feed's "
+        "words; an unknown one is kept as `other`).",
         example="completed",
-        allowed_values=_T["status"].allowed_values,
     ),
     _col("total_amount_derived", "bool", "True when total_amount was missing and derived."),
     _col("processing_date", "date", "The run's as-of date (when this version was built)."),
@@ -113,9 +121,8 @@ PRODUCT_COLUMNS = (
     _col(
         "category",
         "string",
-        "Canonical category spelling.",
+        "Category in its canonical spelling (a known category's, else the spelling most rows use).",
         example="Electronics",
-        allowed_values=_P["category"].allowed_values,
     ),
     _col(
         "category_id",
@@ -139,7 +146,6 @@ CLICKSTREAM_COLUMNS = (
         "string",
         "Device class, lowercased.",
         example="mobile",
-        allowed_values=_C["device"].allowed_values,
     ),
     _col("event_date", "date", "UTC date of the event."),
     _col(
@@ -288,14 +294,19 @@ TABLES: dict[str, TableSchema] = {
         TableSchema(
             "curated",
             "transactions",
-            "Order lines of known products with product attributes: the sales fact.",
+            "Order lines with product attributes: the sales fact. A line of a product missing "
+            "from the catalog is kept with empty attributes (feeds.<dataset>.references).",
             "one row per transaction_id",
             (
                 *TRANSACTION_COLUMNS,
-                _col("name", "string", "Product name."),
-                _col("category", "string", "Product category."),
-                _col("category_id", "string", "Category slug."),
-                _col("brand", "string", "Product brand."),
+                _col("name", "string", _UNKNOWN_PRODUCT.format("Product name"), nullable=True),
+                _col(
+                    "category", "string", _UNKNOWN_PRODUCT.format("Product category"), nullable=True
+                ),
+                _col(
+                    "category_id", "string", _UNKNOWN_PRODUCT.format("Category slug"), nullable=True
+                ),
+                _col("brand", "string", _UNKNOWN_PRODUCT.format("Product brand"), nullable=True),
             ),
             _ETL + "master_data_merge",
             "transaction_month",
@@ -499,3 +510,31 @@ TABLES: dict[str, TableSchema] = {
         ),
     )
 }
+
+
+def with_domains(schema: TableSchema, domains: FeedDomains) -> TableSchema:
+    """``schema`` with the deployment's closed value sets, rejecting patterns and ranges.
+
+    A table named after a dataset (``processed.transactions``, ``curated.products``...)
+    holds that dataset's columns after the ETL applied the deployment's rules, so a closed
+    vocabulary (plus its ``other`` value, if any) bounds them, and a pattern that rejects
+    must hold for every row. Open vocabularies and warning patterns add no rule: what
+    they let through is reported as notes instead.
+    """
+    if schema.name not in CONTRACTS:
+        return schema
+    columns = []
+    for column in schema.columns:
+        rule = domains.values.get((schema.name, column.name))
+        allowed = column.allowed_values
+        if rule is not None and rule.allowed is not None:
+            allowed = (*rule.allowed, *((rule.other,) if rule.other else ()))
+        pattern_rule = domains.pattern_rule(schema.name, column.name)
+        pattern = pattern_rule.regex if pattern_rule and pattern_rule.action == REJECT else None
+        low, high = column.min_value, column.max_value
+        if (schema.name, column.name) in domains.ranges:
+            bounds = domains.ranges[(schema.name, column.name)]
+            low, high = (bounds.min_value, bounds.max_value) if bounds else (None, None)
+        columns.append(replace(column, allowed_values=allowed, pattern=pattern or column.pattern,
+                               min_value=low, max_value=high))  # fmt: skip
+    return replace(schema, columns=tuple(columns))

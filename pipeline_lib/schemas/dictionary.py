@@ -7,6 +7,7 @@ a test fails when the committed file differs from this output.
 from __future__ import annotations
 
 from pipeline_lib.schemas._contracts import CONTRACTS, DATE_FORMATS, TIMESTAMP_FORMATS
+from pipeline_lib.schemas._domains import DEFAULT_DOMAINS
 from pipeline_lib.schemas._model import Column, DatasetContract
 from pipeline_lib.schemas._tables import TABLES, TableSchema
 
@@ -16,14 +17,17 @@ _HEADER = """\
 <!-- Generated from pipeline_lib/schemas by `make docs`. Do not edit by hand:
      a test fails when this file and the contracts disagree. -->
 
-Every dataset has one contract in `pipeline_lib/schemas`: its columns, types, nullability,
-allowed values, ranges, business key and foreign keys. Ingestion validates files against
-it, and this page is rendered from it.
+Every dataset has one contract in `pipeline_lib/schemas`: its structure (columns, types,
+nullability, ranges that make a row meaningless, business key and foreign keys).
+Ingestion validates files against it, and this page is rendered from it. Which *values* a
+text column may take, and what identifiers look like, differ from shop to shop: they are
+settings of the deployment (`feeds:` in `params/<env>.yaml`), listed under
+[Structure and settings](#structure-and-settings) below.
 
 Types are logical types; the Athena column type is shown beside each. A *required*
 column must be present in every file and non-empty in every row; a *nullable* column must
 be present but may be empty. Rows whose values cannot be converted to the column type are
-rejected one by one (with a reason) at ingestion; business rules (allowed values, ranges,
+rejected one by one (with a reason) at ingestion; business rules (ranges, value settings,
 foreign keys) are applied by the ETL and the data quality checks.
 """
 
@@ -58,6 +62,14 @@ month of their event date and sorted by that date within each file (see
 docs/adr/0001-partitioning.md). Every run's rows are accounted for in
 `_meta/runs/<run_id>/accounting/`, and rows rejected by the ETL are kept with their reason in
 `quarantine/etl_rejects/<dataset>/run-<run_id>/`.
+
+Columns a feed adds beyond its contract (say `coupon_code` in a transactions file) are
+kept by ingestion, as text, and travel to the processed and curated tables built from that
+dataset (`processed.<dataset>`, `curated.<dataset>`) as nullable columns after the
+documented ones, empty in the rows of files without them; the catalog records each as an
+additive schema change. Aggregates (sessions, funnel, metrics, performance, affinity) do
+not carry them. To leave one out on purpose, list it in `feeds.<dataset>.drop_columns` of
+`params/<env>.yaml` (it stays in `raw.<dataset>`).
 """
 
 
@@ -146,6 +158,60 @@ def render_table(table: TableSchema) -> str:
     return "\n".join(lines) + "\n"
 
 
+def render_settings() -> str:
+    """The checks that are settings of the deployment, with their defaults."""
+    lines = [
+        "## Structure and settings",
+        "",
+        "| check | kind | where | default |",
+        "|---|---|---|---|",
+        "| column present, type converts, required value not empty | structure | contract | "
+        "row rejected at ingestion (`missing_required`, `unparseable_value:<column>`) |",
+        "| business key unique after dedup, ranges in the tables above | structure | "
+        "contract | row rejected by the ETL, checked by the audit |",
+        "| identifier is non-empty text without control characters | structure | contract | "
+        "row rejected (`invalid_identifier`) |",
+    ]
+    for (dataset, column), rule in DEFAULT_DOMAINS.values.items():
+        if rule.allowed is None:
+            known = ", ".join(f"`{v}`" for v in rule.known)
+            default = f"open: any value kept; a value outside {known} is reported as new"
+        else:
+            allowed = ", ".join(f"`{v}`" for v in rule.allowed)
+            synonyms = ", ".join(f"`{k}`->`{v}`" for k, v in sorted(rule.synonyms.items()))
+            default = (
+                f"one of {allowed}; feed words mapped: {synonyms}; any other value kept as "
+                f"`{rule.other}` and reported"
+            )
+        lines.append(
+            f"| values of `{dataset}.{column}` | setting | "
+            f"`feeds.{dataset}.values.{column}` | {_escape(default)} |"
+        )
+    lines.append(
+        "| identifier pattern (any id column) | setting | `feeds.<dataset>.patterns.<column>`"
+        " | off; when set: `warn` (kept and reported) or `reject` (`pattern:<column>`) |"
+    )
+    lines.append(
+        "| numeric range of a column | setting | `feeds.<dataset>.ranges.<column>` | the "
+        "contract's range above, checked by the audit; `{min: .., max: ..}` or `off` |"
+    )
+    for (dataset, column), reference in DEFAULT_DOMAINS.references.items():
+        lines.append(
+            f"| `{dataset}.{column}` exists in the catalog | setting | "
+            f"`feeds.{dataset}.references.{column}` | `{reference.action}`: the row is kept "
+            f"with empty product attributes, a warning above {reference.warn_rate:.0%} of "
+            "the rows; `reject` sends it to the rejects (`unknown_product_id`) |"
+        )
+    lines += [
+        "",
+        "Each value setting takes `allowed` (a list, or `open`), `action` (`reject`: the "
+        "row goes to the rejects with the rule's name; `warn`: kept and reported by the "
+        "audit; `off`), `synonyms`, `other` and `known`. See docs/PIPELINE_GUIDE.md, "
+        '"Bringing your own shop\'s data".',
+    ]
+    return "\n".join(lines) + "\n"
+
+
 def render_dictionary() -> str:
     """The whole data dictionary as Markdown."""
     sections = [_HEADER, "# Raw datasets\n"]
@@ -159,6 +225,7 @@ def render_dictionary() -> str:
         f"{ts_formats}; a timestamp without an offset is taken as UTC, and all timestamps "
         "are stored in UTC.\n"
     )
+    sections.append(render_settings())
     sections.append(_PARTITIONS)
     sections.append(_TABLES_INTRO)
     sections += [render_table(t) for t in TABLES.values()]

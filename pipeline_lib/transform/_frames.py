@@ -82,6 +82,41 @@ def contract_frame(data: Union[pd.DataFrame, pa.Table], contract: DatasetContrac
     return pd.DataFrame(columns, index=pd.RangeIndex(len(frame)))
 
 
+def feed_columns(frame: pd.DataFrame, known: Iterable[str]) -> list[str]:
+    """The columns a feed added: in ``frame`` but not in ``known``, and not internal
+    (bookkeeping columns start with ``_``), in frame order.
+
+    They travel through the transforms after the known columns, with the values and type
+    they came with (docs/PIPELINE_GUIDE.md, "Columns a feed adds").
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame(columns=["id", "coupon_code", "_source_order"])
+    >>> feed_columns(frame, ["id"])
+    ['coupon_code']
+    """
+    names = set(known)
+    return [str(c) for c in frame.columns if c not in names and not str(c).startswith("_")]
+
+
+def output_columns(frame: pd.DataFrame, known: Sequence[str]) -> list[str]:
+    """``known`` followed by the columns a feed added (:func:`feed_columns`): what a
+    transform selects for its output."""
+    return [*known, *feed_columns(frame, known)]
+
+
+def move_to_end(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+    """``frame`` with ``columns`` (those it has) moved after all the others, order kept.
+
+    A step that adds columns to a frame carrying a feed's extra columns uses it to keep
+    those last, as the table contracts expect (documented columns first).
+    """
+    moved = [c for c in columns if c in frame.columns]
+    if not moved:
+        return frame
+    return frame[[c for c in frame.columns if c not in set(moved)] + moved]
+
+
 def require_columns(frame: pd.DataFrame, columns: Iterable[str], what: str) -> None:
     """Raise ContractError naming the columns of ``columns`` that ``frame`` lacks."""
     missing = [c for c in columns if c not in frame.columns]

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pandas as pd
+
+if TYPE_CHECKING:
+    from pipeline_lib.transform._values import ValueNote
 
 #: Name of the column that says why a row was rejected.
 REJECT_REASON = "_reject_reason"
@@ -25,6 +30,9 @@ class TransformResult:
         Valid rows dropped because a later version of the same business key was kept.
     rows_in
         Number of input rows.
+    notes
+        Rows kept with a warning (new values, unknown values kept as ``other``, missed
+        identifier patterns, unknown references): the audit reports them.
 
     Raises
     ------
@@ -37,6 +45,7 @@ class TransformResult:
     rejects: pd.DataFrame
     duplicates_removed: int
     rows_in: int
+    notes: Sequence[ValueNote] = ()
 
     def __post_init__(self) -> None:
         # A real check, not `assert`: it must hold under `python -O` too.

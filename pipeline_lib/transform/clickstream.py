@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from typing import Optional
 
 import numpy as np
@@ -11,9 +10,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipeline_lib.schemas import CLICKSTREAM, DEVICES, EVENT_TYPES
+from pipeline_lib.schemas import CLICKSTREAM, DEFAULT_DOMAINS, EVENT_TYPES, FeedDomains
 from pipeline_lib.transform import _frames as fr
 from pipeline_lib.transform._result import TransformResult
+from pipeline_lib.transform._values import identifier_checks, standardize_values
 
 logger = logging.getLogger(__name__)
 
@@ -46,13 +46,19 @@ SESSION_COLUMNS = (
 _MICROS_PER_SECOND = 1_000_000
 
 
-def clean_clickstream(df: pd.DataFrame) -> TransformResult:
-    """Normalize events, reject unknown codes, drop repeated events, add date and product.
+def clean_clickstream(
+    df: pd.DataFrame, *, domains: FeedDomains = DEFAULT_DOMAINS
+) -> TransformResult:
+    """Normalize events, check codes, drop repeated events, add date and product.
 
     ``event_type`` and ``device`` are trimmed and lowercased; an empty or blank
-    ``customer_id`` becomes null (anonymous visitor). Rows are rejected with the first
-    reason that applies: ``unknown_event_type`` (not in ``EVENT_TYPES``),
-    ``unknown_device`` (not in ``DEVICES``). Among the valid rows, exact repeats of
+    ``customer_id`` becomes null (anonymous visitor). Event types and devices are open
+    vocabularies by default: the five funnel steps are recognised, other events (search,
+    login...) are kept outside the funnel, and values never seen before are noted. Rows are
+    rejected with the first reason that applies: ``invalid_identifier`` (an empty session
+    id or one with control characters), ``unknown_event_type`` and ``unknown_device``
+    (only when the deployment closes those vocabularies with ``reject``). Among the valid
+    rows, exact repeats of
     (session_id, timestamp, event_type, page) are dropped, keeping the latest
     ``_source_order``. ``event_date`` is the UTC date of ``timestamp``; ``product_id`` is
     ``<id>`` for pages ``/product/<id>``, else null.
@@ -70,14 +76,26 @@ def clean_clickstream(df: pd.DataFrame) -> TransformResult:
     """
     frame = fr.contract_frame(df, CLICKSTREAM)
     rows_in = len(frame)
-    event_type, known_event_type = _normalized_code(frame["event_type"], EVENT_TYPES)
-    device, known_device = _normalized_code(frame["device"], DEVICES)
+    days = frame["timestamp"]
+    event_type = standardize_values(
+        frame["event_type"], domains.value_rule("clickstream", "event_type"),
+        dataset="clickstream", column="event_type", days=days,
+    )  # fmt: skip
+    device = standardize_values(
+        frame["device"], domains.value_rule("clickstream", "device"),
+        dataset="clickstream", column="device", days=days,
+    )  # fmt: skip
+    id_checks, id_notes = identifier_checks(
+        frame, ("session_id",), {"session_id": domains.pattern_rule("clickstream", "session_id")},
+        dataset="clickstream",
+    )  # fmt: skip
     checks: list[fr.RejectCheck] = [
-        (UNKNOWN_EVENT_TYPE, ~known_event_type),
-        (UNKNOWN_DEVICE, ~known_device),
+        *id_checks,
+        (UNKNOWN_EVENT_TYPE, event_type.reject),
+        (UNKNOWN_DEVICE, device.reject),
     ]
-    frame["_event_type"] = event_type
-    frame["_device"] = device
+    frame["_event_type"] = event_type.values
+    frame["_device"] = device.values
     valid, rejects = fr.split_rejects(frame, checks)
     rejects = rejects.drop(columns=["_event_type", "_device"])
     valid["event_type"] = valid.pop("_event_type")
@@ -94,9 +112,14 @@ def clean_clickstream(df: pd.DataFrame) -> TransformResult:
     product = pc.struct_field(pc.extract_regex(pages.dictionary, PRODUCT_PAGE), [0])
     latest["product_id"] = fr.from_arrow(product.take(pages.indices))
     # Arrival order: deterministic, and free when the input already arrives in that order.
-    data = fr.sorted_frame(latest, [(fr.SOURCE_ORDER, True)])[list(CLEAN_EVENT_COLUMNS)]
+    data = fr.sorted_frame(latest, [(fr.SOURCE_ORDER, True)])
+    data = data[fr.output_columns(data, CLEAN_EVENT_COLUMNS)]  # a feed's extra columns last
     result = TransformResult(
-        data=data, rejects=rejects, duplicates_removed=duplicates_removed, rows_in=rows_in
+        data=data,
+        rejects=rejects,
+        duplicates_removed=duplicates_removed,
+        rows_in=rows_in,
+        notes=[*event_type.notes, *device.notes, *id_notes],
     )
     logger.info(
         "clickstream: %d in, %d clean, %d rejected %s, %d repeats dropped",
@@ -135,7 +158,7 @@ def sessionize(events: pd.DataFrame, *, gap_minutes: int = 30) -> pd.DataFrame:
     -------
     pandas.DataFrame
         The events, in input order (clean_clickstream's order is deterministic), plus
-        ``derived_session_id``.
+        ``derived_session_id`` (before the columns a feed added, which stay last).
 
     Raises
     ------
@@ -201,6 +224,8 @@ def sessionize_with_codes(
     result = events.reset_index(drop=True).copy()
     ids = _session_ids(result, start_rows, session_number[session_starts])
     result["derived_session_id"] = fr.from_arrow(ids.take(pa.array(session_of_row)))
+    # Columns the clickstream feed added stay last, after derived_session_id.
+    result = fr.move_to_end(result, fr.feed_columns(events, CLEAN_EVENT_COLUMNS))
     logger.debug("sessionize: %d events -> %d sessions", n_events, len(start_rows))
     return result, session_of_row
 
@@ -397,20 +422,6 @@ def _funnel_steps(event_type: pd.Series) -> np.ndarray:
     index = pc.index_in(fr.to_arrow(event_type).cast(pa.string()), value_set=pa.array(EVENT_TYPES))
     steps = pc.fill_null(index, -1).to_numpy(zero_copy_only=False)
     return np.asarray(steps, dtype=np.int64) + 1
-
-
-def _normalized_code(values: pd.Series, allowed: Sequence[str]) -> tuple[pd.Series, np.ndarray]:
-    """``fr.normalized_text(values)`` and whether each normalized value is in ``allowed``.
-
-    Event types and devices are a handful of codes repeated millions of times: normalizing
-    and checking the distinct values, then expanding, is several times cheaper than trimming
-    and lowercasing every row. Nulls stay null and are not allowed.
-    """
-    encoded = pc.dictionary_encode(fr.to_arrow(values).cast(pa.string()))
-    distinct = fr.to_arrow(fr.normalized_text(fr.from_arrow(encoded.dictionary)))
-    is_allowed = pc.is_in(distinct, value_set=pa.array(list(allowed), pa.string()))
-    normalized = fr.from_arrow(distinct.take(encoded.indices), index=values.index, name=values.name)
-    return normalized, fr.bool_mask(fr.from_arrow(is_allowed.take(encoded.indices)))
 
 
 def _null_if_blank(values: pd.Series) -> pd.Series:

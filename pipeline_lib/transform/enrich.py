@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline_lib.transform import _frames as fr
+from pipeline_lib.transform.transactions import CLEAN_TRANSACTION_COLUMNS
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +33,7 @@ def enrich_transactions(transactions: pd.DataFrame, products: pd.DataFrame) -> p
     -------
     pandas.DataFrame
         The transaction columns followed by ``name``, ``category``, ``category_id``,
-        ``brand``.
+        ``brand``, then the columns the transactions feed added (e.g. ``coupon_code``).
 
     Raises
     ------
@@ -50,4 +51,4 @@ def enrich_transactions(transactions: pd.DataFrame, products: pd.DataFrame) -> p
     unmatched = int(np.count_nonzero(positions < 0))
     if unmatched:
         logger.warning("enrich_transactions: %d lines of products not in the catalog", unmatched)
-    return result
+    return fr.move_to_end(result, fr.feed_columns(transactions, CLEAN_TRANSACTION_COLUMNS))

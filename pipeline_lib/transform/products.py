@@ -5,15 +5,17 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 
-from pipeline_lib.schemas import CATEGORIES, PRODUCTS
+from pipeline_lib.schemas import DEFAULT_DOMAINS, PRODUCTS, FeedDomains
+from pipeline_lib.schemas._domains import DEFAULT_CATEGORIES
 from pipeline_lib.transform import _frames as fr
 from pipeline_lib.transform._result import TransformResult
+from pipeline_lib.transform._values import identifier_checks, standardize_values
 
 logger = logging.getLogger(__name__)
 
@@ -59,32 +61,43 @@ def category_slug(category: str) -> str:
     return "-".join(re.findall(r"[a-z0-9]+", category.lower()))
 
 
-def category_dimension() -> pd.DataFrame:
-    """The category dimension: one row per canonical category.
+def category_dimension(categories: Sequence[str] = DEFAULT_CATEGORIES) -> pd.DataFrame:
+    """The category dimension: one row per category.
+
+    Parameters
+    ----------
+    categories
+        The categories, in their canonical spelling (default: the sample shop's).
 
     Returns
     -------
     pandas.DataFrame
-        Columns ``category`` (canonical spelling), ``category_id`` (slug, e.g.
-        ``home-kitchen``) and ``department`` (e.g. Electronics -> Technology), in the order
-        of ``CATEGORIES``.
+        Columns ``category``, ``category_id`` (slug, e.g. ``home-kitchen``) and
+        ``department`` (``DEPARTMENTS``, e.g. Electronics -> Technology; a category with
+        no department of its own is its own department), in the order given.
     """
+    names = list(dict.fromkeys(categories))
     return pd.DataFrame(
         {
-            "category": pd.Series(list(CATEGORIES), dtype=fr.STRING),
-            "category_id": pd.Series([category_slug(c) for c in CATEGORIES], dtype=fr.STRING),
-            "department": pd.Series([DEPARTMENTS[c] for c in CATEGORIES], dtype=fr.STRING),
+            "category": pd.Series(names, dtype=fr.STRING),
+            "category_id": pd.Series([category_slug(c) for c in names], dtype=fr.STRING),
+            "department": pd.Series([DEPARTMENTS.get(c, c) for c in names], dtype=fr.STRING),
         }
     )
 
 
-def standardize_products(df: pd.DataFrame) -> TransformResult:
+def standardize_products(
+    df: pd.DataFrame, *, domains: FeedDomains = DEFAULT_DOMAINS
+) -> TransformResult:
     """Standardize the product catalog and join in the category dimension.
 
     ``category`` is trimmed, internal whitespace collapsed, and matched case-insensitively to
-    the canonical spelling in ``CATEGORIES``; ``name`` and ``brand`` are trimmed with internal
+    the canonical spelling of a known category (the deployment's ``feeds.products.values.
+    category``); a category never seen before is kept as fed and noted (an open vocabulary,
+    unless the deployment closes it). ``name`` and ``brand`` are trimmed with internal
     whitespace collapsed. Rows are rejected with the first reason that applies:
-    ``unknown_category``, ``non_positive_price`` (``price <= 0`` or NaN),
+    ``invalid_identifier``, ``unknown_category`` (only when the category rule says reject),
+    ``non_positive_price`` (``price <= 0`` or NaN),
     ``negative_stock``. Among the valid rows, the latest ``_source_order`` per
     ``product_id`` is kept (the catalog is a snapshot: a later record replaces an earlier
     one; a broken later record does not erase a valid one). ``category_id`` and
@@ -102,16 +115,19 @@ def standardize_products(df: pd.DataFrame) -> TransformResult:
     """
     frame = fr.contract_frame(df, PRODUCTS)
     rows_in = len(frame)
-    category_key = pc.utf8_lower(fr.to_arrow(fr.collapsed_text(frame["category"])))
-    category_index = pc.index_in(category_key, value_set=pa.array([c.lower() for c in CATEGORIES]))
-    canonical = pa.array(list(CATEGORIES), type=pa.string()).take(category_index)
-
+    rule = domains.value_rule("products", "category")
+    category = standardize_values(frame["category"], rule, dataset="products", column="category")
+    id_checks, id_notes = identifier_checks(
+        frame, ("product_id",), {"product_id": domains.pattern_rule("products", "product_id")},
+        dataset="products",
+    )  # fmt: skip
     checks: list[fr.RejectCheck] = [
-        (UNKNOWN_CATEGORY, np.asarray(category_index.is_null().to_numpy(zero_copy_only=False))),
+        *id_checks,
+        (UNKNOWN_CATEGORY, category.reject),
         (NON_POSITIVE_PRICE, ~fr.bool_mask(frame["price"] > 0)),
         (NEGATIVE_STOCK, fr.bool_mask(frame["stock"] < 0)),
     ]
-    frame["_category_canonical"] = fr.from_arrow(canonical)
+    frame["_category_canonical"] = category.values
     valid, rejects = fr.split_rejects(frame, checks)
     rejects = rejects.drop(columns=["_category_canonical"])
     valid["category"] = valid.pop("_category_canonical")
@@ -119,10 +135,17 @@ def standardize_products(df: pd.DataFrame) -> TransformResult:
     valid["brand"] = fr.collapsed_text(valid["brand"])
 
     latest, duplicates_removed = fr.keep_latest(valid, ["product_id"])
-    data = latest.merge(category_dimension(), on="category", how="left", validate="many_to_one")
-    data = fr.sorted_frame(data[list(CLEAN_PRODUCT_COLUMNS)], [("product_id", True)])
+    seen = sorted(str(c) for c in latest["category"].dropna().unique())
+    dimension = category_dimension([*rule.known, *seen])
+    data = latest.merge(dimension, on="category", how="left", validate="many_to_one")
+    data = data[fr.output_columns(data, CLEAN_PRODUCT_COLUMNS)]  # a feed's extras last
+    data = fr.sorted_frame(data, [("product_id", True)])
     result = TransformResult(
-        data=data, rejects=rejects, duplicates_removed=duplicates_removed, rows_in=rows_in
+        data=data,
+        rejects=rejects,
+        duplicates_removed=duplicates_removed,
+        rows_in=rows_in,
+        notes=[*category.notes, *id_notes],
     )
     logger.info(
         "products: %d in, %d clean, %d rejected %s, %d older versions dropped",
@@ -172,7 +195,8 @@ def inventory_metrics(
     Returns
     -------
     pandas.DataFrame
-        ``products`` columns and row order, plus the columns above.
+        ``products`` columns and row order, plus the columns above (before the columns a
+        feed added, which stay last).
 
     Raises
     ------
@@ -216,4 +240,5 @@ def inventory_metrics(
     result["avg_daily_units"] = fr.from_arrow(pa.array(avg_daily))
     result["days_of_cover"] = fr.from_arrow(pa.array(cover, mask=~has_sales))
     result["stock_status"] = fr.from_arrow(pa.array(status.tolist(), type=pa.string()))
-    return result
+    # Columns the products feed added stay last, after the metrics (as in the contract).
+    return fr.move_to_end(result, fr.feed_columns(products, CLEAN_PRODUCT_COLUMNS))

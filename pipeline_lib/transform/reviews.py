@@ -59,7 +59,7 @@ def clean_reviews(
     latest, duplicates_removed = fr.keep_latest(valid, ["review_id"])
     data = fr.sorted_frame(latest, [("review_date", True), ("review_id", True)])
     result = TransformResult(
-        data=data[REVIEWS.column_names],
+        data=data[fr.output_columns(data, REVIEWS.column_names)],  # feed's extras last
         rejects=rejects,
         duplicates_removed=duplicates_removed,
         rows_in=rows_in,

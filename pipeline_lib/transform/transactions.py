@@ -11,9 +11,10 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from pipeline_lib.schemas import TRANSACTION_STATUSES, TRANSACTIONS
+from pipeline_lib.schemas import DEFAULT_DOMAINS, TRANSACTIONS, FeedDomains
 from pipeline_lib.transform import _frames as fr
 from pipeline_lib.transform._result import TransformResult
+from pipeline_lib.transform._values import identifier_checks, standardize_values
 
 logger = logging.getLogger(__name__)
 
@@ -24,6 +25,7 @@ UNKNOWN_STATUS = "unknown_status"
 UNKNOWN_PRODUCT_ID = "unknown_product_id"
 
 _NORMALIZED_STATUS = "_status_normalized"
+IDENTIFIERS = ("transaction_id", "customer_id", "product_id")
 
 #: Columns of the cleaned transactions, in order.
 CLEAN_TRANSACTION_COLUMNS = (
@@ -38,17 +40,22 @@ def clean_transactions(
     *,
     processing_date: dt.date,
     known_product_ids: Optional[Iterable[str]] = None,
+    domains: FeedDomains = DEFAULT_DOMAINS,
 ) -> TransformResult:
     """Apply the transaction business rules and keep the latest status of each order line.
 
     Steps, in order:
 
-    1. ``status`` is trimmed and lowercased.
-    2. Rows are rejected with the first reason that applies: ``negative_amount``
-       (``total_amount < 0``), ``non_positive_quantity`` (``quantity <= 0``),
-       ``non_positive_price`` (``price <= 0`` or NaN), ``unknown_status`` (not one of
-       ``TRANSACTION_STATUSES``), ``unknown_product_id`` (only when ``known_product_ids``
-       is given). Amount rules look at the amounts as fed, before any derivation.
+    1. ``status`` is trimmed, lowercased and mapped to a canonical status by the
+       deployment's rule (``domains``; by default ``shipped`` -> ``completed`` and so on,
+       an unknown status kept as ``other`` and noted).
+    2. Rows are rejected with the first reason that applies: ``invalid_identifier`` (an
+       empty id or one with control characters), ``pattern:<column>`` (only when a
+       pattern rule says reject), ``negative_amount`` (``total_amount < 0``),
+       ``non_positive_quantity`` (``quantity <= 0``), ``non_positive_price``
+       (``price <= 0`` or NaN), ``unknown_status`` (only when the status rule says
+       reject), ``unknown_product_id`` (only when ``known_product_ids`` is given). Amount
+       rules look at the amounts as fed, before any derivation.
     3. Deduplication by ``transaction_id`` keeps the row with the highest ``_source_order``
        (a later row is a status update). It runs on the valid rows only, *after* rejection:
        a broken update (say a status ``"shipped?"``) must not erase the valid record it was
@@ -66,6 +73,8 @@ def clean_transactions(
         The run's processing date, stored on every row.
     known_product_ids
         The product ids of the catalog. ``None`` skips the reference check.
+    domains
+        The deployment's value rules (``feeds:`` of the params file).
 
     Returns
     -------
@@ -91,20 +100,26 @@ def clean_transactions(
     """
     frame = fr.contract_frame(df, TRANSACTIONS)
     rows_in = len(frame)
-    status = fr.normalized_text(frame["status"])
-
+    status = standardize_values(frame["status"], domains.value_rule("transactions", "status"),
+                                dataset="transactions", column="status",
+                                days=frame["transaction_date"])  # fmt: skip
+    id_checks, id_notes = identifier_checks(
+        frame, IDENTIFIERS, {c: domains.pattern_rule("transactions", c) for c in IDENTIFIERS},
+        dataset="transactions",
+    )  # fmt: skip
     checks: list[fr.RejectCheck] = [
+        *id_checks,
         (NEGATIVE_AMOUNT, fr.bool_mask(frame["total_amount"] < 0)),
         (NON_POSITIVE_QUANTITY, fr.bool_mask(frame["quantity"] <= 0)),
         # Written as "not > 0" so that a NaN price is rejected too.
         (NON_POSITIVE_PRICE, ~fr.bool_mask(frame["price"] > 0)),
-        (UNKNOWN_STATUS, ~fr.bool_mask(status.isin(TRANSACTION_STATUSES))),
+        (UNKNOWN_STATUS, status.reject),
     ]
     if known_product_ids is not None:
         known = frame["product_id"].isin(sorted(set(known_product_ids)))
         checks.append((UNKNOWN_PRODUCT_ID, ~fr.bool_mask(known)))
-    # The normalized status rides along so that rejects keep the status as fed.
-    frame[_NORMALIZED_STATUS] = status
+    # The standardized status rides along so that rejects keep the status as fed.
+    frame[_NORMALIZED_STATUS] = status.values
     valid, rejects = fr.split_rejects(frame, checks)
     rejects = rejects.drop(columns=[_NORMALIZED_STATUS])
     valid["status"] = valid.pop(_NORMALIZED_STATUS)
@@ -113,10 +128,11 @@ def clean_transactions(
     data = _derive_columns(latest, processing_date)
     data = fr.sorted_frame(data, [("transaction_date", True), ("transaction_id", True)])
     result = TransformResult(
-        data=data[list(CLEAN_TRANSACTION_COLUMNS)],
+        data=data[fr.output_columns(data, CLEAN_TRANSACTION_COLUMNS)],  # feed's extras last
         rejects=rejects,
         duplicates_removed=duplicates_removed,
         rows_in=rows_in,
+        notes=[*status.notes, *id_notes],
     )
     logger.info(
         "transactions: %d in, %d clean, %d rejected %s, %d older versions dropped",

@@ -158,7 +158,9 @@ def test_run_prints_steps_tables_and_where_every_row_went(cli_runs: TwoCliRuns) 
     for step in ("ingest", *ETL_NOTEBOOKS, MERGE_NOTEBOOK, "audit", "publish"):
         assert step in out
     assert "curated.transactions" in out and "curated.product_affinity" in out
-    assert "negative_amount" in out and "unknown_product_id" in out
+    assert "negative_amount" in out  # a rejected row's reason
+    # Sales of products missing from the catalog are kept and reported, not rejected.
+    assert "warn unknown_references on transactions.product_id" in out
     assert "run first succeeded" in out
     assert str(cli_runs.lake.path(Zone.META, "catalog.duckdb")) in out.replace("\n", "")
     assert "Traceback" not in cli_runs.first.stderr
@@ -175,11 +177,16 @@ def test_run_record_says_succeeded_with_every_step(cli_runs: TwoCliRuns) -> None
     assert sorted(record["published"]) == sorted(t["table"] for t in record["tables"])
     assert {f"curated.{t}" for t in CURATED_TABLES} <= set(record["published"])
     assert record["stopped"] == {}
-    # 2% dirty input: 4% of the transaction lines are rejected, over the 1% warning rate
-    # (the critical rate is 5%); every other rule passes, so the run publishes with a warning.
+    # 2% dirty input: 2% of the transaction lines are rejected (negative amounts), over the
+    # 1% warning rate (the critical rate is 5%), and 2% name products missing from the
+    # catalog, kept and reported over the 1% warn rate; every other rule passes, so the run
+    # publishes with warnings.
     not_passed = [(r["rule"], r["table"], r["severity"]) for r in record["audit"]
                   if r["status"] != "pass"]  # fmt: skip
-    assert not_passed == [("reject_rate", "transactions", "warning")]
+    assert not_passed == [
+        ("reject_rate", "transactions", "warning"),
+        ("unknown_references", "transactions", "warning"),
+    ]
     assert record["quality"]["status"] == "warn"
 
 
@@ -286,15 +293,20 @@ def test_every_row_is_accounted_for_and_injected_flaws_are_counted(
     assert etl.rejected == {"negative_amount": injected["negative_amount"]}
     assert etl.duplicates_removed == injected["duplicate_status_update"]
     merge = stages[("transactions", "merge")]
-    assert merge.rejected == {"unknown_product_id": injected["unknown_product_id"]}
+    assert merge.rejected == {}  # kept: the catalog may arrive late or partial
+    (unknown,) = [n for n in merge.notes if n["kind"] == "unknown_reference"]
+    assert unknown["rows"] == injected["unknown_product_id"]
     assert query(lake, "SELECT count(*) FROM curated.transactions")[0][0] == merge.rows_out
+    assert query(lake, "SELECT count(*) FROM curated.transactions WHERE category IS NULL") == [
+        (injected["unknown_product_id"],)
+    ]
 
     rejects = lake.path(Zone.QUARANTINE, "etl_rejects/transactions/run-first")
     etl_rejects = pq.read_table(rejects / "etl.parquet")
     assert etl_rejects.num_rows == injected["negative_amount"]
     rejected_ids = sorted(etl_rejects.column("transaction_id").to_pylist())
     assert rejected_ids == sorted(generated.manifest["injected"]["negative_amount"]["ids"])
-    assert pq.read_table(rejects / "merge.parquet").num_rows == injected["unknown_product_id"]
+    assert not (rejects / "merge.parquet").exists()
     # The run record carries the same accounting the CLI printed.
     recorded = [StageAccounting(**entry) for entry in run_record(lake, "first")["accounting"]]
     assert recorded == load_accounting(lake, "first")

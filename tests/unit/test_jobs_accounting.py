@@ -22,10 +22,15 @@ from pipeline_lib.jobs import (
 )
 from pipeline_lib.storage import LocalLake
 from pipeline_lib.transform import TransformResult
+from pipeline_lib.transform._values import ValueNote
 
 
 def context(tmp_path: Path, run_id: str = "r1") -> JobContext:
     return JobContext(lake=LocalLake(tmp_path), run_id=run_id, as_of=date(2026, 11, 28))
+
+
+NOTE = {"dataset": "transactions", "column": "status", "kind": "kept_as_other",
+        "value": "lost", "rows": 1, "first_day": "2026-11-27"}  # fmt: skip
 
 
 def cleaning_result() -> TransformResult:
@@ -37,7 +42,10 @@ def cleaning_result() -> TransformResult:
             "_reject_reason": ["negative_amount", "unknown_status"],
         }
     )
-    return TransformResult(data=data, rejects=rejects, duplicates_removed=1, rows_in=6)
+    note = ValueNote("transactions", "status", "kept_as_other", "lost", 1, "2026-11-27")
+    return TransformResult(
+        data=data, rejects=rejects, duplicates_removed=1, rows_in=6, notes=[note]
+    )
 
 
 def test_balanced_stage_is_accepted() -> None:
@@ -87,6 +95,7 @@ def test_record_stage_keeps_rejects_in_quarantine_and_saves_the_entry(tmp_path: 
         rows_out=3,
         rejected={"negative_amount": 1, "unknown_status": 1},
         duplicates_removed=1,
+        notes=[NOTE],
     )
     rejects = pq.read_table(
         tmp_path / "quarantine" / "etl_rejects" / "transactions" / "run-r1" / "etl.parquet"
@@ -106,7 +115,9 @@ def test_record_stage_keeps_rejects_in_quarantine_and_saves_the_entry(tmp_path: 
         "rows_out": 3,
         "rejected": {"negative_amount": 1, "unknown_status": 1},
         "duplicates_removed": 1,
+        "notes": [NOTE],
     }
+    assert load_accounting(ctx.lake, "r1") == [entry]  # notes survive the round trip
 
 
 def test_record_stage_without_rejects_writes_no_reject_file(tmp_path: Path) -> None:

@@ -28,7 +28,7 @@ from pipeline_lib.quality.settings import (
     RowCountRule,
     quality_settings,
 )
-from pipeline_lib.schemas import TABLES
+from pipeline_lib.schemas import TABLES, domains_from_params
 
 AS_OF = date(2026, 11, 28)
 
@@ -162,8 +162,21 @@ def test_contract_rules_count_every_violation(checker: DataQualityChecker) -> No
     assert rules[("not_null", "price")].observed == 1
     assert rules[("value_range", "price")].observed == 1
     assert rules[("duplicates", "product_id")].status == FAIL
+    # Open vocabularies and identifier styles are the deployment's: no rule by default.
+    assert ("pattern", "product_id") not in rules and ("allowed_values", "category") not in rules
+
+
+def test_contract_rules_apply_a_deployments_closed_vocabulary_and_patterns(
+    checker: DataQualityChecker,
+) -> None:
+    strict = domains_from_params({"products": {
+        "values": {"category": {"allowed": ["Books"], "action": "reject"}},
+        "patterns": {"product_id": {"regex": "^prod_[0-9]+$", "action": "reject"}},
+    }})  # fmt: skip
+    rules = {(r.rule, r.column): r for r in checker.contract_rules("processed.products", strict)}
+    assert rules[("allowed_values", "category")].status == FAIL
+    assert rules[("allowed_values", "category")].threshold == ["Books"]
     assert rules[("pattern", "product_id")].status == PASS
-    assert rules[("allowed_values", "category")].status == PASS
 
 
 def test_reject_rates_warn_and_fail_by_threshold() -> None:
@@ -242,9 +255,7 @@ def test_suites_hold_an_expectation_per_contract_rule() -> None:
     found = {(e.expectation_type, getattr(e, "column", None)) for e in suite.expectations}
     assert ("expect_column_values_to_not_be_null", "customer_id") in found
     assert ("expect_column_values_to_be_unique", "transaction_id") in found
-    assert ("expect_column_values_to_be_in_set", "status") in found
     assert ("expect_column_values_to_be_between", "quantity") in found
-    assert ("expect_column_values_to_match_regex", "product_id") in found
     assert ("expect_column_values_to_be_in_type_list", "transaction_date") in found
     assert ("expect_table_row_count_to_be_between", None) in found
     affinity = build_suite("curated.product_affinity")
@@ -266,8 +277,6 @@ def test_gx_validation_finds_the_known_violations() -> None:
     assert set(failed) == {
         ("expect_column_values_to_be_unique", "product_id"),
         ("expect_column_values_to_be_between", "price"),
-        ("expect_column_values_to_match_regex", "product_id"),
-        ("expect_column_values_to_be_in_set", "category"),
         ("expect_table_row_count_to_be_between", None),
     }
     assert failed[("expect_column_values_to_be_between", "price")].observed == {
@@ -277,3 +286,14 @@ def test_gx_validation_finds_the_known_violations() -> None:
     assert len(types) == 8 and all(r.status == PASS for r in types)
     assert document["success"] is False and document["rows"] == 3
     assert isinstance(pd.DataFrame(frame), pd.DataFrame)
+
+
+def test_a_deployment_sets_or_switches_off_a_contract_range(
+    checker: DataQualityChecker,
+) -> None:
+    wider = domains_from_params({"products": {"ranges": {"price": {"min": -5, "max": 10}}}})
+    rules = {(r.rule, r.column): r for r in checker.contract_rules("processed.products", wider)}
+    assert rules[("value_range", "price")].threshold == "[-5.0, 10.0]"
+    off = domains_from_params({"products": {"ranges": {"price": "off"}}})
+    rules = {(r.rule, r.column): r for r in checker.contract_rules("processed.products", off)}
+    assert ("value_range", "price") not in rules

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline_lib.schemas import CLICKSTREAM, DEVICES, EVENT_TYPES
+from pipeline_lib.schemas import CLICKSTREAM, DEVICES, EVENT_TYPES, domains_from_params
 from pipeline_lib.transform import (
     REJECT_REASON,
     SOURCE_ORDER,
@@ -60,26 +60,59 @@ def sessions_of(*rows: dict[str, Any], gap_minutes: int = 30) -> list[str]:
     ].tolist()
 
 
-def test_clean_normalizes_rejects_and_adds_date_and_product() -> None:
+def test_clean_normalizes_codes_keeps_other_events_and_adds_date_and_product() -> None:
     raw = events(
         event("sess_1", "cust_1", " Product_View ", 0, page="/product/prod_7", device=" Desktop"),
-        event("sess_1", "cust_1", "scroll", 1),
+        event("sess_1", "cust_1", "Search", 1),
         event("sess_1", "cust_1", "page_view", 2, device="watch"),
         event("sess_2", "  ", "page_view", 3, page="/category/books"),
         event("sess_2", None, "purchase", 4, page="/product/prod_8?ref=mail"),
     )
     result = clean_clickstream(raw)
-    assert result.reject_counts() == {"unknown_device": 1, "unknown_event_type": 1}
-    assert result.rejects[REJECT_REASON].tolist() == ["unknown_event_type", "unknown_device"]
+    assert result.rejects.empty
     data = result.data
     assert tuple(data.columns) == CLEAN_EVENT_COLUMNS
-    assert data["event_type"].tolist() == ["product_view", "page_view", "purchase"]
-    assert data["device"].tolist() == ["desktop", "mobile", "mobile"]
-    assert data["customer_id"].isna().tolist() == [False, True, True]
+    assert data["event_type"].tolist() == [
+        "product_view", "search", "page_view", "page_view", "purchase"
+    ]  # fmt: skip
+    assert data["device"].tolist() == ["desktop", "mobile", "watch", "mobile", "mobile"]
+    assert [(n.column, n.value, n.rows) for n in result.notes] == [
+        ("event_type", "search", 1),
+        ("device", "watch", 1),
+    ]
+    assert data["customer_id"].isna().tolist() == [False, False, False, True, True]
     assert data["product_id"].tolist()[0] == "prod_7"
-    assert data["product_id"].isna().tolist() == [False, True, False]
-    assert data["product_id"].tolist()[2] == "prod_8"
-    assert data["event_date"].tolist() == [dt.date(2025, 1, 15)] * 3
+    assert data["product_id"].isna().tolist() == [False, True, True, True, False]
+    assert data["product_id"].tolist()[4] == "prod_8"
+    assert data["event_date"].tolist() == [dt.date(2025, 1, 15)] * 5
+
+
+def test_a_deployment_can_close_the_event_types_and_devices() -> None:
+    raw = events(
+        event("sess_1", "cust_1", "product_view", 0, page="/product/prod_7"),
+        event("sess_1", "cust_1", "scroll", 1),
+        event("sess_1", "cust_1", "page_view", 2, device="watch"),
+    )
+    closed = domains_from_params({"clickstream": {"values": {
+        "event_type": {"allowed": list(EVENT_TYPES), "action": "reject"},
+        "device": {"allowed": list(DEVICES), "action": "reject"},
+    }}})  # fmt: skip
+    result = clean_clickstream(raw, domains=closed)
+    assert result.reject_counts() == {"unknown_device": 1, "unknown_event_type": 1}
+    assert result.rejects[REJECT_REASON].tolist() == ["unknown_event_type", "unknown_device"]
+    assert result.data["event_type"].tolist() == ["product_view"]
+
+
+def test_events_outside_the_funnel_do_not_count_as_steps() -> None:
+    raw = events(
+        event("sess_1", "cust_1", "page_view", 0),
+        event("sess_1", "cust_1", "search", 1),
+        event("sess_1", "cust_1", "login", 2),
+    )
+    frame = sessionize(clean_clickstream(raw).data)
+    (session,) = build_sessions(frame).to_dict("records")
+    assert session["event_count"] == 3
+    assert session["funnel_depth"] == 1 and not session["converted"]
 
 
 def test_event_date_is_the_utc_date() -> None:
@@ -356,7 +389,11 @@ def test_build_sessions_refuses_codes_of_other_rows() -> None:
 def test_clean_normalizes_codes_like_row_by_row_text() -> None:
     raw = random_events(2_000, seed=7)
     raw["timestamp"] = pd.Timestamp(T0) + pd.to_timedelta(np.arange(len(raw)), unit="s")
-    result = clean_clickstream(raw)  # distinct instants: no repeats to drop
+    closed = domains_from_params({"clickstream": {"values": {
+        "event_type": {"allowed": list(EVENT_TYPES), "action": "reject"},
+        "device": {"allowed": list(DEVICES), "action": "reject"},
+    }}})  # fmt: skip
+    result = clean_clickstream(raw, domains=closed)  # distinct instants: no repeats to drop
     event_type = raw["event_type"].str.strip().str.lower()
     device = raw["device"].str.strip().str.lower()
     valid = event_type.isin(EVENT_TYPES) & device.isin(DEVICES)

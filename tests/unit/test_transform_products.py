@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline_lib.schemas import CATEGORIES, PRODUCTS
+from pipeline_lib.schemas import CATEGORIES, PRODUCTS, domains_from_params
 from pipeline_lib.transform import (
     REJECT_REASON,
     SOURCE_ORDER,
@@ -71,6 +71,36 @@ def test_categories_matched_case_insensitively_and_text_trimmed() -> None:
     assert data["brand"].tolist() == ["TechBrand", "Cook Co"]
 
 
+def test_a_new_category_is_kept_as_fed_and_noted_with_its_count() -> None:
+    raw = products(
+        product("a1", 1, category=" garden  furniture "),
+        product("a2", 2, category="Garden furniture"),
+        product("a3", 3, category="Garden furniture"),
+        product("a4", 4, category="electronics"),
+    )
+    result = standardize_products(raw)
+    data = result.data
+    # One category, in the spelling most rows use; known ones keep their canonical spelling.
+    assert data["category"].tolist() == ["Garden furniture"] * 3 + ["Electronics"]
+    assert data["category_id"].tolist() == ["garden-furniture"] * 3 + ["electronics"]
+    assert data["department"].tolist() == ["Garden furniture"] * 3 + ["Technology"]
+    assert [(n.kind, n.value, n.rows) for n in result.notes] == [
+        ("new_value", "Garden furniture", 3)
+    ]
+
+
+def test_a_deployment_with_its_own_categories_knows_them() -> None:
+    shop = domains_from_params(
+        {"products": {"values": {"category": {"known": ["Garden Furniture", "Tools"]}}}}
+    )
+    result = standardize_products(
+        products(product("a1", 1, category="garden furniture"), product("a2", 2, category="TOOLS")),
+        domains=shop,
+    )
+    assert result.data["category"].tolist() == ["Garden Furniture", "Tools"]
+    assert result.notes == []
+
+
 def test_product_reject_reasons() -> None:
     raw = products(
         product("prod_1", 1, category="Gadgets", price=0.0),
@@ -78,7 +108,10 @@ def test_product_reject_reasons() -> None:
         product("prod_3", 3, stock=-5),
         product("prod_4", 4),
     )
-    result = standardize_products(raw)
+    closed = domains_from_params(
+        {"products": {"values": {"category": {"allowed": list(CATEGORIES), "action": "reject"}}}}
+    )
+    result = standardize_products(raw, domains=closed)
     assert dict(zip(result.rejects["product_id"], result.rejects[REJECT_REASON])) == {
         "prod_1": "unknown_category",
         "prod_2": "non_positive_price",

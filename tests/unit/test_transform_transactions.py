@@ -10,11 +10,14 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from pipeline_lib.schemas import TRANSACTIONS
+from pipeline_lib.schemas import TRANSACTIONS, domains_from_params
 from pipeline_lib.transform import REJECT_REASON, SOURCE_ORDER, clean_transactions, contract_frame
 from pipeline_lib.transform.transactions import CLEAN_TRANSACTION_COLUMNS
 
 RUN_DATE = dt.date(2025, 2, 1)
+STRICT_STATUS = domains_from_params(
+    {"transactions": {"values": {"status": {"action": "reject", "other": None}}}}
+)
 
 
 def line(transaction_id: str, order: int, **overrides: Any) -> dict[str, Any]:
@@ -45,11 +48,12 @@ def test_each_reject_reason_in_priority_order() -> None:
         line("txn_3", 3, quantity=-1, total_amount=None),
         line("txn_4", 4, price=0.0),
         line("txn_5", 5, price=float("nan")),
-        line("txn_6", 6, status="shipped"),
+        line("txn_6", 6, status="lost in transit"),
         line("txn_7", 7, product_id="prod_999"),
         line("txn_8", 8),
     )
-    result = clean_transactions(raw, processing_date=RUN_DATE, known_product_ids=["prod_1"])
+    result = clean_transactions(raw, processing_date=RUN_DATE, known_product_ids=["prod_1"],
+                                domains=STRICT_STATUS)  # fmt: skip
     reasons = dict(zip(result.rejects["transaction_id"], result.rejects[REJECT_REASON]))
     assert reasons == {
         "txn_1": "negative_amount",
@@ -79,12 +83,75 @@ def test_unknown_product_check_only_with_known_ids() -> None:
     assert result.rejects.empty
 
 
-def test_status_is_trimmed_and_lowercased_and_rejects_keep_the_original() -> None:
-    raw = frame(line("txn_1", 1, status="  Completed "), line("txn_2", 2, status=" Lost "))
+def test_status_words_map_to_canonical_ones_and_unknown_ones_are_kept_as_other() -> None:
+    raw = frame(
+        line("txn_1", 1, status="  Completed "),
+        line("txn_2", 2, status="SHIPPED"),
+        line("txn_3", 3, status="canceled"),
+        line("txn_4", 4, status=" Lost ", transaction_date=dt.date(2025, 1, 9)),
+        line("txn_5", 5, status="lost"),
+    )
     result = clean_transactions(raw, processing_date=RUN_DATE)
+    assert result.data["status"].tolist() == [
+        "other",
+        "completed",
+        "completed",
+        "cancelled",
+        "other",
+    ]
+    assert result.rejects.empty
+    (note,) = result.notes
+    # Both spellings are one unknown word, first seen on the earliest of their days.
+    assert (note.column, note.kind, note.value, note.rows, note.first_day) == (
+        "status",
+        "kept_as_other",
+        "lost",
+        2,
+        "2025-01-09",
+    )
+
+
+def test_a_deployment_can_reject_unknown_statuses_and_rejects_keep_the_original() -> None:
+    raw = frame(line("txn_1", 1, status="  Completed "), line("txn_2", 2, status=" Lost "))
+    result = clean_transactions(raw, processing_date=RUN_DATE, domains=STRICT_STATUS)
     assert result.data["status"].tolist() == ["completed"]
     assert result.rejects["status"].tolist() == [" Lost "]
+    assert result.rejects[REJECT_REASON].tolist() == ["unknown_status"]
     assert list(result.rejects.columns) == [*TRANSACTIONS.column_names, SOURCE_ORDER, REJECT_REASON]
+
+
+@pytest.mark.parametrize("bad_id", ["", "   ", "txn\t1", "txn\n1", "txn\x001"])
+def test_an_identifier_must_be_non_empty_text_without_control_characters(bad_id: str) -> None:
+    result = clean_transactions(frame(line(bad_id, 1), line("a1b2c3", 2)), processing_date=RUN_DATE)
+    assert result.rejects[REJECT_REASON].tolist() == ["invalid_identifier"]
+    assert result.data["transaction_id"].tolist() == ["a1b2c3"]  # any style of id is fine
+
+
+def test_identifier_patterns_warn_or_reject_as_configured() -> None:
+    raw = frame(line("txn_1", 1), line("9f86d081", 2))
+    warned = clean_transactions(
+        raw,
+        processing_date=RUN_DATE,
+        domains=domains_from_params(
+            {"transactions": {"patterns": {"transaction_id": {"regex": "^txn_[0-9]+$"}}}}
+        ),
+    )
+    assert len(warned.data) == 2
+    assert [(n.kind, n.value, n.rows) for n in warned.notes] == [
+        ("pattern_mismatch", "9f86d081", 1)
+    ]
+    rejected = clean_transactions(
+        raw,
+        processing_date=RUN_DATE,
+        domains=domains_from_params(
+            {
+                "transactions": {
+                    "patterns": {"transaction_id": {"regex": "^txn_[0-9]+$", "action": "reject"}}
+                }
+            }
+        ),
+    )
+    assert rejected.reject_counts() == {"pattern:transaction_id": 1}
 
 
 def test_missing_total_is_derived_and_flagged() -> None:
