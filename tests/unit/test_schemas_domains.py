@@ -48,7 +48,10 @@ def test_a_shop_sets_its_own_vocabulary_patterns_and_references() -> None:
     ("feeds", "message"),
     [
         ({"orders": {}}, r"params/x.yaml: feeds.orders: no such dataset; use one of transactions"),
-        ({"transactions": {"value": {}}}, r"unknown key value; known: values, patterns"),
+        (
+            {"transactions": {"value": {}}},
+            r"unknown key value; known: drop_columns, patterns, ranges, references",
+        ),
         ({"transactions": {"values": {"state": {}}}}, r"values.state: transactions has no such"),
         ({"transactions": {"values": {"status": {"action": "drop"}}}}, r"'drop' is not one of"),
         (
