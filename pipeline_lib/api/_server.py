@@ -151,17 +151,26 @@ class DashboardServer(ThreadingHTTPServer):
         if not self._slots.acquire(blocking=False):
             self._refuse_busy(request, client_address)
             return
+        # The slot is released exactly once, by whichever side gets there first: the
+        # connection's thread when it ends, or this thread if starting it failed. A Ctrl-C
+        # landing inside start() must not release it twice: the ValueError would replace
+        # the KeyboardInterrupt and the server would not stop.
+        release = _ReleaseOnce(self._slots)
+        thread = threading.Thread(
+            target=self._serve_connection, args=(request, client_address, release), daemon=True
+        )
         try:
-            super().process_request(request, client_address)
+            thread.start()
         except BaseException:
-            self._slots.release()  # no thread was started to release it
+            if release():
+                self.shutdown_request(request)
             raise
 
-    def process_request_thread(self, request: Any, client_address: Any) -> None:
+    def _serve_connection(self, request: Any, client_address: Any, release: _ReleaseOnce) -> None:
         try:
-            super().process_request_thread(request, client_address)
+            self.process_request_thread(request, client_address)
         finally:
-            self._slots.release()
+            release()
 
     def _refuse_busy(self, request: socket.socket, client_address: Any) -> None:
         self._log_busy(client_address)
@@ -202,6 +211,24 @@ class DashboardServer(ThreadingHTTPServer):
             )
             return
         logger.error("request from %s failed", _client(client_address), exc_info=error is not None)
+
+
+class _ReleaseOnce:
+    """Releases a semaphore slot at most once, from whichever thread calls first."""
+
+    def __init__(self, slots: threading.BoundedSemaphore) -> None:
+        self._slots = slots
+        self._lock = threading.Lock()
+        self._done = False
+
+    def __call__(self) -> bool:
+        """Release the slot; True if this call did it."""
+        with self._lock:
+            if self._done:
+                return False
+            self._done = True
+        self._slots.release()
+        return True
 
 
 def make_server(

@@ -362,3 +362,26 @@ def test_connections_over_the_cap_get_a_quick_503(start_server: StartServer) -> 
         assert time.monotonic() < deadline, "slots were not released"
         time.sleep(0.05)
     assert get(server, "/health").status == 200
+
+
+def test_ctrl_c_while_a_connection_thread_starts_stops_the_server_and_frees_its_slot(
+    start_server: StartServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The race a fresh-clone run hit: SIGINT arrives while the accepting thread is in
+    # Thread.start() and the connection's thread has already finished. Releasing the slot
+    # a second time raised ValueError, which replaced the KeyboardInterrupt: no stop.
+    server = start_server(max_connections=2)
+    real_start = threading.Thread.start
+
+    def start_then_interrupt(thread: threading.Thread) -> None:
+        real_start(thread)
+        thread.join(5)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(threading.Thread, "start", start_then_interrupt)
+    client, served = socket.socketpair()
+    with client, pytest.raises(KeyboardInterrupt):
+        server.process_request(served, ("127.0.0.1", 1))
+    monkeypatch.undo()
+    slots = [server._slots.acquire(blocking=False) for _ in range(3)]
+    assert slots == [True, True, False]  # both slots free again, none released twice
