@@ -11,6 +11,7 @@ import subprocess
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -25,16 +26,22 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
-def test_serve_prints_the_url_answers_and_stops_cleanly(tmp_path: Path, signum: int) -> None:
-    port = free_port()
-    process = subprocess.Popen(
+def start_serve(tmp_path: Path, port: int, **popen: Any) -> subprocess.Popen[str]:
+    """`ecom-pipeline serve` on an empty lake, as a user starts it from a terminal."""
+    return subprocess.Popen(
         [CLI, "--lake", str(tmp_path / "lake"), "serve", "--port", str(port)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         env={"COLUMNS": "200", "NO_COLOR": "1", "PATH": "/usr/bin:/bin"},
+        **popen,
     )
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_serve_prints_the_url_answers_and_stops_cleanly(tmp_path: Path, signum: int) -> None:
+    port = free_port()
+    process = start_serve(tmp_path, port)
     try:
         assert process.stdout is not None
         lines = []
@@ -62,13 +69,7 @@ def test_serve_prints_the_url_answers_and_stops_cleanly(tmp_path: Path, signum: 
 
 def test_serve_answers_only_its_own_address_and_sends_no_cors(tmp_path: Path) -> None:
     port = free_port()
-    process = subprocess.Popen(
-        [CLI, "--lake", str(tmp_path / "lake"), "serve", "--port", str(port)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={"COLUMNS": "200", "NO_COLOR": "1", "PATH": "/usr/bin:/bin"},
-    )
+    process = start_serve(tmp_path, port)
     try:
         assert process.stdout is not None
         for line in process.stdout:
@@ -111,13 +112,8 @@ def test_serve_help_has_an_example(run_cli: RunCli) -> None:
 def test_ctrl_c_stops_it_even_when_started_from_a_background_job(tmp_path: Path) -> None:
     # A shell starts background jobs with SIGINT ignored, and children inherit that.
     port = free_port()
-    process = subprocess.Popen(
-        [CLI, "--lake", str(tmp_path / "lake"), "serve", "--port", str(port)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={"COLUMNS": "200", "NO_COLOR": "1", "PATH": "/usr/bin:/bin"},
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
+    process = start_serve(
+        tmp_path, port, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN)
     )
     try:
         assert process.stdout is not None
