@@ -12,7 +12,7 @@ LAKE ?= lake
 DEMO_DATA ?= data/demo
 
 .DEFAULT_GOAL := help
-.PHONY: help venv demo test test-later faketime lint lint-infra lint-docs asl-tools format docs bench clean browser bench-quality
+.PHONY: help venv demo test test-later lint lint-infra lint-docs asl-tools format docs bench clean browser bench-quality
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -81,15 +81,15 @@ browser: ## install Debian's chromium for the dashboard's browser tests (when mi
 test: lint browser ## every check and test: lint, types, docs freshness, unit and integration tests
 	$(BIN)/pytest -n 2 --dist loadfile
 
-faketime: ## install Debian's faketime (when missing) for test-later
-	command -v faketime >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y faketime)
-
-# No test may depend on the day it runs: the same suite with the clock 31 days ahead.
-# The monotonic clock is shifted too: with FAKETIME_DONT_FAKE_MONOTONIC, Debian's
-# libfaketime 0.9.10 makes short time.sleep() calls fail with EINVAL (kernels hang).
+# No test may depend on the day it runs: the same suite with the clock LATER ahead.
+# PyPI's libfaketime (a dev dependency) builds its own copy of the library; its exports
+# preload it into pytest and every process it starts. The monotonic clock stays real:
+# Python waits on locks and events with sem_clockwait(CLOCK_MONOTONIC), which libfaketime
+# does not shift, so a faked monotonic clock makes every Event.wait(timeout) hang.
 LATER ?= +31d
-test-later: lint browser faketime ## the test suite with the clock LATER (default +31d) ahead
-	faketime -f '$(LATER)' $(BIN)/pytest -n 2 --dist loadfile
+test-later: lint browser ## the test suite with the clock LATER (default +31d) ahead
+	eval "$$($(BIN)/python-libfaketime)" && FAKETIME='$(LATER)' FAKETIME_DONT_FAKE_MONOTONIC=1 \
+		$(BIN)/pytest -n 2 --dist loadfile
 
 format: venv ## apply ruff fixes and formatting
 	$(BIN)/ruff check --fix .

@@ -8,7 +8,6 @@ import os
 import shutil
 import tempfile
 import threading
-import time
 from pathlib import Path
 from typing import BinaryIO, Callable
 
@@ -75,15 +74,26 @@ def current_umask() -> int:
     return mask
 
 
+def _filesystem_now(folder: Path) -> float:
+    """The current time as the file system that holds ``folder`` stamps it.
+
+    Ages of files are measured on the clock that wrote their mtimes: a network file
+    system stamps them with its server's clock, which need not agree with ours.
+    """
+    with tempfile.NamedTemporaryFile(dir=folder, prefix=".clock-", suffix=".probe") as probe:
+        return os.fstat(probe.fileno()).st_mtime
+
+
 def remove_stale_temp_files(root: Path, older_than_seconds: float) -> list[Path]:
     """Delete the temp files of writers that were killed before their rename.
 
-    Only hidden ``*.tmp`` files not modified for ``older_than_seconds`` are removed: a
-    writer still at work keeps touching its file. Returns the removed paths.
+    Only hidden ``*.tmp`` files not modified for ``older_than_seconds`` (on the file
+    system's clock) are removed: a writer still at work keeps touching its file. Returns
+    the removed paths.
     """
     if not root.is_dir():
         return []
-    cutoff = time.time() - older_than_seconds
+    cutoff = _filesystem_now(root) - older_than_seconds
     removed = []
     for candidate in root.rglob(f".*{TEMP_SUFFIX}"):
         with contextlib.suppress(FileNotFoundError):

@@ -72,7 +72,7 @@ def test_a_run_removes_temp_files_that_killed_writers_left(tmp_path: Path) -> No
     stale, fresh = folder / ".part-1.parquet.x1.tmp", folder / ".part-2.parquet.x2.tmp"
     for path in (stale, fresh):
         path.write_bytes(b"partial")
-    yesterday = time.time() - 86400
+    yesterday = fresh.stat().st_mtime - 86400  # on the file system's clock
     os.utime(stale, (yesterday, yesterday))
 
     result = run_pipeline(lake, load_settings(env="local", lake=str(lake.root)),

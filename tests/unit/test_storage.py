@@ -140,7 +140,8 @@ def test_stale_temp_files_of_killed_writers_are_removed(tmp_path: Path) -> None:
     hidden_data = folder / ".keep"
     for path in (stale, fresh, hidden_data):
         path.write_bytes(b"partial")
-    an_hour_ago = time.time() - 3700
+    # Ages are measured on the file system's clock, which stamped the files just written.
+    an_hour_ago = fresh.stat().st_mtime - 3700
     os.utime(stale, (an_hour_ago, an_hour_ago))
     os.utime(hidden_data, (an_hour_ago, an_hour_ago))
 
@@ -149,3 +150,20 @@ def test_stale_temp_files_of_killed_writers_are_removed(tmp_path: Path) -> None:
     assert removed == [stale]
     assert not stale.exists() and fresh.exists() and hidden_data.exists()
     assert lake.read_bytes(Zone.CURATED, "t/run-1/part.parquet") == b"data"
+
+
+def test_temp_file_ages_come_from_the_file_systems_clock(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A process whose clock runs a month ahead (or a file server whose clock lags) must not
+    # take a writer's fresh temp file for a killed writer's.
+    folder = tmp_path / "curated" / "t"
+    folder.mkdir(parents=True)
+    fresh = folder / ".part-1.parquet.abc123.tmp"
+    fresh.write_bytes(b"partial")
+    month_ahead = time.time() + 31 * 86400
+    monkeypatch.setattr(time, "time", lambda: month_ahead)
+
+    assert LocalLake(tmp_path).remove_stale_temp_files(older_than_seconds=3600) == []
+    assert fresh.exists()
+    assert [p.name for p in folder.iterdir()] == [fresh.name]  # the clock probe is gone
