@@ -2,9 +2,10 @@
 -- question: cart, checkout, purchase) on each of the last N days, with step rates in percent?
 -- param: days int = 7 [1, 3660] Look-back window in days, ending at current_date.
 -- tables: curated.daily_funnel
--- note: daily_funnel holds the event counts per UTC day exactly as the mission's funnel
--- note: query counts them over curated.clickstream, so this reads a few KB instead of the
--- note: whole event fact. Rates: ROUND(100 * step / previous step, 2), null on a 0 denominator.
+-- note: daily_funnel holds the event counts per UTC day as the mission's funnel query
+-- note: counts them over curated.clickstream, so this reads a few KB instead of the whole
+-- note: event fact; a sampled log's events count 1 / sample_rate times (once when complete).
+-- note: Rates: ROUND(100 * step / previous step, 2), null on a 0 denominator.
 with funnel_data as (
     select
         date,

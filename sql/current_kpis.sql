@@ -5,7 +5,8 @@
 -- tables: curated.transactions, curated.daily_funnel
 -- note: Current period: current_date - days < day <= current_date; previous period: the
 -- note: days before it. *_change = 100 * (current - previous) / previous, 2 decimals,
--- note: null when the previous value is 0. conversion_rate = converting sessions / sessions.
+-- note: null when the previous value is 0. conversion_rate = converting sessions / sessions,
+-- note: each session counted sample_weight times (once unless the clickstream is sampled).
 with bounds as (
     select
         date_add('day', -:days, current_date) as current_start,

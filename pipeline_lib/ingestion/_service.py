@@ -327,7 +327,7 @@ def _check_rows(rows: RawRows, contract: DatasetContract, result: FileResult) ->
             "no_rows",
             f"file has no data rows (columns found: {', '.join(found) or 'none'})",
         )
-    missing = [c for c in contract.column_names if c not in found]
+    missing = [c for c in contract.required_columns if c not in found]
     if missing:
         raise FileCheckError(
             "schema",

@@ -198,6 +198,18 @@ CLICKSTREAM = DatasetContract(
             "Device class of the visitor.",
             "mobile",
         ),
+        Column(
+            "sample_rate",
+            "float64",
+            "For a sampled log: the share of sessions like this one that the log kept, in "
+            "(0, 1]; the event stands for 1 / sample_rate events of the traffic. Optional: "
+            "absent or empty means the log is complete (1).",
+            "0.05",
+            nullable=True,
+            optional=True,
+            min_value=0.000001,
+            max_value=1,
+        ),
     ),
 )
 

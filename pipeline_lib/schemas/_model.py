@@ -57,6 +57,9 @@ class Column:
         A regular expression a string value must match, if any.
     references
         Foreign key as ``"dataset.column"``, if any.
+    optional
+        If True, a file may leave the column out altogether; it then reads as empty.
+        Only nullable columns can be optional.
     """
 
     name: str
@@ -70,6 +73,7 @@ class Column:
     max_value: Optional[float] = None
     pattern: Optional[str] = None
     references: Optional[str] = None
+    optional: bool = False
 
     def __post_init__(self) -> None:
         if self.dtype not in LOGICAL_TYPES:
@@ -77,6 +81,8 @@ class Column:
                 f"column {self.name!r}: unknown type {self.dtype!r}; "
                 f"use one of {sorted(LOGICAL_TYPES)}"
             )
+        if self.optional and not self.nullable:
+            raise ContractError(f"column {self.name!r}: an optional column must be nullable")
 
     @property
     def arrow_type(self) -> pa.DataType:
@@ -128,8 +134,8 @@ class DatasetContract:
 
     @property
     def required_columns(self) -> list[str]:
-        """Columns a file must contain (every contract column; nullable ones may be empty)."""
-        return self.column_names
+        """Columns a file must contain (all but the optional ones; nullable ones may be empty)."""
+        return [c.name for c in self.columns if not c.optional]
 
     def column(self, name: str) -> Column:
         try:

@@ -147,6 +147,11 @@ CLICKSTREAM_COLUMNS = (
         "Device class, lowercased.",
         example="mobile",
     ),
+    _same(
+        _C["sample_rate"],
+        "Share of sessions like this one a sampled log kept, in (0, 1]; empty when the feed "
+        "is complete. curated.sessions and curated.daily_funnel weight by 1 / sample_rate.",
+    ),
     _col("event_date", "date", "UTC date of the event."),
     _col(
         "product_id",
@@ -186,17 +191,31 @@ SESSION_COLUMNS = (
     ),
     _col("converted", "bool", "True when the session has a purchase."),
     _col("session_date", "date", "UTC date of the session start."),
+    _col(
+        "sample_weight",
+        "float64",
+        "Sessions of the traffic this one stands for: 1 / the largest sample_rate among its "
+        "events; 1 when the feed is complete.",
+        example="20.0",
+        min_value=1,
+    ),
 )
 _RATE = "percent, 2 decimals; empty when the denominator is 0"
+#: A sampled clickstream counts each event 1 / sample_rate times (once in a complete log).
+_WEIGHTED = ", each counted 1 / sample_rate times"
 FUNNEL_COLUMNS = (
     _col("date", "date", "UTC day."),
-    _col("page_views", "int64", "page_view events that day."),
-    _col("product_views", "int64", "product_view events that day."),
-    _col("add_to_carts", "int64", "add_to_cart events that day."),
-    _col("checkout_starts", "int64", "checkout_start events that day."),
-    _col("purchases", "int64", "purchase events that day."),
-    _col("sessions", "int64", "Sessions that started that day."),
-    _col("converting_sessions", "int64", "Sessions started that day with a purchase."),
+    _col("page_views", "int64", f"page_view events that day{_WEIGHTED}."),
+    _col("product_views", "int64", f"product_view events that day{_WEIGHTED}."),
+    _col("add_to_carts", "int64", f"add_to_cart events that day{_WEIGHTED}."),
+    _col("checkout_starts", "int64", f"checkout_start events that day{_WEIGHTED}."),
+    _col("purchases", "int64", f"purchase events that day{_WEIGHTED}."),
+    _col("sessions", "int64", "Sessions that started that day (weighted by sample_weight)."),
+    _col(
+        "converting_sessions",
+        "int64",
+        "Sessions started that day with a purchase (weighted by sample_weight).",
+    ),
     _col("view_to_product_rate", "float64", f"product_views / page_views, {_RATE}.", nullable=True),
     _col(
         "product_to_cart_rate", "float64", f"add_to_carts / product_views, {_RATE}.", nullable=True

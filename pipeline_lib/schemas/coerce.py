@@ -118,10 +118,12 @@ def coerce_table(
     >>> coerce_table(raw, REVIEWS).reject_counts()
     {'unparseable_value:rating': 1}
     """
-    missing_columns = [c for c in contract.column_names if c not in table.column_names]
+    missing_columns = [c for c in contract.required_columns if c not in table.column_names]
     if missing_columns:
         raise CoercionError(f"table lacks contract columns {missing_columns}")
     n_rows = table.num_rows
+    for absent in (c for c in contract.column_names if c not in table.column_names):
+        table = table.append_column(absent, pa.nulls(n_rows, pa.string()))  # optional: empty
     if row_numbers is None:
         numbers = pa.array(np.arange(first_row_number, first_row_number + n_rows, dtype=np.int64))
     else:

@@ -26,7 +26,8 @@ settings of the deployment (`feeds:` in `params/<env>.yaml`), listed under
 
 Types are logical types; the Athena column type is shown beside each. A *required*
 column must be present in every file and non-empty in every row; a *nullable* column must
-be present but may be empty. Rows whose values cannot be converted to the column type are
+be present but may be empty; an *optional* column may be left out of a file (it then reads
+as empty). Rows whose values cannot be converted to the column type are
 rejected one by one (with a reason) at ingestion; business rules (ranges, value settings,
 foreign keys) are applied by the ETL and the data quality checks.
 """
@@ -98,6 +99,12 @@ def _escape(text: str) -> str:
     return text.replace("|", "\\|")
 
 
+def _nullability(column: Column) -> str:
+    if column.optional:
+        return "optional"
+    return "yes" if column.nullable else "no"
+
+
 def render_dataset(contract: DatasetContract) -> str:
     """Markdown section of one dataset."""
     lines = [
@@ -123,7 +130,7 @@ def render_dataset(contract: DatasetContract) -> str:
     for column in contract.columns:
         lines.append(
             f"| `{column.name}` | {column.dtype} | {column.athena_type} | "
-            f"{'yes' if column.nullable else 'no'} | {_escape(column.description)} | "
+            f"{_nullability(column)} | {_escape(column.description)} | "
             f"`{_escape(column.example)}` | {_escape(_constraints(column))} |"
         )
     return "\n".join(lines) + "\n"

@@ -68,10 +68,14 @@ def contract_frame(data: Union[pd.DataFrame, pa.Table], contract: DatasetContrac
         frame = data.to_pandas(types_mapper=pd.ArrowDtype)
     else:
         frame = data.reset_index(drop=True)
-    require_columns(frame, contract.column_names, contract.name)
+    require_columns(frame, contract.required_columns, contract.name)
     columns: dict[str, pd.Series] = {}
     for column in contract.columns:
-        columns[column.name] = as_dtype(frame[column.name], pd.ArrowDtype(column.arrow_type))
+        dtype = pd.ArrowDtype(column.arrow_type)
+        if column.name in frame.columns:
+            columns[column.name] = as_dtype(frame[column.name], dtype)
+        else:  # an optional column the feed (or data validated before it existed) leaves out
+            columns[column.name] = pd.Series(pd.array([None] * len(frame), dtype=dtype))
     if SOURCE_ORDER in frame.columns:
         columns[SOURCE_ORDER] = as_dtype(frame[SOURCE_ORDER], INT64)
     else:

@@ -19,6 +19,7 @@ logger = logging.getLogger(__name__)
 
 UNKNOWN_EVENT_TYPE = "unknown_event_type"
 UNKNOWN_DEVICE = "unknown_device"
+INVALID_SAMPLE_RATE = "invalid_sample_rate"
 
 #: Columns of the cleaned events, in order.
 CLEAN_EVENT_COLUMNS = (*CLICKSTREAM.column_names, "event_date", "product_id")
@@ -41,6 +42,7 @@ SESSION_COLUMNS = (
     "funnel_depth",
     "converted",
     "session_date",
+    "sample_weight",
 )
 
 _MICROS_PER_SECOND = 1_000_000
@@ -57,7 +59,8 @@ def clean_clickstream(
     login...) are kept outside the funnel, and values never seen before are noted. Rows are
     rejected with the first reason that applies: ``invalid_identifier`` (an empty session
     id or one with control characters), ``unknown_event_type`` and ``unknown_device``
-    (only when the deployment closes those vocabularies with ``reject``). Among the valid
+    (only when the deployment closes those vocabularies with ``reject``),
+    ``invalid_sample_rate`` (a ``sample_rate`` outside (0, 1]). Among the valid
     rows, exact repeats of
     (session_id, timestamp, event_type, page) are dropped, keeping the latest
     ``_source_order``. ``event_date`` is the UTC date of ``timestamp``; ``product_id`` is
@@ -93,6 +96,7 @@ def clean_clickstream(
         *id_checks,
         (UNKNOWN_EVENT_TYPE, event_type.reject),
         (UNKNOWN_DEVICE, device.reject),
+        (INVALID_SAMPLE_RATE, _invalid_sample_rates(frame["sample_rate"])),
     ]
     frame["_event_type"] = event_type.values
     frame["_device"] = device.values
@@ -130,6 +134,19 @@ def clean_clickstream(
         duplicates_removed,
     )
     return result
+
+
+def _invalid_sample_rates(rates: pd.Series) -> np.ndarray:
+    """Rates outside (0, 1]: a log cannot keep no session, nor more than all of them."""
+    values = fr.to_arrow(rates)
+    outside = pc.or_(pc.less_equal(values, 0.0), pc.greater(values, 1.0))
+    return np.asarray(pc.fill_null(outside, False), dtype=bool)
+
+
+def sample_weights(rates: pd.Series) -> np.ndarray:
+    """How many events of the traffic each event stands for: ``1 / sample_rate`` (1 when empty)."""
+    values = fr.to_arrow(rates).cast(pa.float64())
+    return 1.0 / np.asarray(pc.fill_null(values, 1.0), dtype=np.float64)
 
 
 def sessionize(events: pd.DataFrame, *, gap_minutes: int = 30) -> pd.DataFrame:
@@ -261,8 +278,11 @@ def build_sessions(
         ``session_end`` (first / last event), ``duration_seconds`` (whole seconds between
         them), ``event_count``, ``product_views``, ``add_to_carts``, ``funnel_depth`` (the
         deepest step reached: page_view=1, product_view=2, add_to_cart=3,
-        checkout_start=4, purchase=5; 0 if none), ``converted`` (any purchase) and
-        ``session_date`` (UTC date of the start). Sorted by (session_start,
+        checkout_start=4, purchase=5; 0 if none), ``converted`` (any purchase),
+        ``session_date`` (UTC date of the start) and ``sample_weight``: how many sessions
+        of the traffic it stands for in a sampled log, the largest ``sample_rate`` among its
+        events turned into ``1 / rate`` (1 for a complete log; a sampler that keeps deeper
+        sessions more often gives the deepest step's rate). Sorted by (session_start,
         derived_session_id).
     """
     events = events_with_sessions
@@ -298,6 +318,10 @@ def build_sessions(
     depth = np.maximum.reduceat(steps_sorted, starts) if len(starts) else np.zeros(0, np.int64)
     counts = {step: count_of(FUNNEL_STEPS[step]) for step in ("product_view", "add_to_cart")}
     converted = count_of(FUNNEL_STEPS["purchase"]) > 0
+    if "sample_rate" in events.columns and len(starts):
+        weight = np.minimum.reduceat(sample_weights(events["sample_rate"])[order], starts)
+    else:
+        weight = np.ones(len(starts), dtype=np.float64)
 
     # Output order (session_start, derived_session_id), found before the columns are
     # gathered so each is gathered once, in place. Arrow sorts (timestamp, string) directly;
@@ -333,6 +357,7 @@ def build_sessions(
             "funnel_depth": fr.from_arrow(pa.array(depth[by_start].astype(np.int64))),
             "converted": fr.from_arrow(pa.array(converted[by_start], type=pa.bool_())),
             "session_date": fr.from_arrow(pc.cast(fr.to_arrow(start_times), pa.date32())),
+            "sample_weight": fr.from_arrow(pa.array(weight[by_start], type=pa.float64())),
         }
     )
 
@@ -344,7 +369,9 @@ def daily_funnel(
 
     Event counts are per UTC date of the event (as the mission's funnel SQL counts them);
     ``sessions`` and ``converting_sessions`` (sessions with a purchase) are per UTC date of
-    the session start, so a session crossing midnight counts once.
+    the session start, so a session crossing midnight counts once. In a sampled log
+    (``sample_rate`` below 1) each event counts ``1 / sample_rate`` times and each session
+    ``sample_weight`` times, rounded per day: the counts estimate the full traffic.
 
     Parameters
     ----------
@@ -377,13 +404,27 @@ def daily_funnel(
     event_day_index = np.searchsorted(days, event_days)
     steps = _funnel_steps(events["event_type"])
     n_steps = len(EVENT_TYPES) + 1
-    counts = np.bincount(event_day_index * n_steps + steps, minlength=len(days) * n_steps).reshape(
-        len(days), n_steps
+    # A sampled log's events and sessions count 1 / sample_rate times: the funnel of the
+    # traffic, not of the sample. Weights are 1 for a complete log.
+    event_weights = (
+        sample_weights(events["sample_rate"]) if "sample_rate" in events.columns else None
     )
+    counts = _weighted_counts(
+        event_day_index * n_steps + steps, event_weights, len(days) * n_steps
+    ).reshape(len(days), n_steps)
     session_day_index = np.searchsorted(days, session_days)
     converted = fr.bool_mask(sessions["converted"])
-    n_sessions = np.bincount(session_day_index, minlength=len(days))
-    n_converting = np.bincount(session_day_index[converted], minlength=len(days))
+    session_weights = (
+        np.asarray(fr.to_arrow(sessions["sample_weight"]), dtype=np.float64)
+        if "sample_weight" in sessions.columns
+        else None
+    )
+    n_sessions = _weighted_counts(session_day_index, session_weights, len(days))
+    n_converting = _weighted_counts(
+        session_day_index[converted],
+        None if session_weights is None else session_weights[converted],
+        len(days),
+    )
 
     page_views, product_views, add_to_carts, checkout_starts, purchases = (
         counts[:, FUNNEL_STEPS[event]] for event in EVENT_TYPES
@@ -410,6 +451,13 @@ def daily_funnel(
             "session_conversion_rate": fr.percent(n_converting, n_sessions),
         }
     )
+
+
+def _weighted_counts(bins: np.ndarray, weights: Optional[np.ndarray], n_bins: int) -> np.ndarray:
+    """Count per bin, each item ``weight`` times (rounded to whole items); once without weights."""
+    if weights is None:
+        return np.bincount(bins, minlength=n_bins)
+    return np.rint(np.bincount(bins, weights=weights, minlength=n_bins)).astype(np.int64)
 
 
 def _utc_days(micros: np.ndarray) -> np.ndarray:

@@ -181,3 +181,23 @@ def test_empty_table() -> None:
     empty = pa.table({c: pa.array([], pa.string()) for c in TRANSACTIONS.column_names})
     result = coerce_table(empty, TRANSACTIONS)
     assert result.valid.num_rows == 0 and result.rejects.num_rows == 0
+
+
+def test_an_optional_column_left_out_of_a_file_reads_as_empty() -> None:
+    # Most clickstream feeds have no sample_rate: the log is complete.
+    raw = pa.table(
+        {
+            "session_id": ["s1"],
+            "customer_id": [None],
+            "event_type": ["page_view"],
+            "page": ["/"],
+            "timestamp": ["2025-01-15T10:30:45Z"],
+            "device": ["mobile"],
+        }
+    )
+    result = coerce_table(raw, CLICKSTREAM)
+    assert result.valid.schema.names == CLICKSTREAM.column_names
+    assert result.valid.column("sample_rate").to_pylist() == [None]
+    assert result.rejects.num_rows == 0 and result.extra_columns == []
+    with pytest.raises(CoercionError, match="lacks contract columns \\['device'\\]"):
+        coerce_table(raw.drop(["device"]), CLICKSTREAM)

@@ -132,12 +132,16 @@ def expected_ltv(lake: LocalLake) -> pd.DataFrame:
     return out.reset_index().sort_values("avg_ltv", ascending=False).reset_index(drop=True)
 
 
-def expected_funnel(lake: LocalLake, days: int) -> pd.DataFrame:
+def expected_funnel(lake: LocalLake, days: int, *, weighted: bool = True) -> pd.DataFrame:
     events = curated(lake, "clickstream")
     stamp = pd.to_datetime(events["timestamp"], utc=True)
     events = events[stamp >= pd.Timestamp(AS_OF - timedelta(days=days), tz="UTC")].copy()
     events["date"] = pd.to_datetime(events["timestamp"], utc=True).dt.date
-    counts = pd.crosstab(events["date"], events["event_type"])
+    # A sampled log's event stands for 1 / sample_rate events (a complete log's for one).
+    events["weight"] = 1.0 / events["sample_rate"].astype(float).fillna(1.0) if weighted else 1.0
+    counts = events.pivot_table(
+        index="date", columns="event_type", values="weight", aggfunc="sum"
+    ).round()
     rows = []
     for day, c in counts.sort_index(ascending=False).iterrows():
         pv, prv, atc, cs, pu = (int(c.get(k, 0)) for k in ("page_view", "product_view",
@@ -225,8 +229,9 @@ def test_current_kpis(engine: DuckDBEngine, lake: LocalLake) -> None:
     for label, end in (("cur", AS_OF), ("prev", AS_OF - timedelta(days=days))):
         lines, visits = window(tx, "transaction_date", end), window(sessions, "session_date", end)
         revenue, orders = lines["total_amount"].sum(), lines["transaction_id"].nunique()
+        weight = visits["sample_weight"]  # sessions of the traffic each one stands for
         periods[label] = (revenue, orders, revenue / orders,
-                          100.0 * visits["converted"].sum() / len(visits))  # fmt: skip
+                          100.0 * weight[visits["converted"]].sum() / weight.sum())  # fmt: skip
     cur, prev = periods["cur"], periods["prev"]
     expected = pd.DataFrame([{
         "total_revenue": round(cur[0], 2), "total_revenue_change": change(cur[0], prev[0]),
@@ -340,7 +345,9 @@ def test_mission_customer_ltv(engine: DuckDBEngine, lake: LocalLake) -> None:
 
 
 def test_mission_conversion_funnel(engine: DuckDBEngine, lake: LocalLake) -> None:
-    assert_rows(engine.run(mission("conversion_funnel")), expected_funnel(lake, 7), ["date"])
+    # The mission's own text counts the events in the table: the sample, unweighted.
+    expected = expected_funnel(lake, 7, weighted=False)
+    assert_rows(engine.run(mission("conversion_funnel")), expected, ["date"])
 
 
 def test_mission_daily_kpis(engine: DuckDBEngine, lake: LocalLake) -> None:

@@ -258,6 +258,51 @@ def test_build_sessions_summarizes_each_session() -> None:
     assert second["duration_seconds"] == 0
 
 
+def sampled(row: dict[str, Any], rate: Optional[float]) -> dict[str, Any]:
+    return {**row, "sample_rate": rate}
+
+
+def test_a_sampled_log_counts_each_event_and_session_by_its_rate() -> None:
+    # A tail-sampling logger kept 1 in 20 browsing sessions, 1 in 2 bounces, every purchase.
+    frame = sessionize(
+        clean_clickstream(
+            events(
+                sampled(event("sess_1", None, "page_view", 0), 0.05),
+                sampled(event("sess_1", None, "product_view", 5, page="/product/p1"), 0.05),
+                sampled(event("sess_2", "cust_1", "page_view", 0), 1.0),
+                sampled(event("sess_2", "cust_1", "product_view", 5, page="/product/p2"), 1.0),
+                sampled(event("sess_2", "cust_1", "add_to_cart", 6, page="/product/p2"), 1.0),
+                sampled(event("sess_2", "cust_1", "checkout_start", 7, page="/checkout"), 1.0),
+                sampled(event("sess_2", "cust_1", "purchase", 8, page="/product/p2"), 1.0),
+                sampled(event("sess_3", None, "page_view", 0), 0.5),
+                sampled(event("sess_4", None, "page_view", 0), None),  # unsampled feed row
+            )
+        ).data
+    )
+    sessions = build_sessions(frame)
+    weights = dict(zip(sessions["session_id"], sessions["sample_weight"]))
+    assert weights == {"sess_1": 20.0, "sess_2": 1.0, "sess_3": 2.0, "sess_4": 1.0}
+
+    (day,) = daily_funnel(frame, sessions=sessions).to_dict("records")
+    assert [day[c] for c in ("page_views", "product_views", "add_to_carts")] == [24, 21, 1]
+    assert [day[c] for c in ("checkout_starts", "purchases")] == [1, 1]
+    assert (day["sessions"], day["converting_sessions"]) == (24, 1)
+    assert day["session_conversion_rate"] == round(100 / 24, 2)
+    # Without the column (a complete log) every event and session counts once.
+    (plain,) = daily_funnel(frame.drop(columns="sample_rate")).to_dict("records")
+    assert (plain["page_views"], plain["sessions"], plain["session_conversion_rate"]) == (
+        4, 4, 25.0)  # fmt: skip
+
+
+def test_sample_rates_outside_zero_to_one_are_rejected() -> None:
+    rates = [0.0, -0.5, 1.5, 1.0, 0.001, None]
+    result = clean_clickstream(
+        events(*(sampled(event(f"s{i}", None, "page_view", i), r) for i, r in enumerate(rates)))
+    )
+    assert result.rejects[REJECT_REASON].tolist() == ["invalid_sample_rate"] * 3
+    assert result.data["session_id"].tolist() == ["s3", "s4", "s5"]
+
+
 def test_daily_funnel_counts_and_rates() -> None:
     day_two = 24 * 3600
     frame = sessionize(
