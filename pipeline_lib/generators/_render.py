@@ -13,6 +13,7 @@ from datetime import date
 import numpy as np
 import pyarrow as pa
 
+from pipeline_lib.generators._calendar import SECONDS_PER_DAY
 from pipeline_lib.generators._clickstream import (
     PAGE_CATEGORY,
     PAGE_HOME,
@@ -38,7 +39,6 @@ from pipeline_lib.schemas import (
 )
 
 ISO_DATE = DATE_FORMATS[0]
-ISO_TIMESTAMP_UTC = "%Y-%m-%dT%H:%M:%SZ"
 
 
 @dataclass(frozen=True)
@@ -172,11 +172,44 @@ def products_spec(catalog: Catalog, plan: DirtyPlan, ids: IdFormats) -> RenderSp
     return RenderSpec(contract=PRODUCTS, raw=raw, text_sql=sql, typed_sql=sql)
 
 
-def clickstream_spec(events: Events, first_day: date, ids: IdFormats) -> RenderSpec:
-    """Events with pages such as ``/``, ``/category/books``, ``/product/prod_00042``."""
-    first_second = (
-        int((np.datetime64(first_day, "D") - np.datetime64("1970-01-01", "D")).astype(int)) * 86_400
+def _time_of_day_texts() -> pa.Array:
+    """``"HH:MM:SSZ"`` for each second of a day."""
+    return pa.array(
+        [f"{h:02d}:{m:02d}:{s:02d}Z" for h in range(24) for m in range(60) for s in range(60)],
+        type=pa.string(),
     )
+
+
+def clickstream_spec(events: Events, first_day: date, ids: IdFormats) -> RenderSpec:
+    """Events with pages such as ``/``, ``/category/books``, ``/product/prod_00042``.
+
+    The text output looks the page and the timestamp up in small dictionaries (days of the
+    window, seconds of a day, the site's pages) instead of formatting each row: the
+    clickstream is the largest file, and this makes writing it faster.
+    """
+    epoch_day = int((np.datetime64(first_day, "D") - np.datetime64("1970-01-01", "D")).astype(int))
+    second = np.asarray(events.second, dtype=np.int64)
+    day = second // SECONDS_PER_DAY
+    n_days = int(day.max()) + 1 if len(day) else 1
+    day_texts = np.datetime_as_string(
+        np.datetime64(first_day, "D") + np.arange(n_days), unit="D"
+    ).astype(object)
+    slugs = [category_slug(c) for c in CATEGORIES]
+    page_ref = np.asarray(events.page_ref, dtype=np.int64)
+    is_product = events.page_kind == PAGE_PRODUCT
+    n_products = int(page_ref[is_product].max()) + 1 if is_product.any() else 0
+    # Page vocabulary: home, the category pages, the product pages, checkout.
+    pages = [
+        "/",
+        *(f"/category/{slug}" for slug in slugs),
+        *("/product/" + product for product in ids.product.format_all(range(1, n_products + 1))),
+        "/checkout",
+    ]
+    page_index = np.select(
+        [events.page_kind == PAGE_HOME, events.page_kind == PAGE_CATEGORY, is_product],
+        [0, 1 + page_ref, 1 + len(slugs) + page_ref],
+        len(pages) - 1,
+    ).astype(np.int32)
     raw = pa.table(
         {
             "session": events.session,
@@ -184,11 +217,20 @@ def clickstream_spec(events: Events, first_day: date, ids: IdFormats) -> RenderS
             "event_type": events.event_type,
             "page_kind": events.page_kind,
             "page_ref": events.page_ref,
-            "epoch_us": (events.second + first_second) * 1_000_000,
+            "epoch_us": (second + epoch_day * SECONDS_PER_DAY) * 1_000_000,
             "device": events.device,
+            "sample_rate": events.sample_rate,
+            "page_text": pa.DictionaryArray.from_arrays(
+                pa.array(page_index), pa.array(pages, type=pa.string())
+            ),
+            "day_text": pa.DictionaryArray.from_arrays(
+                pa.array(day.astype(np.int32)), pa.array(day_texts, type=pa.string())
+            ),
+            "time_text": pa.DictionaryArray.from_arrays(
+                pa.array((second % SECONDS_PER_DAY).astype(np.int32)), _time_of_day_texts()
+            ),
         }
     )
-    slugs = [category_slug(c) for c in CATEGORIES]
     page = (
         f"CASE page_kind WHEN {PAGE_HOME} THEN '/' "
         f"WHEN {PAGE_CATEGORY} THEN '/category/' || {_lookup(slugs, 'page_ref')} "
@@ -199,20 +241,23 @@ def clickstream_spec(events: Events, first_day: date, ids: IdFormats) -> RenderS
         "session_id": session_sql("session"),
         "customer_id": ids.customer.sql("customer"),
         "event_type": _lookup(EVENT_TYPES, "event_type"),
-        "page": page,
     }
     return RenderSpec(
         contract=CLICKSTREAM,
         raw=raw,
         text_sql={
             **common,
-            "timestamp": f"strftime(make_timestamp(epoch_us), '{ISO_TIMESTAMP_UTC}')",
+            "page": "page_text",
+            "timestamp": "day_text || 'T' || time_text",
             "device": _lookup(DEVICES, "device"),
+            "sample_rate": "sample_rate",
         },
         typed_sql={
             **common,
+            "page": page,
             "timestamp": "make_timestamp(epoch_us)",
             "device": _lookup(DEVICES, "device"),
+            "sample_rate": "sample_rate",
         },
     )
 

@@ -38,6 +38,15 @@ def test_generate_writes_the_files_and_prints_a_summary(run_cli: RunCli, tmp_pat
     rows = manifest["rows"]
     assert rows["transactions"] == 3000 + 60  # plus the status-update rows
     assert rows["products"] == 250
+    # The clickstream is a sample; the manifest says how to weight it back.
+    clickstream = manifest["clickstream"]
+    rates = clickstream["sampling"]["rate_by_deepest_step"]
+    assert rates["purchase"] == rates["checkout_start"] == 1.0 and 0 < rates["page_view"] < 1
+    assert (
+        sum(clickstream["sessions"]["written_by_deepest_step"].values())
+        == (clickstream["sessions"]["written"])
+    )
+    assert 0.01 <= clickstream["session_conversion"]["represented"] <= 0.05
     for dataset, name in zip(["transactions", "products", "clickstream", "reviews"], names):
         line = next(x for x in result.stdout.splitlines() if f" {dataset} " in x)
         assert name in line and f"{rows[dataset]:,}" in line

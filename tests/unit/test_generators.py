@@ -198,15 +198,107 @@ def test_dates_stay_in_the_window_and_the_end_date_has_sales(clean: dict[str, An
     assert stamps.is_monotonic_increasing
 
 
-def test_funnel_counts_decrease_step_by_step(clean: dict[str, Any]) -> None:
+def _funnel(clicks: pd.DataFrame, manifest: dict[str, Any]) -> dict[str, Any]:
+    """The funnel as written and as weighted by the manifest's sampling rates.
+
+    A session's deepest step decides its rate; the session and each of its events count
+    ``1 / rate`` times in the weighted funnel.
+    """
+    rates = manifest["clickstream"]["sampling"]["rate_by_deepest_step"]
+    step = clicks["event_type"].map({e: i for i, e in enumerate(EVENT_TYPES)})
+    depth = step.groupby(clicks["session_id"]).max()
+    weight = 1.0 / depth.map(lambda d: rates[EVENT_TYPES[d]])
+    event_weight = clicks["session_id"].map(weight)
+    reached = clicks.groupby("event_type")["session_id"].nunique()
+    return {
+        "depth": depth,
+        "sessions": [int(reached.get(e, 0)) for e in EVENT_TYPES],
+        "events": [int((step == i).sum()) for i in range(len(EVENT_TYPES))],
+        "weighted_sessions": [float(weight[depth >= i].sum()) for i in range(len(EVENT_TYPES))],
+        "weighted_events": [float(event_weight[step == i].sum()) for i in range(len(EVENT_TYPES))],
+        "conversion": float(weight[depth == len(EVENT_TYPES) - 1].sum() / weight.sum()),
+    }
+
+
+def _never_grows(counts: list[Any]) -> bool:
+    return all(a >= b for a, b in zip(counts, counts[1:]))
+
+
+def test_funnel_never_grows_in_sessions_or_events(clean: dict[str, Any]) -> None:
     clicks = clean["clickstream"]
-    sessions = clicks.groupby("event_type")["session_id"].nunique()
-    steps = [int(sessions[step]) for step in EVENT_TYPES]
-    assert all(a > b for a, b in zip(steps, steps[1:])), steps
-    assert 4.0 <= len(clicks) / len(clean["transactions"]) <= 6.0
+    funnel = _funnel(clicks, clean["manifest"])
+    # As written (what a dashboard shows without weighting) and as weighted.
+    for counts in ("sessions", "events", "weighted_sessions", "weighted_events"):
+        assert _never_grows(funnel[counts]), (counts, funnel[counts])
+    # "Reaching a step" is well defined: a session has every step before its deepest one.
+    steps = clicks.groupby("session_id")["event_type"].nunique()
+    assert (steps == funnel["depth"] + 1).all()
+    assert 1.0 <= funnel["weighted_events"][0] / funnel["weighted_sessions"][0] <= 3.0
+    # One purchase event per order line, so (above) checkout starts are at least as many.
+    assert funnel["events"][-1] == len(clean["transactions"])
     anonymous = clicks[clicks["customer_id"].isna()]
     assert len(anonymous) > 0 and "purchase" not in set(anonymous["event_type"])
     assert set(clicks["device"]) == {"mobile", "desktop", "tablet"}
+
+
+def test_clickstream_size_stays_near_ten_events_per_order_line(clean: dict[str, Any]) -> None:
+    # The README promises about eleven; far more would blow the 1M-line time budget.
+    assert 8.0 <= len(clean["clickstream"]) / len(clean["transactions"]) <= 14.0
+
+
+def test_manifest_records_the_clickstream_sampling(clean: dict[str, Any]) -> None:
+    section = clean["manifest"]["clickstream"]
+    rates = section["sampling"]["rate_by_deepest_step"]
+    assert list(rates) == list(EVENT_TYPES)
+    assert rates["checkout_start"] == rates["purchase"] == 1.0  # never sampled
+    sampled = [rates[e] for e in EVENT_TYPES[:3]]
+    assert all(0.0 < r < 1.0 for r in sampled) and len(set(sampled)) == 1
+    assert section["sampling"]["non_converting_sessions_before_checkout"] == sampled[0]
+    assert "1 / rate" in section["sampling"]["weighting"]
+    # The written counts are the file's; the represented ones are what they stand for.
+    depth = _funnel(clean["clickstream"], clean["manifest"])["depth"]
+    written = section["sessions"]["written_by_deepest_step"]
+    assert written == {e: int((depth == i).sum()) for i, e in enumerate(EVENT_TYPES)}
+    assert section["sessions"]["written"] == depth.size
+    represented = section["sessions"]["represented_by_deepest_step"]
+    for step, rate in rates.items():
+        assert abs(represented[step] * rate - written[step]) <= 1, step
+    assert section["sessions"]["represented"] == sum(represented.values())
+    assert represented["purchase"] == clean["manifest"]["orders"]
+    conversion = section["session_conversion"]
+    assert math.isclose(
+        conversion["represented"], represented["purchase"] / sum(represented.values()), abs_tol=1e-4
+    )
+    assert conversion["written"] > conversion["represented"]
+
+
+@pytest.mark.parametrize(
+    ("transactions", "seed", "dirty_rate"),
+    [(2000, 1, 0.0), (2000, 2, 0.02), (2000, 3, 0.0), (20_000, 4, 0.02)],
+)
+def test_conversion_is_realistic_and_transactions_are_order_lines(
+    tmp_path: Path, transactions: int, seed: int, dirty_rate: float
+) -> None:
+    config = GeneratorConfig(
+        transactions=transactions, seed=seed, end_date=END, days=365, dirty_rate=dirty_rate
+    )
+    result = generate_all(tmp_path, config)
+    data = _read(tmp_path)
+    funnel = _funnel(data["clickstream"], data["manifest"])
+    assert 0.01 <= funnel["conversion"] <= 0.05, funnel["conversion"]
+    assert math.isclose(
+        funnel["conversion"],
+        data["manifest"]["clickstream"]["session_conversion"]["represented"],
+        rel_tol=0.02,
+    )
+    for counts in ("sessions", "events", "weighted_sessions", "weighted_events"):
+        assert _never_grows(funnel[counts]), (counts, funnel[counts])
+    # --transactions N is N order lines; status updates repeat a line and come on top.
+    txns = data["transactions"]
+    updates = data["manifest"]["injected"]["duplicate_status_update"]["count"]
+    assert txns["transaction_id"].nunique() == transactions
+    assert len(txns) - updates == transactions == result.rows["transactions"] - updates
+    assert funnel["events"][-1] == transactions  # one purchase event per order line
 
 
 def test_each_session_walks_the_funnel_in_order_on_one_day(clean: dict[str, Any]) -> None:
@@ -370,6 +462,15 @@ def test_parquet_output_has_the_contract_types(clean: dict[str, Any], tmp_path: 
     assert list(clicks["session_id"]) == list(clean["clickstream"]["session_id"])
     stamps = clicks["timestamp"].dt.strftime("%Y-%m-%dT%H:%M:%SZ")
     assert list(stamps) == list(clean["clickstream"]["timestamp"])
+
+
+def test_clickstream_written_in_two_halves_has_the_same_bytes(
+    clean: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Big JSON-lines files are rendered in two halves at once; small ones are not.
+    monkeypatch.setattr("pipeline_lib.generators._writers.PARALLEL_MIN_ROWS", 100)
+    generate_all(tmp_path, GeneratorConfig(**SMALL))
+    assert _bytes(tmp_path) == _bytes(clean["folder"])  # no part file left behind either
 
 
 def test_gzip_output_decompresses_to_the_plain_files(clean: dict[str, Any], tmp_path: Path) -> None:
