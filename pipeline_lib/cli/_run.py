@@ -33,8 +33,17 @@ def run_command(
         Path("reports"), "--reports", help="Executed notebooks go to <reports>/runs/<run_id>/."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the run record as JSON."),
+    full_refresh: bool = typer.Option(
+        False,
+        "--full-refresh",
+        help="Rebuild every table from all accepted files (backfill, recovery) instead of "
+        "merging the files that arrived since the published run.",
+    ),
 ) -> None:
     """Run the pipeline: ingest new raw files, ETL notebooks, merge, audit, publish.
+
+    A run reads the files that arrived since the published run and rewrites only the
+    partitions they touch; --full-refresh rebuilds everything from the raw zone.
 
     Executes the Step Functions definition (terraform/modules/step-functions/
     state-machine.json) locally. The ETL notebooks run in parallel with papermill; their
@@ -49,10 +58,11 @@ def run_command(
     console = Console()
     if as_json:
         result = run_pipeline(cli.lake, cli.settings, as_of=as_of, run_id=run_id,
-                              reports_dir=reports)  # fmt: skip
+                              reports_dir=reports, full_refresh=full_refresh)  # fmt: skip
         typer.echo(json.dumps(result.to_dict(), indent=2))
     else:
-        result = run_with_progress(cli.lake, cli.settings, as_of, run_id, reports, console)
+        result = run_with_progress(cli.lake, cli.settings, as_of, run_id, reports, console,
+                                   full_refresh=full_refresh)  # fmt: skip
         render_run(result, cli.lake, console)
     if not result.succeeded:
         raise typer.Exit(1)
@@ -65,6 +75,8 @@ def run_with_progress(
     run_id: Optional[str],
     reports: Path,
     console: Console,
+    *,
+    full_refresh: bool = False,
 ) -> RunResult:
     """Run with a live status line naming the steps in progress."""
     running: list[str] = []
@@ -79,7 +91,7 @@ def run_with_progress(
             status.update(f"running: {escape(', '.join(running)) or '...'}")
 
         return run_pipeline(lake, settings, as_of=as_of, run_id=run_id, reports_dir=reports,
-                            on_progress=on_progress)  # fmt: skip
+                            on_progress=on_progress, full_refresh=full_refresh)  # fmt: skip
 
 
 def render_run(result: RunResult, lake: LocalLake, console: Console) -> None:
@@ -106,11 +118,17 @@ def render_run(result: RunResult, lake: LocalLake, console: Console) -> None:
         rows = Table(title="Where every row went", header_style="bold", title_justify="left")
         for column in ("dataset", "stage", "in", "out", "rejected", "duplicates"):
             rows.add_column(column, justify="left" if column in ("dataset", "stage") else "right")
+        # An incremental run merges its rows into the live tables: say what it kept of them.
+        merged = any(entry.carried or entry.replaced for entry in result.accounting)
+        if merged:
+            rows.add_column("live rows kept (replaced)", justify="right")
         rows.add_column("reject reasons", overflow="fold")
         for entry in result.accounting:
             reasons = ", ".join(f"{k} {v:,}" for k, v in sorted(entry.rejected.items()))
+            live = [f"{entry.carried:,} ({entry.replaced:,})" if entry.carried or entry.replaced
+                    else ""] if merged else []  # fmt: skip
             rows.add_row(entry.dataset, entry.stage, f"{entry.rows_in:,}", f"{entry.rows_out:,}",
-                         f"{entry.rows_rejected:,}", f"{entry.duplicates_removed:,}",
+                         f"{entry.rows_rejected:,}", f"{entry.duplicates_removed:,}", *live,
                          escape(reasons))  # fmt: skip
         console.print(rows)
 

@@ -105,6 +105,6 @@ def start_run(runtime: Runtime, name: str, *, as_of: str, trigger: str, files: l
             "cannot start an execution: STATE_MACHINE_ARN is not set (the trigger Lambdas "
             "need the state machine's ARN in their environment)"
         )
-    return runtime.start_execution(
-        name, {"run_id": name, "as_of": as_of, "trigger": trigger, "files": files}
-    )
+    execution_input = {"run_id": name, "as_of": as_of, "trigger": trigger, "files": files,
+                       "full_refresh": False}  # fmt: skip
+    return runtime.start_execution(name, execution_input)

@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from pipeline_lib.catalog import read_published
 from pipeline_lib.exceptions import PermanentError
 from pipeline_lib.handlers._runtime import Runtime, runtime_from_env
 from pipeline_lib.ingestion import (
@@ -22,6 +23,7 @@ from pipeline_lib.ingestion import (
     pending_raw_files,
 )
 from pipeline_lib.jobs import pin_inputs
+from pipeline_lib.schemas import CONTRACTS
 from pipeline_lib.storage import Zone
 
 #: Quarantined files listed in the answer (the state's output stays small; all are counted).
@@ -68,17 +70,29 @@ def summarize(report: IngestReport) -> dict[str, Any]:
 
 
 def handle(event: Mapping[str, Any], runtime: Runtime) -> dict[str, Any]:
-    """Event: ``{"run_id", "as_of", "files": [raw key, ...]}`` (no files: all pending).
+    """Event: ``{"run_id", "as_of", "files": [raw key, ...], "full_refresh": bool}`` (no
+    files: all pending).
 
     With a ``run_id``, the run's inputs are pinned once the files are validated: every
-    notebook of the run then reads the same accepted files (see :func:`pin_inputs`).
+    notebook of the run then reads the same accepted files (see :func:`pin_inputs`). A
+    run merges what arrived into the published tables; with ``full_refresh`` it rebuilds
+    them from every accepted file.
     """
     files = (event.get("files") or []) if isinstance(event, Mapping) else []
     answer = summarize(validate([raw_path(str(f), runtime) for f in files], runtime))
     run_id = event.get("run_id") if isinstance(event, Mapping) else None
     if run_id:
-        pin_inputs(runtime.lake, str(run_id))
+        full_refresh = bool(event.get("full_refresh")) if isinstance(event, Mapping) else False
+        pin_inputs(runtime.lake, str(run_id), base=live_versions(runtime, full_refresh))
     return answer
+
+
+def live_versions(runtime: Runtime, full_refresh: bool) -> dict[str, Any]:
+    """Per dataset, the run whose published ``processed.<dataset>`` a run merges into."""
+    if full_refresh:
+        return dict.fromkeys(CONTRACTS)
+    tables = read_published(runtime.lake).tables
+    return {name: tables.get(f"processed.{name}") for name in CONTRACTS}
 
 
 def handler(event: Mapping[str, Any], context: Any = None) -> dict[str, Any]:

@@ -16,7 +16,16 @@ from pipeline_lib.jobs._accounting import (
 )
 from pipeline_lib.jobs._context import JobContext, new_run_id
 from pipeline_lib.jobs._feeds import feed_domains, feed_drop_columns
-from pipeline_lib.jobs._inputs import DatasetInput, pin_inputs, pinned_inputs, read_validated
+from pipeline_lib.jobs._inputs import (
+    DatasetInput,
+    RunInputs,
+    base_run,
+    pin_inputs,
+    pinned_inputs,
+    read_validated,
+    run_inputs,
+)
+from pipeline_lib.jobs._merge import MergeResult, merge_table
 from pipeline_lib.jobs._tables import (
     LAYOUTS,
     ROW_GROUP_ROWS,
@@ -35,22 +44,27 @@ __all__ = [
     "ROW_GROUP_ROWS",
     "DatasetInput",
     "JobContext",
+    "MergeResult",
+    "RunInputs",
     "StageAccounting",
     "TableLayout",
     "TableVersion",
     "accounting_frame",
+    "base_run",
     "copy_table",
     "feed_domains",
     "feed_drop_columns",
     "ingestion_accounting",
     "load_accounting",
     "load_versions",
+    "merge_table",
     "new_run_id",
     "pin_inputs",
     "pinned_inputs",
     "read_table",
     "read_validated",
     "record_stage",
+    "run_inputs",
     "save_accounting",
     "version_key",
     "versions_frame",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Optional
 
 import pandas as pd
 import pyarrow as pa
@@ -18,6 +18,7 @@ import pyarrow as pa
 from pipeline_lib.exceptions import PipelineError
 from pipeline_lib.jobs._context import JobContext
 from pipeline_lib.jobs._inputs import DatasetInput
+from pipeline_lib.jobs._merge import MergeResult
 from pipeline_lib.storage import LocalLake, Zone
 from pipeline_lib.transform import TransformResult
 
@@ -39,6 +40,12 @@ class StageAccounting:
     #: Rows kept with a warning (``ValueNote.to_dict()``: new values, statuses kept as
     #: other, missed identifier patterns, unknown references); the audit reports them.
     notes: list[dict[str, Any]] = field(default_factory=list)
+    #: Rows of the live table that this run's rows replaced (later versions of the same
+    #: key, merged in by an incremental run). Not rows of this run: outside the balance.
+    replaced: int = 0
+    #: Rows of the live table an incremental run kept beside its own (the table written
+    #: holds ``rows_out + carried`` rows). Not rows of this run: outside the balance.
+    carried: int = 0
 
     def __post_init__(self) -> None:
         accounted = self.rows_out + sum(self.rejected.values()) + self.duplicates_removed
@@ -53,6 +60,11 @@ class StageAccounting:
     def rows_rejected(self) -> int:
         return sum(self.rejected.values())
 
+    @property
+    def rows_handed_on(self) -> int:
+        """Rows the next stage reads: this run's rows kept plus the live rows carried."""
+        return self.rows_out + self.carried
+
 
 def ingestion_accounting(source: DatasetInput) -> StageAccounting:
     """The ingestion stage of a dataset, from the ledger's per-file counts."""
@@ -66,9 +78,18 @@ def ingestion_accounting(source: DatasetInput) -> StageAccounting:
 
 
 def record_stage(
-    ctx: JobContext, dataset: str, stage: str, result: TransformResult
+    ctx: JobContext,
+    dataset: str,
+    stage: str,
+    result: TransformResult,
+    *,
+    merged: Optional[MergeResult] = None,
 ) -> StageAccounting:
-    """Record a cleaning step's accounting and keep its rejected rows in quarantine."""
+    """Record a cleaning step's accounting and keep its rejected rows in quarantine.
+
+    ``merged`` is what :func:`~pipeline_lib.jobs.merge_table` did with the step's output:
+    the live rows it replaced and those it carried over are recorded beside the balance.
+    """
     if stage not in STAGES:
         raise PipelineError(f"unknown stage {stage!r}; use one of {STAGES}")
     entry = StageAccounting(
@@ -79,6 +100,8 @@ def record_stage(
         rejected=result.reject_counts(),
         duplicates_removed=result.duplicates_removed,
         notes=[note.to_dict() for note in result.notes],
+        replaced=merged.replaced if merged else 0,
+        carried=merged.version.rows - len(result.data) if merged else 0,
     )
     if len(result.rejects):
         key = f"etl_rejects/{dataset}/run-{ctx.run_id}/{stage}.parquet"
@@ -113,6 +136,8 @@ def accounting_frame(entries: list[StageAccounting]) -> pd.DataFrame:
                 "rows_out": e.rows_out,
                 "rejected": e.rows_rejected,
                 "duplicates_removed": e.duplicates_removed,
+                "replaced": e.replaced,
+                "carried": e.carried,
                 "reject_reasons": ", ".join(f"{k}: {v:,}" for k, v in sorted(e.rejected.items())),
             }
             for e in entries

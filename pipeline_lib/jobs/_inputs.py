@@ -1,9 +1,13 @@
-"""Inputs of the ETL: every accepted file of a dataset, typed, in arrival order.
+"""Inputs of the ETL: the accepted files of a dataset, typed, in arrival order.
 
-A run pins its inputs once, right after validating the incoming files: the accepted files
-of every dataset at that moment go to ``_meta/runs/<run_id>/inputs.json``, and every
-notebook of the run reads exactly those. A file ingested while the run is going (by
-another process) therefore waits for the next run instead of reaching only some tables.
+A run pins its inputs once, right after validating the incoming files, in
+``_meta/runs/<run_id>/inputs.json``: per dataset, every accepted file its tables will
+include (``files``), the live version it builds on (``base``: the run whose version of
+``processed.<dataset>`` is published) and the files that version does not include yet
+(``batch``). Every notebook of the run reads exactly those, so a file ingested while the
+run is going waits for the next run instead of reaching only some tables, and the files
+of a run that never published are in the next run's batch
+(docs/adr/0002-incremental-runs.md).
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Any, Optional
 
 import pandas as pd
 import pyarrow as pa
@@ -48,10 +52,13 @@ class DatasetInput:
     ingestion_reject_reasons: dict[str, int] = field(default_factory=dict)
 
 
-def read_validated(ctx: JobContext, dataset: str) -> DatasetInput:
-    """All accepted rows of ``dataset``, typed per contract, with ``_source_order``.
+def read_validated(ctx: JobContext, dataset: str, *, batch_only: bool = False) -> DatasetInput:
+    """The accepted rows of ``dataset``, typed per contract, with ``_source_order``.
 
-    When the run pinned its inputs (:func:`pin_inputs`), only the pinned files are read.
+    When the run pinned its inputs (:func:`pin_inputs`), only the pinned files are read:
+    with ``batch_only``, only the files the live version does not include yet (the run
+    merges them into it); otherwise every pinned file. Without pinned inputs (a notebook
+    run by hand) every accepted file is read.
 
     Files are taken in the order the ledger accepted them, rows in file order, so a higher
     ``_source_order`` always arrived later (what "keep the latest status" relies on).
@@ -69,14 +76,17 @@ def read_validated(ctx: JobContext, dataset: str) -> DatasetInput:
     contract = get_contract(dataset)
     with IngestionLedger(ctx.lake.path(Zone.META, LEDGER_KEY)) as ledger:
         entries = ledger.accepted_files(dataset)
-    pinned = pinned_inputs(ctx.lake, ctx.run_id)
+    pinned = run_inputs(ctx.lake, ctx.run_id)
+    chosen: Optional[set[str]] = None
     if pinned is not None:
-        chosen = set(pinned.get(dataset, ()))
-        entries = [entry for entry in entries if entry.sha256 in chosen]
+        chosen = set((pinned.batch if batch_only else pinned.files).get(dataset, ()))
     tables: list[pa.Table] = []
     rows_read = rejected = 0
     reasons: dict[str, int] = {}
+    # Positions count every accepted file, read or not: a later file always orders later.
     for position, entry in enumerate(entries):
+        if chosen is not None and entry.sha256 not in chosen:
+            continue
         if entry.validated_uri is None:
             logger.warning("%s has no typed copy (ingested by an older version); skipped",
                            entry.source_path)  # fmt: skip
@@ -120,23 +130,79 @@ def _inputs_key(run_id: str) -> str:
     return f"runs/{run_id}/{INPUTS_FILE}"
 
 
-def pin_inputs(lake: LocalLake, run_id: str) -> dict[str, list[str]]:
-    """Record the accepted files (sha256 per dataset) the run ``run_id`` will read.
+@dataclass(frozen=True)
+class RunInputs:
+    """What a run reads, per dataset (sha256 of accepted files, in ledger order).
+
+    Attributes
+    ----------
+    files
+        Every accepted file the run's tables include once published.
+    batch
+        The files the run reads: those its base version does not include (all of
+        ``files`` when there is no base).
+    base
+        The run whose live version of ``processed.<dataset>`` this run merges into; None
+        for a full build.
+    """
+
+    files: dict[str, list[str]]
+    batch: dict[str, list[str]]
+    base: dict[str, Optional[str]]
+
+    def base_run(self, dataset: str) -> Optional[str]:
+        return self.base.get(dataset)
+
+
+def pin_inputs(
+    lake: LocalLake, run_id: str, base: Optional[Mapping[str, Optional[str]]] = None
+) -> RunInputs:
+    """Record the accepted files the run ``run_id`` will include and read.
+
+    ``base`` names, per dataset, the run whose published version of the dataset's
+    processed table the run merges into (None or absent: build from every file, the full
+    refresh). A base whose inputs are unknown (a version written by hand) cannot be merged
+    into safely, so the dataset is built in full then.
 
     Called once per run, after the incoming files were validated; a retry of that step
     pins again, which is harmless because no notebook has read anything yet.
     """
     with IngestionLedger(lake.path(Zone.META, LEDGER_KEY)) as ledger:
-        pinned = {
-            name: [entry.sha256 for entry in ledger.accepted_files(name)] for name in CONTRACTS
-        }
-    lake.write_bytes(Zone.META, _inputs_key(run_id), json.dumps(pinned, indent=2).encode())
-    return pinned
+        files = {name: [e.sha256 for e in ledger.accepted_files(name)] for name in CONTRACTS}
+    bases: dict[str, Optional[str]] = {}
+    batch: dict[str, list[str]] = {}
+    for name, shas in files.items():
+        base_run = (base or {}).get(name)
+        included = run_inputs(lake, base_run) if base_run else None
+        if included is None:
+            bases[name], batch[name] = None, list(shas)
+            continue
+        done = set(included.files.get(name, ()))
+        bases[name], batch[name] = base_run, [sha for sha in shas if sha not in done]
+    inputs = RunInputs(files=files, batch=batch, base=bases)
+    record = {"files": files, "batch": batch, "base": bases}
+    lake.write_bytes(Zone.META, _inputs_key(run_id), json.dumps(record, indent=2).encode())
+    return inputs
 
 
-def pinned_inputs(lake: LocalLake, run_id: str) -> Optional[Mapping[str, list[str]]]:
+def run_inputs(lake: LocalLake, run_id: str) -> Optional[RunInputs]:
     """The inputs the run pinned, or None when it pinned none (a notebook run by hand)."""
     if not lake.exists(Zone.META, _inputs_key(run_id)):
         return None
-    loaded: dict[str, list[str]] = json.loads(lake.read_bytes(Zone.META, _inputs_key(run_id)))
-    return loaded
+    loaded: dict[str, Any] = json.loads(lake.read_bytes(Zone.META, _inputs_key(run_id)))
+    if "files" not in loaded:  # pinned before incremental runs: every file, no base
+        return RunInputs(files=loaded, batch=loaded, base=dict.fromkeys(loaded))
+    return RunInputs(files=loaded["files"], batch=loaded["batch"], base=loaded["base"])
+
+
+def base_run(ctx: JobContext, dataset: str) -> Optional[str]:
+    """The run whose live version of ``dataset``'s table this run merges into (None: build
+    it from every file)."""
+    inputs = run_inputs(ctx.lake, ctx.run_id)
+    return None if inputs is None else inputs.base_run(dataset)
+
+
+def pinned_inputs(lake: LocalLake, run_id: str) -> Optional[Mapping[str, list[str]]]:
+    """Every file the run's tables include, per dataset, or None when it pinned none."""
+    inputs = run_inputs(lake, run_id)
+    return None if inputs is None else inputs.files

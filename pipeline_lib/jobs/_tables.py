@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import BinaryIO, Optional, Union
 
@@ -82,6 +82,9 @@ class TableVersion:
     rows: int
     files: int
     bytes: int
+    #: Run that wrote each partition's file (``transaction_month=2026-11`` -> run id);
+    #: an incremental run shares the partitions it did not change (docs/adr/0002).
+    partitions: dict[str, str] = field(default_factory=dict)
 
     @property
     def key(self) -> str:
@@ -118,27 +121,53 @@ def write_table(
     The same data always gives byte-identical files.
     """
     layout = layout_of(name)
-    table = data if isinstance(data, pa.Table) else pa.Table.from_pandas(data, preserve_index=False)
-    table = table.replace_schema_metadata(None)  # pandas metadata is noise for readers
-    if layout.sort_by and table.num_rows and not _is_sorted(table, layout.sort_by):
-        table = table.sort_by([(column, "ascending") for column in layout.sort_by])
+    table = sorted_table(as_arrow(data), layout)
     base = lake.path(zone, version_key(name, run_id))
-    parts: list[tuple[Path, pa.Table]] = []
+    parts: list[tuple[str, pa.Table]] = []
     if layout.partition_column is None:
-        parts.append((base / "part-0.parquet", table))
+        parts.append((PART_FILE, table))
     else:
         assert layout.partition_source is not None
         for month, part in _month_parts(table, layout.partition_source, name):
-            parts.append((base / f"{layout.partition_column}={month}" / "part-0.parquet", part))
+            parts.append((partition_key(layout, month), part))
     total_bytes = 0
-    for path, part in parts:
-        _write_parquet(path, part)
-        total_bytes += path.stat().st_size
-    version = TableVersion(zone, name, run_id, table.num_rows, len(parts), total_bytes)
+    for key, part in parts:
+        _write_parquet(base / key, part)
+        total_bytes += (base / key).stat().st_size
+    version = TableVersion(zone, name, run_id, table.num_rows, len(parts), total_bytes,
+                           partitions={key: run_id for key, _ in parts})  # fmt: skip
     _record_version(lake, version)
     logger.info("wrote %s version %s: %d rows, %d files", version.qualified_name, run_id,
                 version.rows, version.files)  # fmt: skip
     return version
+
+
+#: The one file of an unpartitioned table, or of each partition, inside a version folder.
+PART_FILE = "part-0.parquet"
+
+
+def partition_key(layout: TableLayout, month: str) -> str:
+    """``<partition column>=<month>/part-0.parquet``: a partition's file in its version."""
+    return f"{layout.partition_column}={month}/{PART_FILE}"
+
+
+def as_arrow(data: Union[pd.DataFrame, pa.Table]) -> pa.Table:
+    """``data`` as an Arrow table without pandas metadata (noise for readers)."""
+    table = data if isinstance(data, pa.Table) else pa.Table.from_pandas(data, preserve_index=False)
+    return table.replace_schema_metadata(None)
+
+
+def sorted_table(table: pa.Table, layout: TableLayout) -> pa.Table:
+    """``table`` in the layout's row order (stable; a no-op when already in order)."""
+    if layout.sort_by and table.num_rows and not _is_sorted(table, layout.sort_by):
+        return table.sort_by([(column, "ascending") for column in layout.sort_by])
+    return table
+
+
+def month_parts(table: pa.Table, layout: TableLayout, name: str) -> list[tuple[str, pa.Table]]:
+    """``(YYYY-MM, rows)`` per month of a partitioned layout, months ascending."""
+    assert layout.partition_source is not None
+    return _month_parts(table, layout.partition_source, name)
 
 
 def _is_sorted(table: pa.Table, columns: Sequence[str]) -> bool:
@@ -205,7 +234,11 @@ def _month_parts(table: pa.Table, source: str, name: str) -> list[tuple[str, pa.
 
 
 def copy_table(lake: LocalLake, source: Zone, target: Zone, name: str, run_id: str) -> TableVersion:
-    """Copy a version's files unchanged to another zone (e.g. processed -> curated)."""
+    """Give a version's files unchanged to another zone (e.g. processed -> curated).
+
+    The files are shared, not rewritten (hard links locally): table files never change
+    in place, and an incremental run must not pay for the whole history here.
+    """
     from_dir = lake.path(source, version_key(name, run_id))
     if not from_dir.is_dir():
         raise PipelineError(f"table {source.value}.{name} has no version {run_id} to copy")
@@ -213,11 +246,18 @@ def copy_table(lake: LocalLake, source: Zone, target: Zone, name: str, run_id: s
     total_bytes = 0
     for path in sorted(from_dir.rglob("*.parquet")):
         relative = path.relative_to(lake.path(source)).as_posix()
-        lake.put_file(target, relative, str(path))
+        lake.share_object(target, relative, source, relative)
         files += 1
         total_bytes += path.stat().st_size
     rows = sum(pq.ParquetFile(p).metadata.num_rows for p in from_dir.rglob("*.parquet"))
-    version = TableVersion(target, name, run_id, rows, files, total_bytes)
+    partitions = {
+        p.relative_to(from_dir).as_posix(): run_id for p in sorted(from_dir.rglob("*.parquet"))
+    }
+    source_record = f"runs/{run_id}/tables/{source.value}.{name}.json"
+    if lake.exists(Zone.META, source_record):  # shared partitions keep the run that wrote them
+        recorded = json.loads(lake.read_bytes(Zone.META, source_record))
+        partitions.update(recorded.get("partitions", {}))
+    version = TableVersion(target, name, run_id, rows, files, total_bytes, partitions)
     _record_version(lake, version)
     return version
 
@@ -237,6 +277,16 @@ def load_versions(lake: LocalLake, run_id: str) -> list[TableVersion]:
         record["zone"] = Zone(record["zone"])
         versions.append(TableVersion(**record))
     return sorted(versions, key=lambda v: v.qualified_name)
+
+
+def record_version(lake: LocalLake, version: TableVersion) -> None:
+    """Record a version written outside :func:`write_table` (the partition merge)."""
+    _record_version(lake, version)
+
+
+def write_parquet_file(path: Path, table: pa.Table) -> None:
+    """One table file, written as every version's files are (snappy, ADR 0001 groups)."""
+    _write_parquet(path, table)
 
 
 def _write_parquet(path: Path, table: pa.Table) -> None:

@@ -159,6 +159,7 @@ def run_pipeline(
     notifier: Optional[Notifier] = None,
     sleep: Callable[[float], None] = time.sleep,
     wrap_tasks: Optional[Callable[[TaskHandler], TaskHandler]] = None,
+    full_refresh: bool = False,
 ) -> RunResult:
     """Run the pipeline once; never raises for a failed step (see ``RunResult.status``).
 
@@ -187,6 +188,9 @@ def run_pipeline(
         Waits between retries (tests pass a recorder instead of waiting).
     wrap_tasks
         Wraps the local task resources, e.g. to inject a failure into one state.
+    full_refresh
+        Rebuild the tables from every accepted file instead of merging the files that
+        arrived into the published tables (docs/adr/0002-incremental-runs.md).
 
     Raises
     ------
@@ -218,7 +222,8 @@ def run_pipeline(
         executor = LocalExecutor(load_local_state_machine(), tasks, max_concurrency=parallelism,
                                  sleep=sleep, on_event=history)  # fmt: skip
         execution_input = {"run_id": result.run_id, "as_of": as_of.isoformat(),
-                           "trigger": trigger, "files": list(files)}  # fmt: skip
+                           "trigger": trigger, "files": list(files),
+                           "full_refresh": full_refresh}  # fmt: skip
         execution = executor.execute(execution_input, result.run_id)
         result.started_at = execution.events[0].timestamp if execution.events else None
         result.steps = list(resources.steps)

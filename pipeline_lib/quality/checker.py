@@ -570,11 +570,16 @@ def reconcile_rows(
                 _critical(
                     "stages_chain",
                     dataset,
-                    before.rows_out == after.rows_in,
-                    f"{before.stage} kept {before.rows_out:,}, "
-                    f"{after.stage} read {after.rows_in:,}",
+                    before.rows_handed_on == after.rows_in,
+                    f"{before.stage} kept {before.rows_handed_on:,}"
+                    + (
+                        f" ({before.carried:,} carried from the live table)"
+                        if before.carried
+                        else ""
+                    )
+                    + f", {after.stage} read {after.rows_in:,}",
                     after.rows_in,
-                    before.rows_out,
+                    before.rows_handed_on,
                 )
             )
         last = stages[-1]
@@ -585,19 +590,19 @@ def reconcile_rows(
                 _critical(
                     "table_rows_match_accounting",
                     table,
-                    written == last.rows_out,
-                    f"{written:,} rows written, {last.rows_out:,} accounted",
+                    written == last.rows_handed_on,
+                    f"{written:,} rows written, {last.rows_handed_on:,} accounted",
                     written,
-                    last.rows_out,
+                    last.rows_handed_on,
                 )
             )
         results.append(
             _critical(
                 "rows_produced",
                 dataset,
-                last.rows_out > 0,
-                f"{last.rows_out:,} rows after {last.stage}",
-                last.rows_out,
+                last.rows_handed_on > 0,
+                f"{last.rows_handed_on:,} rows after {last.stage}",
+                last.rows_handed_on,
                 1,
             )
         )

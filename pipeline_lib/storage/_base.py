@@ -64,6 +64,16 @@ class Lake(abc.ABC):
     def list_keys(self, zone: Zone, prefix: str = "") -> list[str]:
         """Sorted keys under ``prefix`` in ``zone`` (complete objects only)."""
 
+    def share_object(self, zone: Zone, key: str, source_zone: Zone, source_key: str) -> str:
+        """Make ``key`` hold the object at ``source_key`` of ``source_zone`` without
+        rewriting its bytes where the store can (a hard link locally); return its URI.
+
+        Objects are never changed in place, so sharing is safe: a new table version shares
+        the partitions it does not change with the live one this way
+        (docs/adr/0002-incremental-runs.md). This fallback copies.
+        """
+        return self.write_bytes(zone, key, self.read_bytes(source_zone, source_key))
+
     def write_parquet(self, zone: Zone, key: str, table: pa.Table) -> str:
         """Write ``table`` as one snappy-compressed Parquet object."""
         buffer = io.BytesIO()

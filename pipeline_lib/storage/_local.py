@@ -146,6 +146,25 @@ class LocalLake(Lake):
             raise StorageError(f"cannot copy {source} to {target}: {exc.strerror}") from exc
         return str(target)
 
+    def share_object(self, zone: Zone, key: str, source_zone: Zone, source_key: str) -> str:
+        """Hard-link ``source_key`` to ``key``: one inode, no bytes written. Deleting either
+        name (pruning an old version) leaves the other whole. Copies where links fail
+        (another file system, a store without links)."""
+        source, target = self._object(source_zone, source_key), self._object(zone, key)
+        if not source.is_file():
+            raise StorageError(f"no object {source_key!r} in zone {source_zone.value} ({source})")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        # Link under a temp name, then rename: the key is whole or absent, as for writes.
+        temp = target.with_name(f".{target.name}.{os.getpid()}{TEMP_SUFFIX}")
+        try:
+            temp.unlink(missing_ok=True)
+            os.link(source, temp)
+        except OSError:
+            return self.put_file(zone, key, str(source))
+        os.replace(temp, target)
+        fsync_dir(target.parent)
+        return str(target)
+
     def write_parquet(self, zone: Zone, key: str, table: pa.Table) -> str:
         target = self._object(zone, key)
         atomic_write(target, lambda handle: pq.write_table(table, handle, compression="snappy"))

@@ -245,7 +245,8 @@ def run_in_moto(moto: Moto, deployed: Deployed, name: str, script: list[Any]) ->
         f"{moto.endpoint}/moto-api/static/lambda-simple/response", json=body, timeout=10
     ).raise_for_status()
     sfn = moto.clients["stepfunctions"]
-    execution_input = {"run_id": "r1", "as_of": "2026-11-28", "trigger": "manual", "files": []}
+    execution_input = {"run_id": "r1", "as_of": "2026-11-28", "trigger": "manual", "files": [],
+                       "full_refresh": False}  # fmt: skip
     arn = sfn.start_execution(
         stateMachineArn=deployed.state_machine_arn,
         name=f"exec-{name}",
@@ -327,7 +328,14 @@ def run_locally(deployed: Deployed, script: list[Any]) -> Outcome:
 
     machine = StateMachine.from_definition(json.loads(deployed.definition))
     execution = LocalExecutor(machine, tasks, sleep=lambda seconds: None).execute(
-        {"run_id": "r1", "as_of": "2026-11-28", "trigger": "manual", "files": []}, "local"
+        {
+            "run_id": "r1",
+            "as_of": "2026-11-28",
+            "trigger": "manual",
+            "files": [],
+            "full_refresh": False,
+        },
+        "local",
     )
     failed = [
         (e.state or "", str(e.details["error"])) for e in execution.events if e.type == "TaskFailed"

@@ -30,7 +30,12 @@ def payload(files: list[str] | None = None) -> dict[str, object]:
 
 
 def test_the_payload_is_what_the_state_machine_sends() -> None:
-    assert payload() == {"run_id": "daily-2026-11-28", "as_of": "2026-11-28", "files": []}
+    assert payload() == {
+        "run_id": "daily-2026-11-28",
+        "as_of": "2026-11-28",
+        "files": [],
+        "full_refresh": False,
+    }
 
 
 def test_a_valid_and_an_invalid_file(lake: LocalLake, runtime: Runtime) -> None:

@@ -47,7 +47,10 @@ def test_one_event_validates_the_file_and_starts_a_run(
     name = answer["execution"]
     assert name.startswith("s3-") and len(name) <= 80  # a valid execution name
     assert starter.calls == [
-        (name, {"run_id": name, "as_of": today(), "trigger": "s3", "files": []})
+        (
+            name,
+            {"run_id": name, "as_of": today(), "trigger": "s3", "files": [], "full_refresh": False},
+        )
     ]
     (file,) = answer["files"]
     assert (file["key"], file["status"], file["rows_accepted"]) == (KEY, "accepted", 3)
@@ -157,7 +160,13 @@ def test_a_large_file_is_left_to_the_run_and_named_once(
     assert (first["started"], again["started"]) == (True, False)
     assert starter.calls[0] == (
         first["execution"],
-        {"run_id": first["execution"], "as_of": today(), "trigger": "s3", "files": [KEY]},
+        {
+            "run_id": first["execution"],
+            "as_of": today(),
+            "trigger": "s3",
+            "files": [KEY],
+            "full_refresh": False,
+        },
     )
     assert [name for name, _ in starter.calls] == [first["execution"]] * 2
     assert not lake.list_keys(Zone.PROCESSED)  # validated by the run, not here

@@ -33,7 +33,16 @@ def test_the_run_is_for_the_day_before_the_event(
     name = f"daily-{run_date}"
     assert answer == {"started": True, "execution": name, "as_of": run_date}
     assert starter.calls == [
-        (name, {"run_id": name, "as_of": run_date, "trigger": "schedule", "files": []})
+        (
+            name,
+            {
+                "run_id": name,
+                "as_of": run_date,
+                "trigger": "schedule",
+                "files": [],
+                "full_refresh": False,
+            },
+        )
     ]
 
 

@@ -116,6 +116,8 @@ def test_record_stage_keeps_rejects_in_quarantine_and_saves_the_entry(tmp_path: 
         "rejected": {"negative_amount": 1, "unknown_status": 1},
         "duplicates_removed": 1,
         "notes": [NOTE],
+        "replaced": 0,
+        "carried": 0,
     }
     assert load_accounting(ctx.lake, "r1") == [entry]  # notes survive the round trip
 

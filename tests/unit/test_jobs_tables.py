@@ -73,6 +73,7 @@ def test_partitioned_table_has_one_sorted_file_per_month(tmp_path: Path) -> None
         rows=5,
         files=3,
         bytes=sum(p.stat().st_size for p in base.rglob("*.parquet")),
+        partitions={f"transaction_month=2026-0{m}/part-0.parquet": "r1" for m in (1, 2, 3)},
     )
     assert version.key == "transactions/run-r1"
     assert version.qualified_name == "processed.transactions"
@@ -174,9 +175,12 @@ def test_copy_table_copies_files_unchanged_and_records_the_curated_version(
     assert parquet_files(target) == parquet_files(source)
     for name in parquet_files(source):
         assert (target / name).read_bytes() == (source / name).read_bytes()
+        # Shared, not rewritten: the curated name is a link to the processed file.
+        assert (target / name).stat().st_ino == (source / name).stat().st_ino
     assert copied == TableVersion(
-        Zone.CURATED, "transactions", "r1", rows=5, files=3, bytes=written.bytes
-    )
+        Zone.CURATED, "transactions", "r1", rows=5, files=3, bytes=written.bytes,
+        partitions=written.partitions,
+    )  # fmt: skip
     assert read_table(lake, Zone.CURATED, "transactions", "r1").equals(
         read_table(lake, Zone.PROCESSED, "transactions", "r1")
     )
