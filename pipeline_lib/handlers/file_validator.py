@@ -22,7 +22,7 @@ from pipeline_lib.ingestion import (
     ingest_paths,
     pending_raw_files,
 )
-from pipeline_lib.jobs import pin_inputs
+from pipeline_lib.jobs import pin_inputs, processing_fingerprints
 from pipeline_lib.schemas import CONTRACTS
 from pipeline_lib.storage import Zone
 
@@ -83,7 +83,8 @@ def handle(event: Mapping[str, Any], runtime: Runtime) -> dict[str, Any]:
     run_id = event.get("run_id") if isinstance(event, Mapping) else None
     if run_id:
         full_refresh = bool(event.get("full_refresh")) if isinstance(event, Mapping) else False
-        pin_inputs(runtime.lake, str(run_id), base=live_versions(runtime, full_refresh))
+        pin_inputs(runtime.lake, str(run_id), base=live_versions(runtime, full_refresh),
+                   settings=processing_fingerprints(runtime.settings.params))  # fmt: skip
     return answer
 
 

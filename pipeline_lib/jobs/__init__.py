@@ -22,6 +22,7 @@ from pipeline_lib.jobs._inputs import (
     base_run,
     pin_inputs,
     pinned_inputs,
+    processing_fingerprints,
     read_validated,
     run_inputs,
 )
@@ -61,6 +62,7 @@ __all__ = [
     "new_run_id",
     "pin_inputs",
     "pinned_inputs",
+    "processing_fingerprints",
     "read_table",
     "read_validated",
     "record_stage",

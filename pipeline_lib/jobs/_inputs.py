@@ -12,6 +12,8 @@ of a run that never published are in the next run's batch
 
 from __future__ import annotations
 
+import hashlib
+import importlib.metadata
 import json
 import logging
 from collections.abc import Mapping
@@ -149,20 +151,49 @@ class RunInputs:
     files: dict[str, list[str]]
     batch: dict[str, list[str]]
     base: dict[str, Optional[str]]
+    #: Fingerprint of what decides how a dataset's rows are processed (its feed settings,
+    #: the ETL parameters, the package version): a base built otherwise is not merged into.
+    settings: dict[str, str] = field(default_factory=dict)
 
     def base_run(self, dataset: str) -> Optional[str]:
         return self.base.get(dataset)
 
 
+def processing_fingerprints(params: Mapping[str, Any]) -> dict[str, str]:
+    """Per dataset, a digest of the settings that decide how its rows are processed.
+
+    ``feeds.<dataset>`` (value rules, patterns, dropped columns...), the ``etl`` job
+    parameters and the package version: when any of them changed since the published
+    version was built, merging new rows into it would mix two rule sets, so that dataset is
+    rebuilt from every file instead (the same rows a full refresh gives).
+    """
+    try:
+        version = importlib.metadata.version("ecom-pipeline")
+    except importlib.metadata.PackageNotFoundError:  # running from a source tree
+        version = "source"
+    feeds = params.get("feeds") or {}
+    shared = {"etl": params.get("etl") or {}, "version": version}
+    return {
+        name: hashlib.sha256(
+            json.dumps({**shared, "feed": feeds.get(name)}, sort_keys=True, default=str).encode()
+        ).hexdigest()[:16]
+        for name in CONTRACTS
+    }
+
+
 def pin_inputs(
-    lake: LocalLake, run_id: str, base: Optional[Mapping[str, Optional[str]]] = None
+    lake: LocalLake,
+    run_id: str,
+    base: Optional[Mapping[str, Optional[str]]] = None,
+    settings: Optional[Mapping[str, str]] = None,
 ) -> RunInputs:
     """Record the accepted files the run ``run_id`` will include and read.
 
     ``base`` names, per dataset, the run whose published version of the dataset's
     processed table the run merges into (None or absent: build from every file, the full
-    refresh). A base whose inputs are unknown (a version written by hand) cannot be merged
-    into safely, so the dataset is built in full then.
+    refresh). ``settings`` are the run's :func:`processing_fingerprints`. A dataset is
+    built in full, whatever ``base`` says, when the base's inputs are unknown (a version
+    written by hand) or it was built with other settings.
 
     Called once per run, after the incoming files were validated; a retry of that step
     pins again, which is harmless because no notebook has read anything yet.
@@ -171,16 +202,21 @@ def pin_inputs(
         files = {name: [e.sha256 for e in ledger.accepted_files(name)] for name in CONTRACTS}
     bases: dict[str, Optional[str]] = {}
     batch: dict[str, list[str]] = {}
+    fingerprints = dict(settings or {})
     for name, shas in files.items():
         base_run = (base or {}).get(name)
         included = run_inputs(lake, base_run) if base_run else None
+        if included is not None and included.settings.get(name) != fingerprints.get(name):
+            logger.info("%s: settings or version changed since run %s; rebuilding it from "
+                        "every file", name, base_run)  # fmt: skip
+            included = None
         if included is None:
             bases[name], batch[name] = None, list(shas)
             continue
         done = set(included.files.get(name, ()))
         bases[name], batch[name] = base_run, [sha for sha in shas if sha not in done]
-    inputs = RunInputs(files=files, batch=batch, base=bases)
-    record = {"files": files, "batch": batch, "base": bases}
+    inputs = RunInputs(files=files, batch=batch, base=bases, settings=fingerprints)
+    record = {"files": files, "batch": batch, "base": bases, "settings": fingerprints}
     lake.write_bytes(Zone.META, _inputs_key(run_id), json.dumps(record, indent=2).encode())
     return inputs
 
@@ -192,7 +228,8 @@ def run_inputs(lake: LocalLake, run_id: str) -> Optional[RunInputs]:
     loaded: dict[str, Any] = json.loads(lake.read_bytes(Zone.META, _inputs_key(run_id)))
     if "files" not in loaded:  # pinned before incremental runs: every file, no base
         return RunInputs(files=loaded, batch=loaded, base=dict.fromkeys(loaded))
-    return RunInputs(files=loaded["files"], batch=loaded["batch"], base=loaded["base"])
+    return RunInputs(files=loaded["files"], batch=loaded["batch"], base=loaded["base"],
+                     settings=loaded.get("settings", {}))  # fmt: skip
 
 
 def base_run(ctx: JobContext, dataset: str) -> Optional[str]:

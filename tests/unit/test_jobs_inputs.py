@@ -9,7 +9,12 @@ import pytest
 
 from pipeline_lib.config import IngestionSettings
 from pipeline_lib.ingestion import ingest_paths
-from pipeline_lib.jobs import JobContext, ingestion_accounting, read_validated
+from pipeline_lib.jobs import (
+    JobContext,
+    ingestion_accounting,
+    processing_fingerprints,
+    read_validated,
+)
 from pipeline_lib.storage import LocalLake
 from pipeline_lib.transform import SOURCE_ORDER, clean_transactions
 
@@ -95,3 +100,17 @@ def test_a_dataset_never_ingested_gives_an_empty_typed_frame(two_files_lake: Loc
     assert len(source.frame) == 0
     assert "review_id" in source.frame.columns and SOURCE_ORDER in source.frame.columns
     assert ingestion_accounting(source).rows_in == 0
+
+
+def test_a_feed_setting_changes_only_its_datasets_fingerprint() -> None:
+    before = processing_fingerprints({"feeds": {}, "etl": {"session_gap_minutes": 30}})
+    dropped = processing_fingerprints(
+        {"feeds": {"transactions": {"drop_columns": ["coupon_code"]}},
+         "etl": {"session_gap_minutes": 30}}
+    )  # fmt: skip
+    assert dropped["transactions"] != before["transactions"]
+    assert {k: v for k, v in dropped.items() if k != "transactions"} == {
+        k: v for k, v in before.items() if k != "transactions"
+    }
+    longer_gap = processing_fingerprints({"feeds": {}, "etl": {"session_gap_minutes": 45}})
+    assert all(longer_gap[k] != before[k] for k in before)  # job parameters concern every job
