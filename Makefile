@@ -12,7 +12,7 @@ LAKE ?= lake
 DEMO_DATA ?= data/demo
 
 .DEFAULT_GOAL := help
-.PHONY: help venv demo test test-later lint lint-infra lint-docs asl-tools format docs bench clean browser bench-quality
+.PHONY: help venv demo lab test test-later lint lint-infra lint-docs asl-tools format docs bench clean browser bench-quality
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -27,6 +27,15 @@ venv: $(STAMP) ## create or refresh .venv with pinned packages
 
 demo: venv ## generate sample data, ingest it into ./lake and print where it landed
 	$(BIN)/ecom-pipeline --lake $(LAKE) demo --out $(DEMO_DATA)
+
+# JupyterLab on the repository. Jupytext (jupytext.toml) pairs every notebook's .py with an
+# .ipynb: `jupytext --sync` writes the missing .ipynb files, and every save in JupyterLab
+# rewrites the .py beside it (the file git keeps). Root, as in containers, needs --allow-root.
+LAB_ARGS ?= $(if $(filter 0,$(shell id -u)),--allow-root,)
+
+lab: venv ## JupyterLab on the repository; each notebooks/*/*.py is paired with an .ipynb (Jupytext)
+	$(BIN)/jupytext --sync $(wildcard notebooks/*/*.py)
+	$(BIN)/jupyter lab --ServerApp.root_dir=$(CURDIR) $(LAB_ARGS)
 
 lint: venv lint-infra lint-docs ## ruff (lint + format check), mypy, sqlfluff on the named queries, lint-infra, lint-docs
 	$(BIN)/ruff check .

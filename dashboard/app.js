@@ -6,6 +6,7 @@
 (() => {
   const config = window.DASHBOARD_CONFIG || {};
   const API_BASE = String(config.apiBase || '').replace(/\/+$/, '');
+  const REPORTS_BASE = `${String(config.reportsBase ?? 'reports/analytics/').replace(/\/+$/, '')}/`;
   const DAYS = Number(config.days) || 30;
   const REFRESH_MS = Math.max(1, Number(config.refreshMinutes) || 60) * 60 * 1000;
   const LOCALE = config.locale || undefined;
@@ -27,6 +28,9 @@
     decimal: new Intl.NumberFormat(LOCALE, { minimumFractionDigits: 2, maximumFractionDigits: 2 }),
     percent: new Intl.NumberFormat(LOCALE, {
       style: 'percent', minimumFractionDigits: 2, maximumFractionDigits: 2,
+    }),
+    support: new Intl.NumberFormat(LOCALE, {
+      style: 'percent', minimumFractionDigits: 3, maximumFractionDigits: 3,
     }),
     change: new Intl.NumberFormat(LOCALE, {
       style: 'percent', minimumFractionDigits: 2, maximumFractionDigits: 2,
@@ -239,10 +243,69 @@
     fillTable('recommendations-table', rows, (r) => [
       cell('td', String(r.product_name)),
       cell('td', String(r.recommended_product_name)),
-      cell('td', format('decimal', r.lift), 'num'),
-      cell('td', format('percent', isNumber(r.confidence) ? 100 * r.confidence : null), 'num'),
       cell('td', format('integer', r.pair_count), 'num'),
+      cell('td', isNumber(r.support) ? formats.support.format(r.support) : '–', 'num'),
+      cell('td', format('percent', isNumber(r.confidence) ? 100 * r.confidence : null), 'num'),
+      cell('td', format('decimal', r.lift), 'num'),
     ]);
+  }
+
+  // --- analytics reports (static files beside the dashboard, or the reports bucket) ----
+
+  /** A report's address if it stays under REPORTS_BASE (never a javascript: or other site). */
+  function reportUrl(href) {
+    try {
+      const base = new URL(REPORTS_BASE, window.location.href);
+      const url = new URL(String(href), base);
+      return url.href.startsWith(base.href) ? url.href : null;
+    } catch (error) {
+      return null;
+    }
+  }
+
+  function renderReports(latest) {
+    const list = byId('reports-list');
+    const items = [];
+    const reports = latest && Array.isArray(latest.reports) ? latest.reports : [];
+    reports.forEach((report) => {
+      const url = reportUrl(report.href);
+      if (!url) return;
+      const item = document.createElement('li');
+      const link = cell('a', String(report.title || report.name));
+      link.href = url;
+      item.appendChild(link);
+      if (report.status !== 'ok') item.appendChild(cell('span', String(report.status), 'report-status'));
+      if (report.headline) item.appendChild(cell('p', String(report.headline), 'headline'));
+      items.push(item);
+    });
+    list.replaceChildren(...items);
+    const note = byId('reports-note');
+    const index = latest && latest.index ? reportUrl(latest.index) : null;
+    if (!items.length) {
+      note.textContent = 'No analytics reports yet: every run renders them after it publishes '
+        + '(ecom-pipeline report NAME renders one now).';
+      return;
+    }
+    note.textContent = `The analyses behind these numbers, as of ${String(latest.as_of)}. `;
+    if (index) {
+      const all = cell('a', 'Every report');
+      all.href = index;
+      note.appendChild(all);
+    }
+  }
+
+  /** The latest reports; a failure here is shown in the card, not as a data error. */
+  async function refreshReports() {
+    try {
+      const response = await fetch(`${REPORTS_BASE}latest.json`, {
+        headers: { Accept: 'application/json' }, cache: 'no-cache',
+      });
+      if (!response.ok) throw new Error(`answered ${response.status}`);
+      renderReports(await response.json());
+    } catch (error) {
+      renderReports(null);
+      byId('reports-note').textContent = `The analytics reports could not be listed (${error.message}).`;
+    }
   }
 
   function renderTopRated(rows) {
@@ -293,7 +356,9 @@
     const tasks = SECTIONS.map(([query, params, render]) =>
       analytics(query, params).then((rows) => render(Array.isArray(rows) ? rows : [])));
     tasks.push(getJson('/health').then(renderHealth));
+    const reports = refreshReports();
     const results = await Promise.allSettled(tasks);
+    await reports;
     const failed = results.filter((r) => r.status === 'rejected');
     const errors = [...new Set(failed.map((r) => (r.reason && r.reason.message) || String(r.reason)))];
     showErrors(errors);

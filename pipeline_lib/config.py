@@ -13,6 +13,7 @@ from typing import Any, Optional
 
 import yaml
 
+from pipeline_lib.analytics.settings import parse_analytics
 from pipeline_lib.exceptions import ConfigError
 from pipeline_lib.schemas import domains_from_params
 
@@ -82,6 +83,7 @@ def load_settings(env: Optional[str] = None, lake: Optional[str] = None) -> Sett
     # A mistake in `feeds:` (read by the ETL notebooks) must stop every command at start-up,
     # naming the file and key, not a run half-way through.
     domains_from_params(params.get("feeds"), source=str(params_dir() / f"{env}.yaml"))
+    parse_analytics(params.get("analytics"), source=str(params_dir() / f"{env}.yaml"))
     return Settings(env=env, lake=lake, ingestion=ingestion, params=params)
 
 

@@ -22,11 +22,12 @@ import threading
 from collections.abc import Mapping
 from typing import Any, Callable, Optional
 
+from pipeline_lib.analytics.settings import analytics_settings
 from pipeline_lib.api._handler import AnalyticsApi, Response, check_origin
 from pipeline_lib.api._settings import api_settings
 from pipeline_lib.api._source import AthenaSource, DataSource, LakeSource
 from pipeline_lib.config import load_settings
-from pipeline_lib.query import query_settings
+from pipeline_lib.query import load_queries, query_settings
 from pipeline_lib.storage import LocalLake
 
 logger = logging.getLogger(__name__)
@@ -71,7 +72,9 @@ def api_from_environment() -> AnalyticsApi:
     origin = allowed_origin()
     if origin is None:
         logger.info("%s is not set: answers carry no CORS header", ALLOWED_ORIGIN_ENV)
-    return AnalyticsApi(source, api_settings(settings), cors_origin=origin)
+    defaults = analytics_settings(settings).query_defaults()
+    return AnalyticsApi(source, api_settings(settings), cors_origin=origin,
+                        queries=load_queries(defaults=defaults))  # fmt: skip
 
 
 def request_of(event: Mapping[str, Any]) -> tuple[str, str, str]:

@@ -42,6 +42,19 @@ CONTENT_SECURITY_POLICY = (
     "frame-ancestors 'none'"
 )
 
+#: The analytics reports (``<reports>/analytics/``) are served under this path. They are
+#: nbconvert pages whose plotly figures draw from inline scripts, so they get a policy of
+#: their own: inline scripts, nothing fetched, no plug-ins, no framing. Every text from the
+#: data in them is escaped when they are rendered (pipeline_lib.analytics.display).
+REPORTS_PATH = "/reports/analytics/"
+REPORTS_CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self' data:; connect-src 'none'; object-src 'none'; "
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
+#: What ``latest.json`` says before any report was rendered (the dashboard shows "none yet").
+NO_REPORTS: dict[str, object] = {"as_of": None, "index": None, "reports": []}
+
 #: Seconds a connection may take to send its request (and to take the answer).
 REQUEST_TIMEOUT_SECONDS = 20.0
 #: Connections served at once; more get a quick 503 (one user needs a handful).
@@ -92,6 +105,9 @@ class DashboardServer(ThreadingHTTPServer):
         Answers ``/analytics`` and ``/health``.
     static
         The dashboard's files.
+    reports
+        The analytics reports folder (``<reports>/analytics``), served under
+        ``REPORTS_PATH``; None serves none (``latest.json`` then lists no report).
     request_timeout
         Seconds a connection may stay silent (while sending its request or taking the
         answer) before it is closed.
@@ -110,6 +126,7 @@ class DashboardServer(ThreadingHTTPServer):
         api: AnalyticsApi,
         static: StaticFiles,
         *,
+        reports: Optional[StaticFiles] = None,
         request_timeout: float = REQUEST_TIMEOUT_SECONDS,
         max_connections: int = MAX_CONNECTIONS,
     ) -> None:
@@ -120,6 +137,7 @@ class DashboardServer(ThreadingHTTPServer):
             )
         self.api = api
         self.static = static
+        self.reports = reports
         self.request_timeout = request_timeout
         self.max_connections = max_connections
         self._slots = threading.BoundedSemaphore(max_connections)
@@ -237,6 +255,7 @@ def make_server(
     host: str = "127.0.0.1",
     port: int = 8050,
     *,
+    reports_dir: Optional[Path] = None,
     request_timeout: float = REQUEST_TIMEOUT_SECONDS,
     max_connections: int = MAX_CONNECTIONS,
 ) -> DashboardServer:
@@ -252,6 +271,9 @@ def make_server(
         A loopback address: ``127.0.0.1``, ``::1`` or ``localhost``.
     port
         Port to listen on; 0 picks a free one (see ``server.url``).
+    reports_dir
+        The reports root (``reports``): its ``analytics/`` folder is served under
+        ``/reports/analytics/``, which the dashboard links. None: no reports.
     request_timeout
         Seconds a silent connection is kept open.
     max_connections
@@ -267,10 +289,12 @@ def make_server(
         raise ServeError(f"dashboard folder {static_dir} is missing; restore dashboard/")
     bind = "127.0.0.1" if host == "localhost" else host.strip("[]")
     try:
+        reports = StaticFiles(reports_dir / "analytics") if reports_dir is not None else None
         return DashboardServer(
             (bind, port),
             api,
             StaticFiles(static_dir),
+            reports=reports,
             request_timeout=request_timeout,
             max_connections=max_connections,
         )
@@ -387,6 +411,9 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(status, local, body.encode("utf-8"), head=head)
 
     def _static(self, path: str, head: bool) -> None:
+        if path.startswith(REPORTS_PATH) or path == REPORTS_PATH.rstrip("/"):
+            self._report(path[len(REPORTS_PATH) :], head=head)
+            return
         content = self._read_static(path)
         if content is None:
             body = dumps({"error": f"not found: {path}", "allowed": ["/", *API_PATHS]})
@@ -403,10 +430,33 @@ class _Handler(BaseHTTPRequestHandler):
         }
         self._send(200, headers, data, head=head)
 
-    def _read_static(self, path: str) -> Optional[tuple[Path, bytes]]:
+    def _report(self, path: str, head: bool) -> None:
+        """A file of the analytics reports, under their own security policy."""
+        reports = self.server.reports
+        content = self._read_static(path, reports) if reports is not None else None
+        if content is None and path == "latest.json":
+            content = (Path(path), dumps(NO_REPORTS).encode("utf-8"))
+        if content is None:
+            body = dumps({"error": f"no such report: {REPORTS_PATH}{path}"})
+            headers = {"Content-Type": "application/json", "Cache-Control": "no-store"}
+            self._send(404, headers, body.encode("utf-8"), head=head)
+            return
+        file, data = content
+        headers = {
+            "Content-Type": content_type(file),
+            "Cache-Control": "no-cache",
+            "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": REPORTS_CONTENT_SECURITY_POLICY,
+            "Referrer-Policy": "no-referrer",
+        }
+        self._send(200, headers, data, head=head)
+
+    def _read_static(
+        self, path: str, files: Optional[StaticFiles] = None
+    ) -> Optional[tuple[Path, bytes]]:
         """The file a URL names and its bytes, or None when there is none to serve."""
         try:
-            file = self.server.static.resolve(path)
+            file = (files or self.server.static).resolve(path)
             return None if file is None else (file, file.read_bytes())
         except OSError as exc:
             # A name the file system refuses (a segment over 255 bytes: ENAMETOOLONG), or

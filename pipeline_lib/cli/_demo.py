@@ -96,6 +96,9 @@ def demo_command(
     where.add_row("curated tables", f"{lake.path(Zone.CURATED)}  (views in the catalog)")
     where.add_row("catalog", str(lake.path(Zone.META, CATALOG_KEY)))
     where.add_row("executed notebooks", str(run.reports_dir))
+    analytics = reports / "analytics" / "index.html"
+    if analytics.is_file():
+        where.add_row("analytics reports", str(analytics))
     where.add_row("ledger", str(lake.path(Zone.META, "ingestion.sqlite")))
     where.add_row("dead letters", str(lake.path(Zone.META, "dead_letter.jsonl")))
     where.add_row("manifest", str(generated.manifest_path))

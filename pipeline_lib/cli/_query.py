@@ -12,9 +12,11 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from pipeline_lib.analytics.settings import analytics_settings
 from pipeline_lib.cli._state import state
 from pipeline_lib.query import (
     DuckDBEngine,
+    NamedQuery,
     PreparedQuery,
     QueryError,
     QueryResult,
@@ -60,12 +62,14 @@ def query_command(
     if output not in FORMATS:
         raise QueryError(f"unknown format {output!r}; use one of {', '.join(FORMATS)}")
     console = Console()
-    if name is None:
-        _list_queries(console)
-        return
-    query = load_query(name)
-    params = _parse_params(param or [])
     cli = state(ctx)
+    # The deployment's defaults (analytics.recommendations for product_recommendations).
+    defaults = analytics_settings(cli.settings).query_defaults()
+    if name is None:
+        _list_queries(console, load_queries(defaults=defaults))
+        return
+    query = load_query(name, defaults=defaults)
+    params = _parse_params(param or [])
     pinned = _parse_date(as_of)
     engine = DuckDBEngine(cli.lake, query_settings(cli.settings), as_of=pinned)
     if explain:
@@ -103,12 +107,12 @@ def _parse_date(text: Optional[str]) -> Optional[date]:
         raise QueryError(f"bad --as-of {text!r}; write a date as YYYY-MM-DD") from None
 
 
-def _list_queries(console: Console) -> None:
+def _list_queries(console: Console, queries: list[NamedQuery]) -> None:
     table = Table(title="Named queries (sql/)", header_style="bold", title_justify="left")
     table.add_column("query", no_wrap=True)
     table.add_column("question", overflow="fold")
     table.add_column("parameters", overflow="fold")
-    for query in load_queries():
+    for query in queries:
         params = "\n".join(f"{p.name}: {p.describe_rule()}" for p in query.params)
         table.add_row(query.name, escape(query.question), escape(params or "-"))
     console.print(table)

@@ -147,6 +147,9 @@ def render_run(result: RunResult, lake: LocalLake, console: Console) -> None:
                               f"{escape(rule.detail)}", highlight=False)  # fmt: skip
     if result.quality_report is not None:
         console.print(f"quality report: {result.quality_report}", highlight=False)
+    for step in result.steps:
+        if step.name == "analytics_reports":  # rendered after the publish
+            console.print(f"analytics reports: {escape(step.detail)}", highlight=False)
     console.print(f"executed notebooks: {result.reports_dir}", highlight=False)
     if result.succeeded:
         console.print(

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import signal
+from pathlib import Path
 from typing import Any
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
+from pipeline_lib.analytics.settings import analytics_settings
 from pipeline_lib.api import (
     AnalyticsApi,
     LakeSource,
@@ -19,7 +21,7 @@ from pipeline_lib.api import (
     serve,
 )
 from pipeline_lib.cli._state import state
-from pipeline_lib.query import query_settings
+from pipeline_lib.query import load_queries, query_settings
 
 
 def serve_command(
@@ -30,12 +32,20 @@ def serve_command(
     host: str = typer.Option(
         "127.0.0.1", "--host", help="Loopback address to bind: 127.0.0.1, ::1 or localhost."
     ),
+    reports: Path = typer.Option(
+        Path("reports"),
+        "--reports",
+        help="Reports folder: its analytics/ reports are served at /reports/analytics/.",
+    ),
 ) -> None:
     """Serve the dashboard (dashboard/) and the analytics API on this machine only.
 
     GET /analytics?query=NAME[&PARAM=VALUE] answers a named query of sql/ as JSON rows.
 
     GET /health names the live run. Answers are cached (api: in params/<env>.yaml).
+
+    /reports/analytics/ serves the analytics reports (ecom-pipeline report, and every run);
+    the dashboard links the latest ones.
 
     Stop with Ctrl-C.
 
@@ -44,8 +54,10 @@ def serve_command(
     check_loopback(host)
     cli = state(ctx)
     source = LakeSource(cli.lake, query_settings(cli.settings))
-    api = AnalyticsApi(source, api_settings(cli.settings))
-    server = make_server(api, dashboard_dir(), host=host, port=port)
+    defaults = analytics_settings(cli.settings).query_defaults()
+    api = AnalyticsApi(source, api_settings(cli.settings),
+                       queries=load_queries(defaults=defaults))  # fmt: skip
+    server = make_server(api, dashboard_dir(), host=host, port=port, reports_dir=reports)
     console = Console()
     live = source.live()
     if live.run_id is None:
@@ -70,6 +82,7 @@ def serve_command(
                       highlight=False)  # fmt: skip
         console.print(f"api:       {escape(server.url)}analytics?query=current_kpis",
                       highlight=False)  # fmt: skip
+        console.print(f"reports:   {escape(server.url)}reports/analytics/", highlight=False)
         serve(server)
     except KeyboardInterrupt:
         server.server_close()

@@ -15,6 +15,7 @@ from pipeline_lib.cli._generate import generate_command
 from pipeline_lib.cli._ingest import ingest_command
 from pipeline_lib.cli._quality import quality_command
 from pipeline_lib.cli._query import query_command
+from pipeline_lib.cli._report import report_command
 from pipeline_lib.cli._run import run_command
 from pipeline_lib.cli._runs import runs_app
 from pipeline_lib.cli._serve import serve_command
@@ -70,6 +71,7 @@ app.command("run")(run_command)
 app.command("demo")(demo_command)
 app.command("query")(query_command)
 app.command("quality")(quality_command)
+app.command("report")(report_command)
 app.command("serve")(serve_command)
 app.command("watch")(watch_command)
 app.add_typer(runs_app, name="runs")

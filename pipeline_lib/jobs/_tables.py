@@ -68,7 +68,7 @@ LAYOUTS: dict[str, TableLayout] = {
     "daily_funnel": TableLayout(("date",)),
     "customer_metrics": TableLayout(("customer_id",)),
     "product_performance": TableLayout(("product_id",)),
-    "product_affinity": TableLayout(()),  # the transform's order (by lift) is the meaning
+    "product_affinity": TableLayout(()),  # the transform's order (by excess baskets) is the meaning
 }
 
 

@@ -6,7 +6,9 @@ notebooks in parallel (each in its own kernel process), merge, the quality audit
 gate, publish, catalog refresh and a notification. The run's tables become visible only
 when the audit passes and the publish switches them; a failed step leaves the published
 tables exactly as they were. The execution history is kept in
-``_meta/runs/<run_id>/history.jsonl`` and the run record in ``run.json`` beside it.
+``_meta/runs/<run_id>/history.jsonl`` and the run record in ``run.json`` beside it. Once
+the tables are live, the after-publish hook renders the analytics reports
+(:mod:`pipeline_lib.analytics.reports`); its failure never fails the run.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+import logging
 import os
 import time
 from collections.abc import Iterator, Sequence
@@ -53,9 +56,12 @@ from pipeline_lib.orchestration.notify import LocalNotifier, Notifier
 from pipeline_lib.quality import QualityReport
 from pipeline_lib.storage import LocalLake, Zone
 
+logger = logging.getLogger(__name__)
+
 NOTEBOOKS_DIR = Path(__file__).resolve().parents[2] / "notebooks" / "etl"
 ETL_NOTEBOOKS = ("transaction_etl", "product_enrichment", "clickstream_aggregation", "reviews_etl")
 MERGE_NOTEBOOK = "master_data_merge"
+ANALYTICS_STEP = "analytics_reports"
 LOCK_KEY = "run.lock"
 _LOCK_POLL_SECONDS = 0.2
 #: Temp files untouched this long belong to a killed writer (a `quality` command, which
@@ -63,12 +69,15 @@ _LOCK_POLL_SECONDS = 0.2
 STALE_TEMP_SECONDS = 3600.0
 
 __all__ = [
+    "ANALYTICS_STEP",
     "ETL_NOTEBOOKS",
     "LOCK_KEY",
     "MERGE_NOTEBOOK",
     "NOTEBOOKS_DIR",
+    "AfterPublishHook",
     "RunResult",
     "StepResult",
+    "analytics_reports",
     "lake_is_busy",
     "load_local_state_machine",
     "run_lock",
@@ -79,6 +88,52 @@ __all__ = [
 def load_local_state_machine(path: Path = STATE_MACHINE_FILE) -> StateMachine:
     """The deployed definition with its placeholders filled for the local target."""
     return load_state_machine(local_variables(path.read_text(encoding="utf-8")), path)
+
+
+#: Runs once a run's tables are live: (lake, settings, as_of, reports_dir) -> the step to
+#: record, or None when it did nothing. It never fails the run (the data is published).
+AfterPublishHook = Callable[[LocalLake, Settings, date, Path], Optional[StepResult]]
+
+
+def analytics_reports(
+    lake: LocalLake, settings: Settings, as_of: date, reports_dir: Path
+) -> Optional[StepResult]:
+    """The default after-publish hook: render the analytics reports of the new tables.
+
+    See :func:`pipeline_lib.analytics.reports.render_after_publish` (``analytics.reports``
+    in params, ``PIPELINE_ANALYTICS_REPORTS=off``).
+    """
+    from pipeline_lib.analytics.reports import render_after_publish
+
+    batch = render_after_publish(lake, settings, as_of=as_of, reports_dir=reports_dir)
+    if batch is None:
+        return None
+    step = StepResult(ANALYTICS_STEP, seconds=batch.seconds, detail=batch.summary())
+    if batch.failed:
+        step.status = "failed"
+    return step
+
+
+def _after_publish(
+    hook: AfterPublishHook,
+    lake: LocalLake,
+    settings: Settings,
+    as_of: date,
+    reports_dir: Path,
+    on_progress: Optional[ProgressCallback],
+) -> list[StepResult]:
+    """Run the after-publish hook; its failure is a failed step, never a failed run."""
+    began = time.perf_counter()
+    if on_progress:
+        on_progress(ANALYTICS_STEP, "started")
+    try:
+        step = hook(lake, settings, as_of, reports_dir)
+    except Exception as exc:  # the tables are live whatever happens here
+        logger.exception("after-publish hook failed")
+        step = StepResult(ANALYTICS_STEP, "failed", time.perf_counter() - began, str(exc))
+    if on_progress:
+        on_progress(ANALYTICS_STEP, "finished")
+    return [step] if step is not None else []
 
 
 @dataclass
@@ -159,6 +214,7 @@ def run_pipeline(
     notifier: Optional[Notifier] = None,
     sleep: Callable[[float], None] = time.sleep,
     wrap_tasks: Optional[Callable[[TaskHandler], TaskHandler]] = None,
+    after_publish: Optional[AfterPublishHook] = analytics_reports,
     full_refresh: bool = False,
 ) -> RunResult:
     """Run the pipeline once; never raises for a failed step (see ``RunResult.status``).
@@ -188,6 +244,9 @@ def run_pipeline(
         Waits between retries (tests pass a recorder instead of waiting).
     wrap_tasks
         Wraps the local task resources, e.g. to inject a failure into one state.
+    after_publish
+        Runs once the run's tables are live (default: the analytics reports, step
+        ``analytics_reports``); None runs nothing.
     full_refresh
         Rebuild the tables from every accepted file instead of merging the files that
         arrived into the published tables (docs/adr/0002-incremental-runs.md).
@@ -235,6 +294,9 @@ def run_pipeline(
         result.ingest = runtime.observed.get("ingest")
         if execution.succeeded:
             result.status = "succeeded"
+            if after_publish is not None:  # inside the lock: the reports see these tables
+                result.steps += _after_publish(after_publish, lake, settings, as_of,
+                                               reports_dir, on_progress)  # fmt: skip
         else:
             result.status = "failed"
             failure = failure_of([event.to_dict() for event in execution.events])

@@ -231,6 +231,8 @@ def list_runs(reports_dir: Path) -> list[tuple[str, list[Path]]]:
 def build_index(reports_dir: Path) -> Path:
     """Write ``<reports_dir>/index.html``: every quality report and run notebook, newest first.
 
+    Links the analytics reports' index (``analytics/index.html``) when there is one.
+
     Every name and status is HTML-escaped and every link URL-quoted.
     """
     reports = list_reports(reports_dir)
@@ -245,6 +247,12 @@ def build_index(reports_dir: Path) -> Path:
         for name, files in runs
     )
     runs_section = f'<h2>Run notebooks</h2>\n<ul class="runs">\n{run_items}\n</ul>' if runs else ""
+    analytics_section = (
+        '<h2>Analytics reports</h2>\n<p><a href="analytics/index.html">Every analytics report'
+        "</a>: the business questions, rendered after every publish.</p>"
+        if (reports_dir / "analytics" / "index.html").is_file()
+        else ""
+    )
     badge_css = "\n".join(
         f".status-{html.escape(s)} {{ background: {c}; }}" for s, c in STATUS_COLORS.items()
     )
@@ -273,6 +281,7 @@ th, td {{ text-align: left; padding: 6px 14px; border-bottom: 1px solid #dadce0;
 {rows}
 </tbody>
 </table>
+{analytics_section}
 {runs_section}
 </body>
 </html>

@@ -29,6 +29,7 @@ from pipeline_lib.query._duckdb import (
 from pipeline_lib.query._loader import (
     NamedQuery,
     ParamSpec,
+    QueryDefaults,
     QueryError,
     load_queries,
     load_query,
@@ -43,6 +44,7 @@ __all__ = [
     "ParamSpec",
     "PreparedQuery",
     "QueryBudgetError",
+    "QueryDefaults",
     "QueryError",
     "QueryExecutionError",
     "QueryResult",

@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Optional, Union
@@ -156,6 +156,25 @@ class NamedQuery:
         """The parsed query (Athena dialect)."""
         return parse(self.sql, self.name)
 
+    def with_defaults(self, values: Optional[Mapping[str, object]]) -> NamedQuery:
+        """This query with other parameter defaults (a deployment's settings).
+
+        Each value is converted and range-checked like a given parameter; a name the
+        query does not declare is refused.
+
+        Raises
+        ------
+        QueryError
+            For an undeclared parameter or a bad value.
+        """
+        if not values:
+            return self
+        bound = self.bind(values)
+        params = tuple(
+            replace(p, default=bound[p.name]) if p.name in values else p for p in self.params
+        )
+        return replace(self, params=params)
+
 
 def parse(sql: str, name: str = "adhoc") -> exp.Expression:
     """Parse one Athena statement; QueryError if it is not exactly one valid query."""
@@ -251,8 +270,18 @@ def _parse_param(text: str, query: str) -> ParamSpec:
         raise QueryError(f"query {query}: default of {exc}") from None
 
 
-def load_query(name: str, directory: Optional[Path] = None) -> NamedQuery:
+#: Parameter defaults a deployment sets, per query: ``{"product_recommendations":
+#: {"min_support": 0.001}}`` (see ``pipeline_lib.analytics.settings``).
+QueryDefaults = Mapping[str, Mapping[str, object]]
+
+
+def load_query(
+    name: str, directory: Optional[Path] = None, *, defaults: Optional[QueryDefaults] = None
+) -> NamedQuery:
     """Load ``sql/<name>.sql`` and check its header against its text.
+
+    ``defaults`` replaces the header's defaults of the parameters it names (a deployment's
+    settings, e.g. ``AnalyticsSettings.query_defaults()``).
 
     Raises
     ------
@@ -281,7 +310,7 @@ def load_query(name: str, directory: Optional[Path] = None) -> NamedQuery:
         path=path,
     )
     _check_consistent(query)
-    return query
+    return query.with_defaults((defaults or {}).get(name))
 
 
 def _check_consistent(query: NamedQuery) -> None:
@@ -309,6 +338,8 @@ def query_names(directory: Optional[Path] = None) -> list[str]:
     return sorted(p.stem for p in directory.glob("*.sql"))
 
 
-def load_queries(directory: Optional[Path] = None) -> list[NamedQuery]:
-    """Every named query, sorted by name."""
-    return [load_query(name, directory) for name in query_names(directory)]
+def load_queries(
+    directory: Optional[Path] = None, *, defaults: Optional[QueryDefaults] = None
+) -> list[NamedQuery]:
+    """Every named query, sorted by name (``defaults``: see :func:`load_query`)."""
+    return [load_query(name, directory, defaults=defaults) for name in query_names(directory)]

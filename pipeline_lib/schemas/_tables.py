@@ -509,20 +509,42 @@ TABLES: dict[str, TableSchema] = {
             "curated",
             "product_affinity",
             "Co-purchase rules product_a -> product_b: "
-            "customers who bought a also bought b. Baskets are a customer's completed "
-            "lines of one day.",
+            "customers who bought a also bought b. A basket is the set of distinct products "
+            "of one customer's completed lines on one day (the feed has no order id). Every "
+            "pair seen in at least etl.affinity_min_pair_count baskets, most excess baskets "
+            "first; readers choose a minimum support (analytics.recommendations.min_support).",
             "one row per ordered product pair",
             (
                 _col("product_a", "string", "Product bought."),
                 _col("product_b", "string", "Product also bought in the same basket."),
-                _col("pair_count", "int64", "Baskets with both products."),
-                _col("support", "float64", "pair_count / all baskets."),
-                _col("confidence", "float64", "pair_count / baskets with product_a."),
+                _col("pair_count", "int64", "Baskets with both products.", min_value=1),
+                _col(
+                    "support",
+                    "float64",
+                    "pair_count / all baskets: the share of baskets holding the pair.",
+                    min_value=0,
+                    max_value=1,
+                ),
+                _col(
+                    "confidence",
+                    "float64",
+                    "pair_count / baskets with product_a.",
+                    min_value=0,
+                    max_value=1,
+                ),
                 _col(
                     "lift",
                     "float64",
                     "confidence / share of baskets with product_b; "
                     "above 1 means bought together more than by chance.",
+                    min_value=0,
+                ),
+                _col(
+                    "excess_baskets",
+                    "float64",
+                    "pair_count minus the baskets expected if a and b were bought "
+                    "independently (baskets with a * baskets with b / all baskets); ranks "
+                    "the pairs, and never exceeds pair_count.",
                 ),
             ),
             _ETL + "master_data_merge",

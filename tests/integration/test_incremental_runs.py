@@ -27,7 +27,7 @@ import pandas as pd
 import pytest
 
 from pipeline_lib.catalog import read_published
-from pipeline_lib.query import DuckDBEngine
+from pipeline_lib.query import DuckDBEngine, load_query
 from pipeline_lib.storage import LocalLake, Zone
 from tests.integration.conftest import CLI
 
@@ -237,5 +237,10 @@ def test_every_named_query_answers_the_same(lakes: Lakes, name: str) -> None:
 
 
 def test_the_named_queries_have_answers_to_compare(lakes: Lakes) -> None:
-    empty = [name for name in named_queries() if not query_answer(lakes.at_once, name)]
-    assert len(empty) <= 1, f"these answer nothing, so comparing them proves nothing: {empty}"
+    """Equal empty answers prove nothing: every query answers, unless it reads a table this
+    small shop leaves empty (no pair of products is in three baskets: no affinity)."""
+    empty_tables = {t for t in published_tables(lakes.at_once)
+                    if table_rows(lakes.at_once, t).empty}  # fmt: skip
+    for name in named_queries():
+        if not set(load_query(name).tables) & empty_tables:
+            assert query_answer(lakes.at_once, name), f"{name} answers nothing"

@@ -385,3 +385,67 @@ def test_ctrl_c_while_a_connection_thread_starts_stops_the_server_and_frees_its_
     monkeypatch.undo()
     slots = [server._slots.acquire(blocking=False) for _ in range(3)]
     assert slots == [True, True, False]  # both slots free again, none released twice
+
+
+# --- the analytics reports, served beside the dashboard ------------------------------------
+
+
+@pytest.fixture
+def reports(tmp_path: Path) -> Path:
+    root = tmp_path / "reports"
+    day = root / "analytics" / "2026-11-28"
+    day.mkdir(parents=True)
+    (day / "revenue_trends.html").write_text("<!doctype html><script>draw()</script>")
+    (day / "revenue_trends.ipynb").write_text("{}")
+    (root / "analytics" / "latest.json").write_text('{"as_of": "2026-11-28", "reports": []}')
+    (root / "runs").mkdir()
+    (root / "runs" / "executed.ipynb").write_text("RUN-NOTEBOOK")  # not an analytics report
+    return root
+
+
+def test_reports_are_served_under_their_own_policy(
+    start_server: StartServer, reports: Path
+) -> None:
+    server = start_server(reports_dir=reports)
+    page = get(server, "/reports/analytics/2026-11-28/revenue_trends.html")
+    assert page.status == 200 and page.read_body == b"<!doctype html><script>draw()</script>"  # type: ignore[attr-defined]
+    assert page.getheader("Content-Type") == "text/html; charset=utf-8"
+    policy = page.getheader("Content-Security-Policy") or ""
+    directives = {d.split()[0]: d.split()[1:] for d in policy.split(";") if d.strip()}
+    assert directives["script-src"] == ["'self'", "'unsafe-inline'"]  # plotly's figure scripts
+    assert directives["connect-src"] == ["'none'"] and directives["frame-ancestors"] == ["'none'"]
+    assert directives["object-src"] == ["'none'"]
+    notebook = get(server, "/reports/analytics/2026-11-28/revenue_trends.ipynb")
+    assert notebook.getheader("Content-Type") == "application/x-ipynb+json"
+    latest = get(server, "/reports/analytics/latest.json")
+    assert json.loads(latest.read_body)["as_of"] == "2026-11-28"  # type: ignore[attr-defined]
+    # the dashboard keeps its own, stricter policy: scripts from files only
+    dashboard = get(server, "/").getheader("Content-Security-Policy") or ""
+    assert "script-src 'self';" in dashboard
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/reports/analytics/../runs/executed.ipynb",
+        "/reports/analytics/%2e%2e/runs/executed.ipynb",
+        "/reports/runs/executed.ipynb",
+        "/reports/analytics/2026-11-28/missing.html",
+    ],
+)
+def test_only_the_analytics_reports_are_served(
+    start_server: StartServer, reports: Path, path: str
+) -> None:
+    response = get(start_server(reports_dir=reports), path)
+    assert response.status == 404
+    assert b"RUN-NOTEBOOK" not in response.read_body  # type: ignore[attr-defined]
+
+
+def test_latest_lists_no_report_before_the_first_one(
+    start_server: StartServer, tmp_path: Path
+) -> None:
+    for server in (start_server(), start_server(reports_dir=tmp_path / "none")):
+        latest = get(server, "/reports/analytics/latest.json")
+        assert latest.status == 200
+        assert json.loads(latest.read_body) == {"as_of": None, "index": None, "reports": []}  # type: ignore[attr-defined]
+        assert get(server, "/reports/analytics/2026-11-28/x.html").status == 404

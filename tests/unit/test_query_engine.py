@@ -268,7 +268,8 @@ def test_revenue_trend(engine: DuckDBEngine, lake: LocalLake, grain: str) -> Non
         assert len(result.rows) in (3, 4)
 
 
-def test_product_recommendations(engine: DuckDBEngine, lake: LocalLake) -> None:
+def expected_pairs(lake: LocalLake) -> tuple[int, dict[tuple[str, str], dict[str, Any]]]:
+    """Every co-purchase pair of the ETL's floor, from the baskets, by hand."""
     min_pairs = load_settings(env="local").params["etl"]["affinity_min_pair_count"]
     baskets = (
         completed(lake)
@@ -278,33 +279,157 @@ def test_product_recommendations(engine: DuckDBEngine, lake: LocalLake) -> None:
     n_baskets = len(baskets)
     with_product = pd.Series([p for b in baskets for p in b]).value_counts()
     pairs = pd.Series([pair for b in baskets for pair in permutations(b, 2)]).value_counts()
-    names = curated(lake, "products").set_index("product_id")["name"]
     expected = {}
     for (a, b), count in pairs.items():
         if count < min_pairs:
             continue
         confidence = count / with_product[a]
-        lift = confidence / (with_product[b] / n_baskets)
-        if lift >= 1.0:
-            expected[(a, b)] = (names[a], names[b], count, count / n_baskets, confidence, lift)
+        expected[(a, b)] = {
+            "pair_count": count,
+            "support": count / n_baskets,
+            "confidence": confidence,
+            "lift": confidence / (with_product[b] / n_baskets),
+            "excess_baskets": count - with_product[a] * with_product[b] / n_baskets,
+        }
+    return n_baskets, expected
+
+
+@pytest.mark.parametrize("min_support", [None, 0.004])
+def test_product_recommendations(engine: DuckDBEngine, lake: LocalLake, min_support: Any) -> None:
+    n_baskets, pairs = expected_pairs(lake)
+    threshold = 0.0001 if min_support is None else min_support  # the header's default
+    names = curated(lake, "products").set_index("product_id")["name"]
+    expected = {
+        key: row for key, row in pairs.items() if row["lift"] >= 1.0 and row["support"] >= threshold
+    }
     assert expected, "fixture data should have co-purchased pairs"
-    result = engine.run("product_recommendations", {"top_n": 1000})
+    params: dict[str, Any] = {"top_n": 1000}
+    if min_support is not None:
+        params["min_support"] = min_support
+        # the threshold scales with the data: it asks for ceil(0.004 * baskets) baskets
+        needed = math.ceil(min_support * n_baskets)
+        assert needed > 3 and {k for k, r in pairs.items() if r["pair_count"] < needed}
+        assert all(r["pair_count"] >= needed for r in expected.values())
+    result = engine.run("product_recommendations", params)
     got = {(r["product_id"], r["recommended_product_id"]): r for r in result.to_records()}
     assert set(got) == set(expected)
-    for key, (name_a, name_b, count, support, confidence, lift) in expected.items():
+    for key, want in expected.items():
         row = got[key]
-        assert (row["product_name"], row["recommended_product_name"]) == (name_a, name_b)
-        assert row["pair_count"] == count
-        assert row["support"] == pytest.approx(support, rel=1e-6)
-        assert row["confidence"] == pytest.approx(confidence, rel=1e-6)
-        assert row["lift"] == pytest.approx(lift, rel=1e-6)
-    lifts = [r["lift"] for r in result.to_records()]
-    assert lifts == sorted(lifts, reverse=True)
-    top = engine.run("product_recommendations", {"top_n": 3}).to_records()
-    assert [r["lift"] for r in top] == lifts[:3]
-    a = next(iter(expected))[0]
-    only_a = engine.run("product_recommendations", {"product_id": a, "top_n": 1000}).to_records()
+        names_shown = (row["product_name"], row["recommended_product_name"])
+        assert names_shown == (names[key[0]], names[key[1]])
+        assert row["pair_count"] == want["pair_count"]
+        for column in ("support", "confidence", "lift", "excess_baskets"):
+            assert row[column] == pytest.approx(want[column], rel=1e-6), (key, column)
+    # Most baskets beyond chance first; then the more confident direction, then the ids.
+    order = sorted(expected, key=lambda k: (-round(expected[k]["excess_baskets"], 9),
+                                            -expected[k]["confidence"], k))  # fmt: skip
+    assert [(r["product_id"], r["recommended_product_id"]) for r in result.to_records()] == order
+    top = engine.run("product_recommendations", {**params, "top_n": 3}).to_records()
+    assert [(r["product_id"], r["recommended_product_id"]) for r in top] == order[:3]
+    a = order[0][0]
+    only_a = engine.run("product_recommendations", {**params, "product_id": a}).to_records()
     assert {r["recommended_product_id"] for r in only_a} == {b for x, b in expected if x == a}
+
+
+def test_co_purchase_bands(engine: DuckDBEngine, lake: LocalLake) -> None:
+    n_baskets, pairs = expected_pairs(lake)
+    edges = [1, 5, 10, 25, 50, 100, 250, 1000]
+    bands: dict[int, list[dict[str, Any]]] = {}
+    for row in pairs.values():
+        start = max(e for e in edges if e <= row["pair_count"])
+        bands.setdefault(start, []).append(row)
+    min_support = 0.003
+    result = engine.run("co_purchase_bands", {"min_support": min_support})
+    rows = result.to_records()
+    assert [r["band_start"] for r in rows] == sorted(bands)
+    for row in rows:
+        members = bands[row["band_start"]]
+        assert row["pairs"] == len(members)
+        assert row["pairs_shown"] == sum(
+            m["support"] >= min_support and m["lift"] >= 1.0 for m in members
+        )
+        assert row["min_pair_count"] == min(m["pair_count"] for m in members)
+        assert row["max_pair_count"] == max(m["pair_count"] for m in members)
+        assert row["max_lift"] == pytest.approx(max(m["lift"] for m in members))
+        assert row["max_excess_baskets"] == pytest.approx(max(m["excess_baskets"] for m in members))
+        assert row["baskets"] == n_baskets
+
+
+@pytest.mark.parametrize("segment", ["", "High Value"])
+def test_rfm_segments(engine: DuckDBEngine, lake: LocalLake, segment: str) -> None:
+    metrics = curated(lake, "customer_metrics")
+    if segment:
+        metrics = metrics[metrics["value_segment"] == segment]
+    grouped = metrics.groupby("rfm_segment").agg(
+        customers=("customer_id", "size"),
+        lifetime_value=("lifetime_value", "sum"),
+        avg_ltv=("lifetime_value", "mean"),
+        avg_orders=("total_orders", "mean"),
+        avg_recency_days=("recency_days", "mean"),
+    )
+    grouped["customer_share"] = 100 * grouped["customers"] / grouped["customers"].sum()
+    grouped["value_share"] = 100 * grouped["lifetime_value"] / grouped["lifetime_value"].sum()
+    grouped["avg_recency_days"] = grouped["avg_recency_days"].round(1)
+    expected = grouped.reset_index().sort_values(["lifetime_value", "rfm_segment"],
+                                                 ascending=[False, True])  # fmt: skip
+    expected = expected[["rfm_segment", "customers", "customer_share", "lifetime_value",
+                         "value_share", "avg_ltv", "avg_orders", "avg_recency_days"]]  # fmt: skip
+    result = engine.run("rfm_segments", {"segment": segment})
+    assert_rows(result, expected.reset_index(drop=True), ["rfm_segment"])
+    assert sum(r["customers"] for r in result.to_records()) == len(metrics)
+
+
+@pytest.mark.parametrize("months", [3, 12])
+def test_cohort_retention(engine: DuckDBEngine, lake: LocalLake, months: int) -> None:
+    lines = completed(lake)
+    first = lines.groupby("customer_id")["transaction_date"].min()
+    window_start = (pd.Period(AS_OF, freq="M") - (months - 1)).start_time.date()
+    cohort = first[first >= window_start].map(lambda d: pd.Period(d, freq="M"))
+    active = lines[(lines["transaction_date"] >= window_start)
+                   & (lines["transaction_date"] <= AS_OF)]  # fmt: skip
+    active = active[active["customer_id"].isin(cohort.index)]
+    active = active.assign(
+        cohort=active["customer_id"].map(cohort),
+        month=active["transaction_date"].map(lambda d: pd.Period(d, freq="M")),
+    )
+    active = active[active["month"] >= active["cohort"]]
+    active["month_number"] = [(m - c).n for m, c in zip(active["month"], active["cohort"])]
+    counts = active.groupby(["cohort", "month_number"])["customer_id"].nunique()
+    sizes = cohort.value_counts()
+    expected = pd.DataFrame([
+        {"cohort_month": c.start_time.date(), "month_number": k, "cohort_size": sizes[c],
+         "customers": n, "retention_rate": round(100 * n / sizes[c], 2)}
+        for (c, k), n in sorted(counts.items())
+    ])  # fmt: skip
+    result = engine.run("cohort_retention", {"months": months})
+    assert_rows(result, expected, ["cohort_month"])
+    month_zero = [r for r in result.to_records() if r["month_number"] == 0]
+    assert all(r["retention_rate"] == 100.0 for r in month_zero)
+
+
+@pytest.mark.parametrize("days", [7, 30])
+def test_funnel_by_device(engine: DuckDBEngine, lake: LocalLake, days: int) -> None:
+    sessions = curated(lake, "sessions")
+    recent = sessions[(sessions["session_date"] >= AS_OF - timedelta(days=days))
+                      & (sessions["session_date"] <= AS_OF)]  # fmt: skip
+    weight = recent["sample_weight"].astype(float)
+    rows = []
+    for device, group in recent.groupby("device"):
+        w = weight[group.index]
+        depth = group["funnel_depth"]
+        reached = [float(w[depth >= k].sum()) for k in range(1, 6)]
+        total = float(w.sum())
+        rows.append({
+            "device": device, "sessions": round(total), "page_views": round(reached[0]),
+            "product_views": round(reached[1]), "add_to_carts": round(reached[2]),
+            "checkouts": round(reached[3]), "purchases": round(reached[4]),
+            "product_view_rate": pct(reached[1], total), "add_to_cart_rate": pct(reached[2], total),
+            "checkout_rate": pct(reached[3], total), "conversion_rate": pct(reached[4], total),
+            "_total": total,
+        })  # fmt: skip
+    expected = pd.DataFrame(rows).sort_values(["_total", "device"], ascending=[False, True])
+    result = engine.run("funnel_by_device", {"days": days})
+    assert_rows(result, expected.drop(columns="_total").reset_index(drop=True), ["device"])
 
 
 def test_top_rated_products(engine: DuckDBEngine, lake: LocalLake) -> None:

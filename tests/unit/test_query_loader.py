@@ -40,6 +40,10 @@ EXPECTED_QUERIES = {
     "revenue_trend",
     "product_recommendations",
     "top_rated_products",
+    "rfm_segments",
+    "cohort_retention",
+    "funnel_by_device",
+    "co_purchase_bands",
 }
 PARTITIONED_FACTS = {"curated.transactions", "curated.clickstream", "curated.sessions"}
 
@@ -157,8 +161,29 @@ def test_defaults_are_bound_when_not_given() -> None:
 
 @pytest.mark.parametrize("name", ["nope", "../etc/passwd", "TOP_PRODUCTS", ""])
 def test_unknown_query_lists_the_known_ones(name: str) -> None:
-    with pytest.raises(QueryError, match=r"unknown query .*known queries: conversion_funnel"):
+    with pytest.raises(QueryError, match=r"unknown query .*known queries: .*conversion_funnel"):
         load_query(name)
+
+
+def test_a_deployment_sets_parameter_defaults() -> None:
+    defaults = {"product_recommendations": {"min_support": "0.002", "min_lift": 1.5}}
+    query = load_query("product_recommendations", defaults=defaults)
+    assert query.bind()["min_support"] == 0.002  # converted like a given value
+    assert query.bind()["min_lift"] == 1.5
+    assert query.bind({"min_support": 0.01})["min_support"] == 0.01  # a given value wins
+    assert load_query("product_recommendations").bind()["min_support"] == 0.0001  # the header
+    others = {q.name: q.bind() for q in load_queries(defaults=defaults)}
+    assert others["top_products"] == {"days": 30, "category": "", "top_n": 20}
+    assert others["product_recommendations"]["min_lift"] == 1.5
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [({"min_support": 2}, "out of range"), ({"min_suport": 0.1}, "has no parameter")],
+)
+def test_a_bad_deployment_default_is_refused(values: dict[str, object], message: str) -> None:
+    with pytest.raises(QueryError, match=message):
+        load_query("product_recommendations", defaults={"product_recommendations": values})
 
 
 def _write(tmp_path: Path, name: str, text: str) -> Path:
