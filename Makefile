@@ -109,12 +109,13 @@ docs: venv ## regenerate docs/DATA_DICTIONARY.md from the data contracts
 
 BENCH_LAKE ?= /tmp/ecom-bench-lake
 
-bench: venv ## benchmarks at 1M transactions: generate, ingest, run, partition layouts, queries, API; executor overhead
+bench: venv ## benchmarks at 1M transactions: generate, ingest, run, partition layouts, queries, API; executor overhead; daily runs vs backfill
 	$(BIN)/python benchmarks/bench_foundation.py
 	$(BIN)/python benchmarks/bench_pipeline.py --keep $(BENCH_LAKE)
 	$(BIN)/python benchmarks/bench_partitioning.py --lake $(BENCH_LAKE)
 	$(BIN)/python benchmarks/bench_queries.py --lake $(BENCH_LAKE)
 	$(BIN)/python benchmarks/bench_orchestration.py
+	$(BIN)/python benchmarks/bench_incremental.py
 	rm -rf $(BENCH_LAKE)
 
 bench-quality: venv ## fault-injection benchmark of the quality audit -> benchmarks/results/quality.json
