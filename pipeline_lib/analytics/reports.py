@@ -34,8 +34,6 @@ from typing import Any, BinaryIO, Optional, Union
 from urllib.parse import quote
 
 import nbformat
-from jinja2 import DictLoader
-from nbconvert import HTMLExporter
 
 from pipeline_lib.analytics.display import CONCLUSIONS_KEY, HEADER_KEY
 from pipeline_lib.analytics.settings import (
@@ -391,7 +389,7 @@ def notebook_html(
     notebook: nbformat.NotebookNode, report: RenderedReport, reports_dir: Path
 ) -> str:
     """The executed notebook as an HTML page without code, plotly.js from the reports folder."""
-    from pipeline_lib.quality.report import write_plotly_js
+    from pipeline_lib.quality.report import report_exporter, write_plotly_js
 
     script = write_plotly_js(analytics_root(reports_dir))
     plotly_tag = (
@@ -405,14 +403,7 @@ def notebook_html(
         f'<a href="../{INDEX_FILE}">all analytics reports</a> · '
         f'<a href="{html.escape(quote(report.name))}.ipynb">executed notebook</a>{status}</nav>'
     )
-    exporter = HTMLExporter(
-        template_name="lab",
-        template_file=_TEMPLATE_NAME,
-        extra_loaders=[DictLoader({_TEMPLATE_NAME: _TEMPLATE})],
-        exclude_input=True,
-        exclude_input_prompt=True,
-        exclude_output_prompt=True,
-    )
+    exporter = report_exporter(_TEMPLATE_NAME, _TEMPLATE)
     title = f"{report.title} · {report.as_of}"
     notebook.metadata["title"] = title  # the template escapes it
     try:

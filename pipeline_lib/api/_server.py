@@ -420,15 +420,7 @@ class _Handler(BaseHTTPRequestHandler):
             headers = {"Content-Type": "application/json", "Cache-Control": "no-store"}
             self._send(404, headers, body.encode("utf-8"), head=head)
             return
-        file, data = content
-        headers = {
-            "Content-Type": content_type(file),
-            "Cache-Control": "no-cache",
-            "X-Content-Type-Options": "nosniff",
-            "Content-Security-Policy": CONTENT_SECURITY_POLICY,
-            "Referrer-Policy": "no-referrer",
-        }
-        self._send(200, headers, data, head=head)
+        self._send_file(content, CONTENT_SECURITY_POLICY, head)
 
     def _report(self, path: str, head: bool) -> None:
         """A file of the analytics reports, under their own security policy."""
@@ -441,12 +433,16 @@ class _Handler(BaseHTTPRequestHandler):
             headers = {"Content-Type": "application/json", "Cache-Control": "no-store"}
             self._send(404, headers, body.encode("utf-8"), head=head)
             return
+        self._send_file(content, REPORTS_CONTENT_SECURITY_POLICY, head)
+
+    def _send_file(self, content: tuple[Path, bytes], policy: str, head: bool) -> None:
+        """A static file with its type, revalidated on every load, under ``policy``."""
         file, data = content
         headers = {
             "Content-Type": content_type(file),
             "Cache-Control": "no-cache",
             "X-Content-Type-Options": "nosniff",
-            "Content-Security-Policy": REPORTS_CONTENT_SECURITY_POLICY,
+            "Content-Security-Policy": policy,
             "Referrer-Policy": "no-referrer",
         }
         self._send(200, headers, data, head=head)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import date
 from typing import Optional
 
 import typer
@@ -13,6 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from pipeline_lib.analytics.settings import analytics_settings
+from pipeline_lib.cli._options import parse_date, parse_params
 from pipeline_lib.cli._state import state
 from pipeline_lib.query import (
     DuckDBEngine,
@@ -69,8 +69,8 @@ def query_command(
         _list_queries(console, load_queries(defaults=defaults))
         return
     query = load_query(name, defaults=defaults)
-    params = _parse_params(param or [])
-    pinned = _parse_date(as_of)
+    params = parse_params(param or [], QueryError)
+    pinned = parse_date(as_of, "--as-of", QueryError)
     engine = DuckDBEngine(cli.lake, query_settings(cli.settings), as_of=pinned)
     if explain:
         prepared = engine.explain(query, params)
@@ -86,25 +86,6 @@ def query_command(
         typer.echo(_to_csv(result), nl=False)
     else:
         _render_table(result, console)
-
-
-def _parse_params(items: list[str]) -> dict[str, str]:
-    params: dict[str, str] = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise QueryError(f"bad --param {item!r}; write NAME=VALUE, e.g. --param days=7")
-        params[key.strip()] = value
-    return params
-
-
-def _parse_date(text: Optional[str]) -> Optional[date]:
-    if text is None:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise QueryError(f"bad --as-of {text!r}; write a date as YYYY-MM-DD") from None
 
 
 def _list_queries(console: Console, queries: list[NamedQuery]) -> None:

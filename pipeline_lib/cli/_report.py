@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
-from datetime import date
 from pathlib import Path
 from typing import Optional
 
@@ -19,8 +18,8 @@ from pipeline_lib.analytics.reports import (
     render_report,
 )
 from pipeline_lib.analytics.settings import notebook_names
+from pipeline_lib.cli._options import parse_date, parse_params
 from pipeline_lib.cli._state import state
-from pipeline_lib.exceptions import PipelineError
 
 
 def report_command(
@@ -57,8 +56,8 @@ def report_command(
         _list_reports(console)
         return
     cli = state(ctx)
-    parameters = convert_parameters(name, _parse_params(param or []))
-    day = _parse_date(run_date)
+    parameters = convert_parameters(name, parse_params(param or []))
+    day = parse_date(run_date, "--date")
     report = render_report(name, lake=cli.lake, reports_dir=reports, as_of=day,
                            env=cli.settings.env, parameters=parameters)  # fmt: skip
     page = reports / "analytics" / report.html
@@ -90,22 +89,3 @@ def _list_reports(console: Console) -> None:
         table.add_row(name, escape("\n".join(shown) or "-"))
     console.print(table)
     console.print("render one: ecom-pipeline report NAME [--param NAME=VALUE ...]", highlight=False)
-
-
-def _parse_params(items: list[str]) -> dict[str, str]:
-    params: dict[str, str] = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise PipelineError(f"bad --param {item!r}; write NAME=VALUE, e.g. --param days=7")
-        params[key.strip()] = value
-    return params
-
-
-def _parse_date(text: Optional[str]) -> Optional[date]:
-    if text is None:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise PipelineError(f"bad --date {text!r}; write a date as YYYY-MM-DD") from None

@@ -99,7 +99,8 @@ def merge_table(
         for path in sorted(base_dir.rglob("*.parquet"))
         if not path.name.startswith(".")
     }
-    schema = _merged_schema([pq.read_schema(p) for p in live_files.values()], new.schema)
+    live_schemas = {part: pq.read_schema(p).remove_metadata() for part, p in live_files.items()}
+    schema = _merged_schema(list(live_schemas.values()), new.schema)
     new = _conform(new, schema)
     if layout.partition_column is None:
         new_parts = {PART_FILE: new}
@@ -107,7 +108,7 @@ def merge_table(
         new_parts = {partition_key(layout, m): part for m, part in month_parts(new, layout, name)}
         new_parts.pop(partition_key(layout, EMPTY_PARTITION), None)
     keys = pc.unique(new.column(key)) if new.num_rows else pa.array([], new.schema.field(key).type)
-    rewrite_all = any(pq.read_schema(p).remove_metadata() != schema for p in live_files.values())
+    rewrite_all = any(live != schema for live in live_schemas.values())
     target_dir = lake.path(zone, version_key(name, run_id))
     replaced = 0
     rewritten: list[str] = []
@@ -209,7 +210,11 @@ def _version_of(
 ) -> TableVersion:
     files = [folder / part for part in sorted(partitions)]
     if not all(path.is_file() for path in files):
-        raise PipelineError(f"{zone.value}.{name} version {run_id} is missing partition files")
+        missing = [str(path) for path in files if not path.is_file()]
+        raise PipelineError(
+            f"{zone.value}.{name} version {run_id} lost partition files while it was written "
+            f"({', '.join(missing[:3])}); another process deleted them: run again"
+        )
     rows = sum(pq.ParquetFile(path).metadata.num_rows for path in files)
     size = sum(path.stat().st_size for path in files)
     return TableVersion(zone, name, run_id, rows, len(files), size, partitions=dict(partitions))

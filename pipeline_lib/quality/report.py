@@ -136,14 +136,7 @@ def render_report(
             f"{_PLOTLY_CONFIG_TAG}\n"
             f'<script charset="utf-8" src="../{html.escape(quote(script.name))}"></script>'
         )
-    exporter = HTMLExporter(
-        template_name="lab",
-        template_file=_TEMPLATE_NAME,
-        extra_loaders=[DictLoader({_TEMPLATE_NAME: _TEMPLATE})],
-        exclude_input=True,
-        exclude_input_prompt=True,
-        exclude_output_prompt=True,
-    )
+    exporter = report_exporter(_TEMPLATE_NAME, _TEMPLATE)
     title = f"Data quality {as_of.isoformat()}: {str(summary.get('status', UNKNOWN)).upper()}"
     notebook.metadata["title"] = title  # the template escapes it
     try:
@@ -169,6 +162,19 @@ def render_report(
     logger.info("quality report %s (%s)", target, record["status"])
     build_index(reports_dir)
     return target
+
+
+def report_exporter(template_name: str, template: str) -> HTMLExporter:
+    """An nbconvert exporter for a report page: JupyterLab's look through ``template`` (a
+    Jinja template extending it), outputs only (no code, no prompts)."""
+    return HTMLExporter(
+        template_name="lab",
+        template_file=template_name,
+        extra_loaders=[DictLoader({template_name: template})],
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+    )
 
 
 def write_plotly_js(folder: Path) -> Path:
