@@ -27,6 +27,7 @@ from pipeline_lib.jobs._inputs import (
     run_inputs,
 )
 from pipeline_lib.jobs._merge import MergeResult, merge_table
+from pipeline_lib.jobs._sessions import ClickstreamMerge, merge_clickstream
 from pipeline_lib.jobs._tables import (
     LAYOUTS,
     ROW_GROUP_ROWS,
@@ -43,6 +44,7 @@ from pipeline_lib.jobs._tables import (
 __all__ = [
     "LAYOUTS",
     "ROW_GROUP_ROWS",
+    "ClickstreamMerge",
     "DatasetInput",
     "JobContext",
     "MergeResult",
@@ -58,6 +60,7 @@ __all__ = [
     "ingestion_accounting",
     "load_accounting",
     "load_versions",
+    "merge_clickstream",
     "merge_table",
     "new_run_id",
     "pin_inputs",

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional, Union
@@ -53,6 +54,8 @@ class MergeResult:
         The new version (a whole table: shared and rewritten partitions).
     replaced
         Live rows the batch replaced (a later version of the same key).
+    deleted
+        Live rows removed because their key was among the keys to delete.
     rewritten, shared
         Partition keys written anew, and shared unchanged with the live version.
     """
@@ -61,6 +64,8 @@ class MergeResult:
     replaced: int
     rewritten: tuple[str, ...]
     shared: tuple[str, ...]
+    #: Live rows dropped because their key was in ``deleted``.
+    deleted: int = 0
 
 
 def merge_table(
@@ -70,16 +75,23 @@ def merge_table(
     run_id: str,
     batch: Union[pd.DataFrame, pa.Table],
     *,
-    key: str,
+    key: Union[str, Sequence[str]],
     base_run: Optional[str],
+    deleted: Optional[Union[pd.DataFrame, pa.Table]] = None,
+    key_fixes_partition: bool = False,
 ) -> MergeResult:
     """Write version ``run_id`` of ``name``: version ``base_run`` with ``batch`` merged in.
 
-    A ``batch`` row replaces every live row with the same ``key`` (the batch is already
-    deduplicated, its rows are the later ones). Without a base version this is
-    :func:`~pipeline_lib.jobs.write_table` of the batch. When the batch brings columns the
-    live version lacks (or other types), every partition is rewritten so that all files of
-    the version share one schema, as a full build would write them.
+    A ``batch`` row replaces every live row with the same ``key`` (one column or several;
+    the batch is already deduplicated, its rows are the later ones), and live rows whose
+    key is in ``deleted`` (a table of key columns) are dropped. Without a base version this
+    is :func:`~pipeline_lib.jobs.write_table` of the batch. When the batch brings columns
+    the live version lacks (or other types), every partition is rewritten so that all files
+    of the version share one schema, as a full build would write them.
+
+    ``key_fixes_partition`` says that a key's rows always fall in the same partition (the
+    key holds the partition's source, as a clickstream event's timestamp does): live rows
+    the batch replaces are then looked for only in the partitions the batch writes.
 
     Examples
     --------
@@ -103,14 +115,17 @@ def merge_table(
     schema = _merged_schema(list(live_schemas.values()), new.schema)
     new = _conform(new, schema)
     if layout.partition_column is None:
-        new_parts = {PART_FILE: new}
+        new_parts = {PART_FILE: new} if new.num_rows else {}
     else:
         new_parts = {partition_key(layout, m): part for m, part in month_parts(new, layout, name)}
         new_parts.pop(partition_key(layout, EMPTY_PARTITION), None)
-    keys = pc.unique(new.column(key)) if new.num_rows else pa.array([], new.schema.field(key).type)
+    key_columns = [key] if isinstance(key, str) else list(key)
+    keys = _distinct_keys(new, key_columns)
+    gone = None if deleted is None else _distinct_keys(as_arrow(deleted), key_columns)
     rewrite_all = any(live != schema for live in live_schemas.values())
     target_dir = lake.path(zone, version_key(name, run_id))
     replaced = 0
+    removed = 0
     rewritten: list[str] = []
     shared: list[str] = []
     partitions: dict[str, str] = {}
@@ -119,8 +134,12 @@ def merge_table(
         live_path = live_files.get(part_key)
         if part_key.startswith(f"{layout.partition_column}={EMPTY_PARTITION}/"):
             continue  # an empty live table's placeholder: its rows are the batch's
-        hits = _replaced_rows(live_path, key, keys) if live_path is not None else None
-        touched = rewrite_all or part_key in new_parts or (hits is not None and hits.any())
+        hits = drops = None
+        if live_path is not None:
+            if part_key in new_parts or not key_fixes_partition:
+                hits = _matching_rows(live_path, key_columns, keys)
+            drops = _matching_rows(live_path, key_columns, gone)
+        touched = rewrite_all or part_key in new_parts or _any(hits) or _any(drops)
         if not touched and live_path is not None:
             lake.share_object(zone, f"{version_key(name, run_id)}/{part_key}", zone,
                               f"{version_key(name, base_run)}/{part_key}")  # fmt: skip
@@ -130,9 +149,15 @@ def merge_table(
         pieces = []
         if live_path is not None:
             live = _conform(pq.read_table(live_path).replace_schema_metadata(None), schema)
-            if hits is not None and hits.any():
+            keep = np.ones(live.num_rows, dtype=bool)
+            if hits is not None:
                 replaced += int(hits.sum())
-                live = live.filter(pa.array(~hits))
+                keep &= ~hits
+            if drops is not None:
+                removed += int((drops & keep).sum())
+                keep &= ~drops
+            if not keep.all():
+                live = live.filter(pa.array(keep))
             pieces.append(live)
         if part_key in new_parts:
             pieces.append(new_parts[part_key])
@@ -145,22 +170,45 @@ def merge_table(
     if not partitions:  # an empty table still gets one (empty) file, as write_table does
         empty = schema.empty_table()
         version = write_table(lake, zone, name, run_id, empty)
-        return MergeResult(version, replaced, tuple(version.partitions), ())
+        return MergeResult(version, replaced, tuple(version.partitions), (), removed)
     version = _version_of(zone, name, run_id, target_dir, partitions)
     record_version(lake, version)
     logger.info("merged into %s.%s version %s: %d partitions rewritten, %d shared, %d rows "
-                "replaced", zone.value, name, run_id, len(rewritten), len(shared),
-                replaced)  # fmt: skip
-    return MergeResult(version, replaced, tuple(rewritten), tuple(shared))
+                "replaced, %d deleted", zone.value, name, run_id, len(rewritten), len(shared),
+                replaced, removed)  # fmt: skip
+    return MergeResult(version, replaced, tuple(rewritten), tuple(shared), removed)
 
 
-def _replaced_rows(path: Path, key: str, keys: pa.Array) -> Optional[npt.NDArray[np.bool_]]:
-    """A boolean mask (numpy) of the live rows in ``path`` whose ``key`` the batch has."""
-    if len(keys) == 0:
+def _distinct_keys(table: pa.Table, key_columns: list[str]) -> pa.Table:
+    """The distinct values of the key columns of ``table``."""
+    keys = table.select(key_columns)
+    if len(key_columns) == 1:
+        return pa.table({key_columns[0]: pc.unique(keys.column(0))})
+    return keys.group_by(key_columns, use_threads=False).aggregate([])
+
+
+def _matching_rows(
+    path: Path, key_columns: list[str], keys: Optional[pa.Table]
+) -> Optional[npt.NDArray[np.bool_]]:
+    """A boolean mask (numpy) of the live rows in ``path`` whose key is among ``keys``."""
+    if keys is None or keys.num_rows == 0:
         return None
-    column = pq.read_table(path, columns=[key]).column(key)
-    hits = pc.is_in(column, value_set=keys.cast(column.type))
-    return np.asarray(hits.to_numpy(zero_copy_only=False), dtype=bool)
+    live = pq.read_table(path, columns=key_columns)
+    if len(key_columns) == 1:
+        column = live.column(0)
+        hits = pc.is_in(column, value_set=keys.column(0).cast(column.type))
+        return np.asarray(hits.to_numpy(zero_copy_only=False), dtype=bool)
+    # Several key columns: a semi join of the live keys (numbered) with the batch's.
+    wanted = _conform(keys, live.schema)
+    numbered = live.append_column("__row", pa.array(np.arange(live.num_rows, dtype=np.int64)))
+    found = numbered.join(wanted, keys=key_columns, join_type="left semi", use_threads=False)
+    mask = np.zeros(live.num_rows, dtype=bool)
+    mask[np.asarray(found.column("__row"), dtype=np.int64)] = True
+    return mask
+
+
+def _any(mask: Optional[npt.NDArray[np.bool_]]) -> bool:
+    return mask is not None and bool(mask.any())
 
 
 def _merged_schema(live: list[pa.Schema], batch: pa.Schema) -> pa.Schema:

@@ -302,11 +302,15 @@ def read_table(
     name: str,
     run_id: str,
     columns: Optional[Sequence[str]] = None,
+    *,
+    where: Optional[ds.Expression] = None,
 ) -> pd.DataFrame:
     """Read version ``run_id`` of a table back (without its partition column).
 
     ``columns`` limits the read to those columns, in that order (Parquet is columnar: a
     caller needing two columns of a wide fact skips decoding the others); all by default.
+    ``where`` keeps only the rows it holds for, read with row-group pruning (an incremental
+    run reads the few live rows its batch touches, not the history).
     """
     base = lake.path(zone, version_key(name, run_id))
     if not base.is_dir():
@@ -314,10 +318,22 @@ def read_table(
             f"table {zone.value}.{name} has no version {run_id} ({base}); run the job "
             "that writes it first"
         )
-    files = sorted(str(p) for p in base.rglob("*.parquet") if not p.name.startswith("."))
-    dataset = ds.dataset(files, format="parquet")
+    dataset = _version_dataset(base)
     selected = None if columns is None else list(columns)
-    return dataset.to_table(columns=selected).to_pandas(types_mapper=pd.ArrowDtype)
+    return dataset.to_table(columns=selected, filter=where).to_pandas(types_mapper=pd.ArrowDtype)
+
+
+def version_schema(lake: LocalLake, zone: Zone, name: str, run_id: str) -> pa.Schema:
+    """The columns of version ``run_id`` of a table (without its partition column)."""
+    base = lake.path(zone, version_key(name, run_id))
+    if not base.is_dir():
+        raise PipelineError(f"table {zone.value}.{name} has no version {run_id} ({base})")
+    return _version_dataset(base).schema
+
+
+def _version_dataset(folder: Path) -> ds.Dataset:
+    files = sorted(str(p) for p in folder.rglob("*.parquet") if not p.name.startswith("."))
+    return ds.dataset(files, format="parquet")
 
 
 def versions_frame(versions: list[TableVersion]) -> pd.DataFrame:

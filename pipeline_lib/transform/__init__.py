@@ -8,7 +8,7 @@ input row (kept, rejected with a reason, or dropped as an older duplicate).
 
 from __future__ import annotations
 
-from pipeline_lib.transform._frames import SOURCE_ORDER, contract_frame
+from pipeline_lib.transform._frames import SOURCE_ORDER, contract_frame, keep_latest
 from pipeline_lib.transform._result import REJECT_REASON, TransformResult
 from pipeline_lib.transform.affinity import product_affinity
 from pipeline_lib.transform.clickstream import (
@@ -43,6 +43,7 @@ __all__ = [
     "daily_funnel",
     "enrich_transactions",
     "inventory_metrics",
+    "keep_latest",
     "product_affinity",
     "product_performance",
     "rating_stats",

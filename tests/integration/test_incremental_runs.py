@@ -18,7 +18,7 @@ import shutil
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +40,8 @@ SQL = Path(__file__).resolve().parents[2] / "sql"
 CUTS = ("2026-11-07", "2026-11-12", "2026-11-17", "2026-11-23")
 RUN_DAYS = ("2026-11-06", "2026-11-11", "2026-11-16", "2026-11-22", "2026-11-28")
 LAST_DAY = RUN_DAYS[-1]
+#: Clickstream events of delivery 2 that delivery 3 sends again.
+RESENT_EVENTS = 10
 #: Run metadata: the date of the run that last wrote the row.
 RUN_COLUMNS = ("processing_date",)
 
@@ -79,6 +81,17 @@ def midnight_session() -> list[dict[str, Any]]:
     return [{**base, "timestamp": t, "event_type": e, "page": p} for t, e, p in steps]
 
 
+def late_visit(first_delivery: list[str]) -> dict[str, Any]:
+    """One page view of the busiest signed-in customer, a day before their first event."""
+    signed_in = [e for e in map(json.loads, first_delivery) if e.get("customer_id")]
+    busiest = max(sorted({e["customer_id"] for e in signed_in}),
+                  key=lambda c: sum(e["customer_id"] == c for e in signed_in))  # fmt: skip
+    first = min(e["timestamp"] for e in signed_in if e["customer_id"] == busiest)
+    day_before = (datetime.fromisoformat(first) - timedelta(days=1)).isoformat()
+    return {"session_id": "late-backlog-1", "customer_id": busiest, "event_type": "page_view",
+            "page": "/", "timestamp": day_before, "device": "desktop"}  # fmt: skip
+
+
 def make_deliveries(folder: Path) -> list[Path]:
     """Five delivery folders with the shop's files cut by date, plus late and repeated rows."""
     days = [folder / f"day{n + 1}" for n in range(len(CUTS) + 1)]
@@ -105,6 +118,11 @@ def make_deliveries(folder: Path) -> list[Path]:
             events[delivery_of(json.loads(line)["timestamp"][:10])].append(line.rstrip("\n"))
     for event in midnight_session():
         events[delivery_of(event["timestamp"][:10])].append(json.dumps(event))
+    # Events of delivery 2 sent again with delivery 3 (a tracker's retry).
+    events[2].extend(events[1][:RESENT_EVENTS])
+    # A tracker's backlog: the busiest customer's visit a day before their first one,
+    # delivered last. It becomes their first session and renumbers every later one.
+    events[-1].append(json.dumps(late_visit(events[0])))
     for day, rows in zip(days, events):
         (day / "clickstream_events.jsonl").write_text("\n".join(rows) + "\n", encoding="utf-8")
 
@@ -219,6 +237,40 @@ def test_a_late_status_update_rewrites_only_its_month(lakes: Lakes) -> None:
     run = json.loads(lakes.daily.read_bytes(Zone.META, "runs/day5/run.json"))
     etl = {(a["dataset"], a["stage"]): a for a in run["accounting"]}
     assert etl[("transactions", "etl")]["replaced"] == 3
+
+
+def test_a_daily_clickstream_run_shares_the_months_it_does_not_touch(lakes: Lakes) -> None:
+    """Delivery 4 holds late-November events and the second half of the midnight visit."""
+    record = json.loads(lakes.daily.read_bytes(Zone.META, "runs/day4/tables/"
+                                               "processed.clickstream.json"))  # fmt: skip
+    written_by = {part.split("/")[0]: run for part, run in record["partitions"].items()}
+    assert written_by["event_month=2026-11"] == "day4"
+    assert {written_by["event_month=2026-09"], written_by["event_month=2026-10"]} == {"day1"}
+    sessions = lakes.daily.path(Zone.PROCESSED, "sessions/run-day4")
+    midnight = duckdb.sql(f"select event_count, session_start, session_end from "
+                          f"read_parquet('{sessions}/*/*.parquet') "
+                          f"where session_id = '5f0c1e2a-midnight'").fetchall()  # fmt: skip
+    assert len(midnight) == 1 and midnight[0][0] == 5, midnight
+
+
+def test_resent_events_replace_their_copies(lakes: Lakes) -> None:
+    run = json.loads(lakes.daily.read_bytes(Zone.META, "runs/day3/run.json"))
+    etl = {(a["dataset"], a["stage"]): a for a in run["accounting"]}
+    assert etl[("clickstream", "etl")]["replaced"] == RESENT_EVENTS
+
+
+def test_a_late_visit_renumbers_the_customers_later_sessions(lakes: Lakes) -> None:
+    late = json.loads((lakes.feeds / "day5" / "clickstream_events.jsonl")
+                      .read_text().splitlines()[-1])  # fmt: skip
+    rows = table_rows(lakes.daily, "curated.sessions")
+    theirs = rows[rows["customer_id"] == late["customer_id"]].sort_values("session_start")
+    assert len(theirs) >= 3
+    assert theirs["session_id"].iloc[0] == late["session_id"]
+    expected = [f"{late['customer_id']}-{n}" for n in range(1, len(theirs) + 1)]
+    assert theirs["derived_session_id"].tolist() == expected
+    record = json.loads(lakes.daily.read_bytes(Zone.META, "runs/day5/tables/"
+                                               "processed.sessions.json"))  # fmt: skip
+    assert record["partitions"][f"session_month={late['timestamp'][:7]}/part-0.parquet"] == "day5"
 
 
 @pytest.mark.parametrize("which", ["daily", "refreshed"])

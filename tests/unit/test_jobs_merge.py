@@ -146,3 +146,48 @@ def test_an_unpartitioned_table_is_merged_as_one_file(tmp_path: Path) -> None:
     assert merged.replaced == 1
     table = read_table(lake, Zone.PROCESSED, "products", "r2")
     assert table.to_dict("list") == {"product_id": ["p1", "p2", "p3"], "price": [1.0, 2.5, 3.0]}
+
+
+def test_a_key_of_several_columns_replaces_only_the_row_equal_in_all(tmp_path: Path) -> None:
+    lake = live_lake(tmp_path)
+    batch = lines(("t1", date(2026, 1, 5), 12.0), ("t2", date(2026, 1, 10), 21.0))
+
+    merged = merge_table(lake, Zone.PROCESSED, "transactions", "r2", batch,
+                         key=["transaction_id", "transaction_date"], base_run="r1")  # fmt: skip
+
+    assert merged.replaced == 1  # t1 on 01-05; t2 on 01-10 is another row than t2 on 01-09
+    assert ("t1", date(2026, 1, 5), 12.0) in rows(lake, "r2")
+    assert ("t1", date(2026, 1, 5), 10.0) not in rows(lake, "r2")
+    assert {r[:2] for r in rows(lake, "r2") if r[0] == "t2"} == {
+        ("t2", date(2026, 1, 9)),
+        ("t2", date(2026, 1, 10)),
+    }
+
+
+def test_deleted_keys_leave_the_table_and_touch_only_their_months(tmp_path: Path) -> None:
+    lake = live_lake(tmp_path)
+
+    merged = merge_table(lake, Zone.PROCESSED, "transactions", "r2", LIVE.iloc[:0],
+                         key="transaction_id", base_run="r1",
+                         deleted=pd.DataFrame({"transaction_id": ["t3", "t9"]}))  # fmt: skip
+
+    assert (merged.deleted, merged.replaced) == (1, 0)
+    assert [r[0] for r in rows(lake, "r2")] == ["t1", "t2", "t4"]
+    assert merged.rewritten == ()  # February held only t3: the month is gone
+    assert inode(lake, "r2", "2026-01") == inode(lake, "r1", "2026-01")
+
+
+def test_a_key_that_fixes_the_partition_is_looked_for_only_where_the_batch_writes(
+    tmp_path: Path,
+) -> None:
+    lake = live_lake(tmp_path)
+    # The key holds the date: a row of t1 on 01-05 can only live in January.
+    batch = lines(("t1", date(2026, 1, 5), 13.0))
+
+    merged = merge_table(lake, Zone.PROCESSED, "transactions", "r2", batch,
+                         key=["transaction_id", "transaction_date"], base_run="r1",
+                         key_fixes_partition=True)  # fmt: skip
+
+    assert merged.replaced == 1
+    assert merged.rewritten == (MONTH.format("2026-01"),)
+    assert merged.shared == (MONTH.format("2026-02"), MONTH.format("2026-03"))
