@@ -52,6 +52,13 @@ TF_MODULES := $(wildcard terraform/modules/*/)
 # Providers only from the filesystem mirror (terraform/.terraformrc); TF_IN_AUTOMATION drops
 # the "run terraform plan next" hints.
 TF_ENV := TF_CLI_CONFIG_FILE=$(CURDIR)/terraform/.terraformrc TF_IN_AUTOMATION=1
+# `terraform test` (mock provider, plan only) of every module with tests/*.tftest.hcl, once:
+# the modules whose test a pytest file already runs are left out here.
+TF_TESTS_IN_PYTEST := terraform/modules/eventbridge/
+TF_TEST_MODULES := $(filter-out $(TF_TESTS_IN_PYTEST),$(sort $(patsubst %/tests/,%/,$(dir $(wildcard terraform/modules/*/tests/*.tftest.hcl)))))
+# checkov pins many packages: its own venv, from the pinned list in requirements/checkov.txt.
+CHECKOV_VENV := .venv-checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed-stamp
 
 $(ASL_STAMP): $(ASL_DIR)/package.json $(ASL_DIR)/package-lock.json
 	npm ci --prefix $(ASL_DIR) --no-audit --no-fund
@@ -59,7 +66,12 @@ $(ASL_STAMP): $(ASL_DIR)/package.json $(ASL_DIR)/package-lock.json
 
 asl-tools: $(ASL_STAMP) ## install the pinned asl-validator (npm ci) when its lock file changed
 
-lint-infra: $(ASL_STAMP) ## asl-validator on the state machine; terraform fmt, init + validate per module
+$(CHECKOV_STAMP): requirements/checkov.txt
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet -r requirements/checkov.txt 2>&1 | $(PIP_QUIET)
+	touch $(CHECKOV_STAMP)
+
+lint-infra: $(ASL_STAMP) $(CHECKOV_STAMP) ## asl-validator; terraform fmt, init + validate, test per module; checkov
 	$(ASL_VALIDATOR) --json-path $(STATE_MACHINE)
 	@if ! command -v terraform >/dev/null 2>&1; then \
 	  echo "lint-infra: terraform is not installed: SKIPPING terraform fmt/validate (asl-validator ran)"; \
@@ -71,7 +83,13 @@ lint-infra: $(ASL_STAMP) ## asl-validator on the state machine; terraform fmt, i
 	    $(TF_ENV) terraform -chdir=$$dir init -backend=false -input=false -no-color >/dev/null; \
 	    $(TF_ENV) terraform -chdir=$$dir validate -no-color; \
 	  done; \
+	  for dir in $(TF_TEST_MODULES); do \
+	    echo "terraform test: $$dir"; \
+	    $(TF_ENV) terraform -chdir=$$dir test -no-color; \
+	  done; \
 	fi
+	@echo "checkov (offline) on terraform/"
+	$(CHECKOV_VENV)/bin/checkov --skip-download --quiet --compact -d terraform
 
 # Documentation checks: every Mermaid diagram in the Markdown docs parses (Mermaid itself).
 DOCS_TOOLS := tools/docs
@@ -122,4 +140,4 @@ bench-quality: venv ## fault-injection benchmark of the quality audit -> benchma
 	$(BIN)/python benchmarks/bench_quality.py
 
 clean: ## remove the venv, the local lake and generated data
-	rm -rf $(VENV) $(LAKE) data reports/runs .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(CHECKOV_VENV) $(LAKE) data reports/runs .pytest_cache .mypy_cache .ruff_cache

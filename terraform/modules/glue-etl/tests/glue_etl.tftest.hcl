@@ -1,0 +1,223 @@
+# Offline: `terraform test` with a mocked AWS provider, plan only. Run from this module's
+# directory with TF_CLI_CONFIG_FILE=terraform/.terraformrc (providers from the mirror).
+# The jobs come from the repository's notebooks/ folder (../../../notebooks from here).
+
+mock_provider "aws" {
+  mock_data "aws_caller_identity" {
+    defaults = { account_id = "123456789012" }
+  }
+  mock_data "aws_region" {
+    defaults = { name = "eu-west-1" }
+  }
+  mock_data "aws_partition" {
+    defaults = { partition = "aws", dns_suffix = "amazonaws.com" }
+  }
+}
+
+variables {
+  name_prefix           = "ecom-dev"
+  environment           = "dev"
+  artifacts_bucket_name = "ecom-pipeline-artifacts-dev"
+  artifacts_prefix      = "glue/0.1.0"
+  package_version       = "0.1.0"
+  kms_key_arn           = "arn:aws:kms:eu-west-1:123456789012:key/0b7e3a3c-1111-2222-3333-444455556666"
+  ledger_table_arn      = "arn:aws:dynamodb:eu-west-1:123456789012:table/ecom-dev-ingestion-ledger"
+  bucket_names = {
+    raw        = "ecom-pipeline-raw-dev"
+    processed  = "ecom-pipeline-processed-dev"
+    curated    = "ecom-pipeline-curated-dev"
+    quarantine = "ecom-pipeline-quarantine-dev"
+    reports    = "ecom-pipeline-reports-dev"
+    artifacts  = "ecom-pipeline-artifacts-dev" # s3-data-lake's bucket_names, as is
+  }
+}
+
+run "one_python_shell_job_per_notebook_of_the_repository" {
+  command = plan
+
+  assert {
+    # Exactly the glue_job_names keys the step-functions module requires.
+    condition     = toset(keys(aws_glue_job.this)) == toset(["transaction_etl", "product_enrichment", "clickstream_aggregation", "reviews_etl", "master_data_merge", "data_quality"])
+    error_message = "The jobs must be the notebooks of notebooks/etl and notebooks/quality, the six the state machine runs."
+  }
+
+  assert {
+    condition     = alltrue([for name, job in aws_glue_job.this : fileexists("../../../${job.default_arguments["--notebook"]}") && job.default_arguments["--notebook"] == output.notebooks[name]])
+    error_message = "Every job's --notebook must be a notebook file of the repository."
+  }
+
+  assert {
+    condition     = aws_glue_job.this["transaction_etl"].name == "ecom-dev-transaction-etl" && aws_glue_job.this["transaction_etl"].default_arguments["--notebook"] == "notebooks/etl/transaction_etl.py"
+    error_message = "Job names are <name_prefix>-<notebook with - for _>."
+  }
+
+  assert {
+    condition = alltrue([
+      for job in aws_glue_job.this :
+      job.command[0].name == "pythonshell" && job.command[0].python_version == "3.9" && job.glue_version == "3.0"
+      && job.command[0].script_location == "s3://ecom-pipeline-artifacts-dev/glue/0.1.0/glue_runner.py"
+      && job.execution_class == "STANDARD" && job.security_configuration == aws_glue_security_configuration.this.name
+    ])
+    error_message = "Every job is a Python 3.9 shell job running the packaged runner, STANDARD class, with the security configuration."
+  }
+
+  assert {
+    condition = alltrue([
+      for job in aws_glue_job.this :
+      startswith(job.default_arguments["--additional-python-modules"], "s3://ecom-pipeline-artifacts-dev/glue/0.1.0/ecom_pipeline-0.1.0-py3-none-any.whl")
+      && job.default_arguments["--env"] == "dev" && job.default_arguments["library-set"] == "analytics"
+      && job.default_arguments["--params_uri"] == "s3://ecom-pipeline-artifacts-dev/glue/0.1.0/params/dev.yaml"
+      && job.default_arguments["--enable-continuous-cloudwatch-log"] == "true"
+      && job.default_arguments["--PIPELINE_LEDGER_TABLE"] == "ecom-dev-ingestion-ledger"
+    ])
+    error_message = "Every job installs the wheel and gets --notebook, --env, --params_uri and the deployment settings."
+  }
+
+  assert {
+    condition = (
+      aws_glue_job.this["transaction_etl"].max_capacity == 0.0625 && aws_glue_job.this["reviews_etl"].max_capacity == 0.0625 &&
+      aws_glue_job.this["clickstream_aggregation"].max_capacity == 1 && aws_glue_job.this["master_data_merge"].max_capacity == 1 &&
+      aws_glue_job.this["data_quality"].max_capacity == 1
+    )
+    error_message = "1/16 DPU by default, 1 DPU for the heavy notebooks."
+  }
+
+  assert {
+    condition     = alltrue([for job in aws_glue_job.this : job.timeout == 60 && job.max_retries == 1 && job.execution_property[0].max_concurrent_runs == 1])
+    error_message = "Default timeout 60 minutes, 1 retry, one run of a job at a time."
+  }
+}
+
+run "catalog_and_security_configuration" {
+  command = plan
+
+  assert {
+    condition     = output.database_names == { raw = "ecom_dev_raw", processed = "ecom_dev_processed", curated = "ecom_dev_curated" }
+    error_message = "Databases are <name_prefix with _>_<zone>."
+  }
+
+  assert {
+    condition = (
+      aws_glue_security_configuration.this.encryption_configuration[0].s3_encryption[0].s3_encryption_mode == "SSE-KMS" &&
+      aws_glue_security_configuration.this.encryption_configuration[0].s3_encryption[0].kms_key_arn == var.kms_key_arn &&
+      aws_glue_security_configuration.this.encryption_configuration[0].cloudwatch_encryption[0].cloudwatch_encryption_mode == "SSE-KMS" &&
+      aws_glue_security_configuration.this.encryption_configuration[0].job_bookmarks_encryption[0].job_bookmarks_encryption_mode == "CSE-KMS"
+    )
+    error_message = "The security configuration must encrypt S3 (SSE-KMS), CloudWatch Logs (SSE-KMS) and bookmarks (CSE-KMS) with the key."
+  }
+
+  assert {
+    condition = (
+      toset(keys(aws_glue_crawler.raw)) == toset(["transactions", "products", "clickstream", "reviews"]) &&
+      aws_glue_crawler.raw["transactions"].name == "ecom-dev-raw-transactions" &&
+      aws_glue_crawler.raw["transactions"].s3_target[0].path == "s3://ecom-pipeline-raw-dev/transactions/" &&
+      aws_glue_crawler.raw["transactions"].database_name == "ecom_dev_raw" &&
+      aws_glue_crawler.raw["transactions"].recrawl_policy[0].recrawl_behavior == "CRAWL_NEW_FOLDERS_ONLY"
+    )
+    error_message = "The four raw crawlers the state machine starts must crawl raw/<dataset>/ into the raw database, new folders only."
+  }
+}
+
+run "least_privilege_roles" {
+  command = plan
+
+  assert {
+    condition = alltrue(flatten([
+      for p in [aws_iam_role_policy.job, aws_iam_role_policy.crawler[0]] : [
+        for s in jsondecode(p.policy).Statement : [
+          for action in flatten([s.Action]) : action != "*" && !endswith(action, ":*")
+        ]
+      ]
+    ]))
+    error_message = "No statement may allow Action \"*\" or a whole service."
+  }
+
+  assert {
+    condition = !contains(flatten([
+      for p in [aws_iam_role_policy.job, aws_iam_role_policy.crawler[0]] : [for s in jsondecode(p.policy).Statement : s.Resource]
+    ]), "*")
+    error_message = "No statement of the Glue roles needs Resource \"*\"."
+  }
+
+  assert {
+    condition     = length([for r in flatten([for s in jsondecode(aws_iam_role_policy.job.policy).Statement : s.Resource]) : r if startswith(r, "arn:aws:s3:::ecom-pipeline-raw-dev")]) == 0
+    error_message = "The jobs read validated copies, never the raw zone."
+  }
+
+  assert {
+    condition     = contains(flatten([for s in jsondecode(aws_iam_role_policy.job.policy).Statement : s.Resource if s.Sid == "ReadRunnerWheelAndParams"]), "arn:aws:s3:::ecom-pipeline-artifacts-dev/glue/0.1.0/*")
+    error_message = "The jobs read the artifacts of their release prefix."
+  }
+
+  assert {
+    condition = alltrue([
+      for r in flatten([for s in jsondecode(aws_iam_role_policy.job.policy).Statement : s.Resource if startswith(s.Sid, "Write") && s.Sid != "WriteGlueLogs" && s.Sid != "WriteZoneObjects"]) :
+      !strcontains(r, ":database/ecom_dev_raw") && !strcontains(r, ":table/ecom_dev_raw/")
+    ])
+    error_message = "The jobs write the processed and curated catalog databases only."
+  }
+
+  assert {
+    condition     = toset(flatten([for s in jsondecode(aws_iam_role_policy.crawler[0].policy).Statement : s.Resource if s.Sid == "ReadRawDatasets"])) == toset(["arn:aws:s3:::ecom-pipeline-raw-dev/transactions/*", "arn:aws:s3:::ecom-pipeline-raw-dev/products/*", "arn:aws:s3:::ecom-pipeline-raw-dev/clickstream/*", "arn:aws:s3:::ecom-pipeline-raw-dev/reviews/*"])
+    error_message = "The crawlers read their raw datasets only."
+  }
+
+  assert {
+    condition     = jsondecode(aws_iam_role.job.assume_role_policy).Statement[0].Principal.Service == "glue.amazonaws.com" && jsondecode(aws_iam_role.job.assume_role_policy).Statement[0].Condition.StringEquals["aws:SourceAccount"] == "123456789012"
+    error_message = "Only Glue, for this account, may assume the job role."
+  }
+}
+
+run "new_notebooks_become_jobs_and_overrides_apply" {
+  command = plan
+
+  variables {
+    notebooks_dir   = "tests/fixtures/notebooks"
+    database_prefix = ""
+    create_crawlers = false
+    jobs = {
+      orders_etl = { max_capacity = 1, timeout_minutes = 30, max_retries = 0 }
+    }
+    additional_python_modules = ["papermill==2.6.0"]
+  }
+
+  assert {
+    condition     = toset(keys(aws_glue_job.this)) == toset(["orders_etl"])
+    error_message = "Only notebooks of ingestion/, etl/, quality/ not starting with _ are jobs."
+  }
+
+  assert {
+    condition     = aws_glue_job.this["orders_etl"].max_capacity == 1 && aws_glue_job.this["orders_etl"].timeout == 30 && aws_glue_job.this["orders_etl"].max_retries == 0
+    error_message = "A job's override must apply."
+  }
+
+  assert {
+    condition     = aws_glue_job.this["orders_etl"].default_arguments["--additional-python-modules"] == "s3://ecom-pipeline-artifacts-dev/glue/0.1.0/ecom_pipeline-0.1.0-py3-none-any.whl,papermill==2.6.0"
+    error_message = "The Glue pin set follows the wheel in --additional-python-modules."
+  }
+
+  assert {
+    condition     = output.database_names == { raw = "raw", processed = "processed", curated = "curated" } && length(aws_glue_crawler.raw) == 0 && length(aws_iam_role.crawler) == 0
+    error_message = "An empty database_prefix gives the bare zone names; create_crawlers = false creates no crawler and no crawler role."
+  }
+}
+
+run "a_dpu_python_shell_refuses_is_refused" {
+  command = plan
+
+  variables {
+    jobs = { transaction_etl = { max_capacity = 0.5 } }
+  }
+
+  expect_failures = [var.jobs]
+}
+
+run "a_folder_without_notebooks_is_refused" {
+  command = plan
+
+  variables {
+    notebooks_dir = "tests"
+  }
+
+  expect_failures = [var.notebooks_dir]
+}
