@@ -13,3 +13,6 @@ from __future__ import annotations
 import os
 
 os.environ.setdefault("PIPELINE_ANALYTICS_REPORTS", "off")
+
+# The moto server fixture of the AWS target's tests (S3 lake, DynamoDB ledger...).
+from tests.moto_server import moto_server  # noqa: F401

@@ -16,7 +16,13 @@ Examples
 from __future__ import annotations
 
 from pipeline_lib.ingestion._detect import dataset_for_name
-from pipeline_lib.ingestion._ledger import IngestionLedger, LedgerEntry
+from pipeline_lib.ingestion._ledger import (
+    LEDGER_KEY,
+    IngestionLedger,
+    Ledger,
+    LedgerEntry,
+    open_ledger,
+)
 from pipeline_lib.ingestion._quarantine import DEAD_LETTER_KEY
 from pipeline_lib.ingestion._result import (
     ACCEPTED,
@@ -27,7 +33,6 @@ from pipeline_lib.ingestion._result import (
 )
 from pipeline_lib.ingestion._route import LIGHTWEIGHT, NOTEBOOK, VALIDATED_PREFIX, route_for
 from pipeline_lib.ingestion._service import (
-    LEDGER_KEY,
     collect_files,
     ingest_file,
     ingest_paths,
@@ -46,11 +51,13 @@ __all__ = [
     "FileResult",
     "IngestReport",
     "IngestionLedger",
+    "Ledger",
     "LedgerEntry",
     "collect_files",
     "dataset_for_name",
     "ingest_file",
     "ingest_paths",
+    "open_ledger",
     "pending_raw_files",
     "route_for",
 ]

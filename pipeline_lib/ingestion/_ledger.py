@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from types import TracebackType
-from typing import Optional
+from typing import Optional, Protocol
 
 from pipeline_lib.ingestion._result import ACCEPTED, DUPLICATE, FileResult
+from pipeline_lib.storage import Lake, LocalLake, Zone
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +68,31 @@ _ENTRY_COLUMNS = (
     "sha256, dataset, source_path, stored_uri, status, rows_read, rows_accepted,"
     " rows_rejected, route, check_name, reason, ingested_at, validated_uri, reject_reasons"
 )
+
+
+class Ledger(Protocol):
+    """What the pipeline asks of a ledger: SQLite locally, DynamoDB on AWS."""
+
+    def __enter__(self) -> Ledger: ...
+
+    def __exit__(
+        self,
+        exc_type: Optional[type[BaseException]],
+        exc: Optional[BaseException],
+        traceback: Optional[TracebackType],
+    ) -> None: ...
+
+    def close(self) -> None: ...
+
+    def get(self, sha256: str) -> Optional[LedgerEntry]: ...
+
+    def accepted_files(self, dataset: str) -> list[LedgerEntry]: ...
+
+    def known_paths(self) -> set[str]: ...
+
+    def record(self, result: FileResult, at: Optional[datetime] = None) -> bool: ...
+
+    def events(self) -> list[dict[str, Optional[str]]]: ...
 
 
 @dataclass(frozen=True)
@@ -150,18 +176,20 @@ class IngestionLedger:
         rows += self._conn.execute("SELECT source_path, NULL FROM events").fetchall()
         return {path for row in rows for path in row if path}
 
-    def record(self, result: FileResult, at: Optional[datetime] = None) -> None:
+    def record(self, result: FileResult, at: Optional[datetime] = None) -> bool:
         """Store ``result``: upsert the file entry and append an event.
 
         An accepted entry is never replaced: the ETL reads accepted files from here, so a
         later sighting of the same content (a duplicate, or a copy under a name no dataset
         matches, which is quarantined) is only an event. A quarantined entry can be
         replaced, e.g. by an accepted one when the same content comes with ``--dataset``.
+        Returns False when an accepted entry kept the file entry from being written.
         """
         when = (at or datetime.now(timezone.utc)).isoformat()
+        written = True
         with self._conn:
             if result.status != DUPLICATE and result.sha256 is not None:
-                self._conn.execute(
+                cursor = self._conn.execute(
                     f"INSERT INTO files ({_FILE_COLUMNS}) VALUES "
                     "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                     f" ON CONFLICT(sha256) DO UPDATE SET {_UPDATE_ALL}"
@@ -169,7 +197,7 @@ class IngestionLedger:
                     (
                         result.sha256,
                         result.dataset,
-                        _source_path(result),
+                        source_path_of(result),
                         result.stored_uri,
                         result.status,
                         result.file_format,
@@ -188,12 +216,13 @@ class IngestionLedger:
                         result.validated_uri,
                     ),
                 )
+                written = cursor.rowcount > 0
             self._conn.execute(
                 "INSERT INTO events (sha256, source_path, dataset, status, check_name, reason, at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (
                     result.sha256,
-                    _source_path(result),
+                    source_path_of(result),
                     result.dataset,
                     result.status,
                     result.check,
@@ -201,6 +230,8 @@ class IngestionLedger:
                     when,
                 ),
             )
+
+        return written
 
     def events(self) -> list[dict[str, Optional[str]]]:
         """Every event, oldest first."""
@@ -212,6 +243,20 @@ class IngestionLedger:
         return [dict(zip(keys, row)) for row in rows]
 
 
-def _source_path(result: FileResult) -> str:
+def source_path_of(result: FileResult) -> str:
     # Absolute, so that "same content as <path>" stays meaningful from any working folder.
     return str(result.source.resolve())
+
+
+#: The SQLite ledger of a local lake, in its meta zone.
+LEDGER_KEY = "ingestion.sqlite"
+
+
+def open_ledger(lake: Lake) -> Ledger:
+    """The lake's ledger: a SQLite file beside a local lake, the DynamoDB table of an S3 one
+    (named by ``PIPELINE_LEDGER_TABLE``)."""
+    if isinstance(lake, LocalLake):
+        return IngestionLedger(lake.path(Zone.META, LEDGER_KEY))
+    from pipeline_lib.ingestion._dynamodb_ledger import DynamoDBLedger
+
+    return DynamoDBLedger()

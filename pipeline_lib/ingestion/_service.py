@@ -27,7 +27,7 @@ from pipeline_lib.ingestion._detect import (
     recognized_names,
     sniff_kind,
 )
-from pipeline_lib.ingestion._ledger import IngestionLedger
+from pipeline_lib.ingestion._ledger import Ledger, open_ledger
 from pipeline_lib.ingestion._quarantine import quarantine_file, write_rejects
 from pipeline_lib.ingestion._read import (
     RawRows,
@@ -50,7 +50,6 @@ from pipeline_lib.storage import LocalLake, Zone
 
 logger = logging.getLogger(__name__)
 
-LEDGER_KEY = "ingestion.sqlite"
 SKIPPED_NAMES = frozenset({"manifest.json"})
 _EXTENSION_KINDS = {
     ".csv": ("csv",),
@@ -142,7 +141,7 @@ def ingest_paths(
     files = collect_files(paths)
     ingest_date = today or datetime.now(timezone.utc).date()
     report = IngestReport()
-    with IngestionLedger(lake.path(Zone.META, LEDGER_KEY)) as ledger:
+    with open_ledger(lake) as ledger:
         for path in files:
             result = ingest_file(
                 path, lake, settings, ledger, dataset=dataset, ingest_date=ingest_date
@@ -158,7 +157,7 @@ def ingest_file(
     path: Path,
     lake: LocalLake,
     settings: IngestionSettings,
-    ledger: IngestionLedger,
+    ledger: Ledger,
     *,
     dataset: Optional[str],
     ingest_date: date,
@@ -193,10 +192,25 @@ def ingest_file(
         result.reason = f"unexpected error: {type(exc).__name__}: {_one_line(exc)}"
         _quarantine(lake, result, ingest_date)
     try:
-        ledger.record(result)
+        if not ledger.record(result) and result.status == ACCEPTED:
+            _lost_race(ledger, result)
     except Exception as exc:
         logger.error("could not record %s in the ledger: %s", path, exc)
     return result
+
+
+def _lost_race(ledger: Ledger, result: FileResult) -> None:
+    """Another trigger accepted the same content between our check and our record (two
+    deliveries at once, on AWS): the ledger kept its entry, so ours is the duplicate."""
+    assert result.sha256 is not None
+    winner = ledger.get(result.sha256)
+    result.status = DUPLICATE
+    result.route = None
+    result.reason = (
+        f"same content as {winner.source_path}, accepted at {winner.ingested_at}"
+        if winner is not None
+        else "same content accepted by another ingestion at the same time"
+    )
 
 
 def _quarantine(lake: LocalLake, result: FileResult, ingest_date: date) -> None:
@@ -215,7 +229,7 @@ def _validate_and_land(
     path: Path,
     lake: LocalLake,
     settings: IngestionSettings,
-    ledger: IngestionLedger,
+    ledger: Ledger,
     result: FileResult,
     dataset: Optional[str],
     ingest_date: date,
@@ -405,7 +419,7 @@ def pending_raw_files(lake: LocalLake) -> list[Path]:
     raw = lake.path(Zone.RAW)
     if not raw.is_dir():
         return []
-    with IngestionLedger(lake.path(Zone.META, LEDGER_KEY)) as ledger:
+    with open_ledger(lake) as ledger:
         known = ledger.known_paths()
     return [
         path

@@ -19,7 +19,7 @@ from pipeline_lib.exceptions import PipelineError
 from pipeline_lib.jobs._context import JobContext
 from pipeline_lib.jobs._inputs import DatasetInput
 from pipeline_lib.jobs._merge import MergeResult
-from pipeline_lib.storage import LocalLake, Zone
+from pipeline_lib.storage import Lake, Zone
 from pipeline_lib.transform import TransformResult
 
 logger = logging.getLogger(__name__)
@@ -116,7 +116,7 @@ def save_accounting(ctx: JobContext, entry: StageAccounting) -> None:
     ctx.lake.write_bytes(Zone.META, key, json.dumps(asdict(entry), indent=2).encode())
 
 
-def load_accounting(lake: LocalLake, run_id: str) -> list[StageAccounting]:
+def load_accounting(lake: Lake, run_id: str) -> list[StageAccounting]:
     """Every accounting entry of a run, ordered by dataset then stage."""
     entries = [
         StageAccounting(**json.loads(lake.read_bytes(Zone.META, key)))

@@ -6,13 +6,12 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
-from pathlib import Path
 from typing import Optional
 
 from pipeline_lib.config import load_settings
 from pipeline_lib.exceptions import PipelineError
 from pipeline_lib.schemas import FeedDomains
-from pipeline_lib.storage import LocalLake, Zone
+from pipeline_lib.storage import Lake, open_lake
 
 _RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
@@ -40,7 +39,7 @@ class JobContext:
         The environment whose params apply (local, dev, staging, prod).
     """
 
-    lake: LocalLake
+    lake: Lake
     run_id: str
     as_of: date
     env: str = "local"
@@ -56,15 +55,10 @@ class JobContext:
     def create(cls, lake: str, run_id: str, as_of: str = "", env: str = "local") -> JobContext:
         """Build a context from notebook parameters (strings; ``as_of`` empty = today UTC)."""
         day = date.fromisoformat(as_of) if as_of else datetime.now(timezone.utc).date()
-        return cls(lake=LocalLake(lake), run_id=run_id, as_of=day, env=env)
+        return cls(lake=open_lake(lake), run_id=run_id, as_of=day, env=env)
 
     def domains(self) -> FeedDomains:
         """The deployment's value rules: ``feeds:`` of ``params/<env>.yaml``."""
         from pipeline_lib.jobs._feeds import feed_domains  # _feeds imports this module
 
-        return feed_domains(load_settings(env=self.env, lake=str(self.lake.root)))
-
-    @property
-    def run_meta_dir(self) -> Path:
-        """``_meta/runs/<run_id>/``: accounting and the run record live here."""
-        return self.lake.path(Zone.META, f"runs/{self.run_id}")
+        return feed_domains(load_settings(env=self.env, lake=self.lake.location))

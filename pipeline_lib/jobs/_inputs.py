@@ -26,12 +26,12 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from pipeline_lib.config import load_settings, params_dir
-from pipeline_lib.ingestion import LEDGER_KEY, IngestionLedger
+from pipeline_lib.ingestion import open_ledger
 from pipeline_lib.jobs._context import JobContext
 from pipeline_lib.jobs._feeds import feed_drop_columns, without_dropped_columns
 from pipeline_lib.schemas import CONTRACTS, get_contract
 from pipeline_lib.schemas.coerce import ROW_NUMBER
-from pipeline_lib.storage import LocalLake, Zone
+from pipeline_lib.storage import Lake, Zone
 from pipeline_lib.transform import SOURCE_ORDER, contract_frame
 
 logger = logging.getLogger(__name__)
@@ -76,7 +76,7 @@ def read_validated(ctx: JobContext, dataset: str, *, batch_only: bool = False) -
     ['transaction_id', 'customer_id', 'product_id']
     """
     contract = get_contract(dataset)
-    with IngestionLedger(ctx.lake.path(Zone.META, LEDGER_KEY)) as ledger:
+    with open_ledger(ctx.lake) as ledger:
         entries = ledger.accepted_files(dataset)
     pinned = run_inputs(ctx.lake, ctx.run_id)
     chosen: Optional[set[str]] = None
@@ -111,7 +111,7 @@ def read_validated(ctx: JobContext, dataset: str, *, batch_only: bool = False) -
             .empty_table()
             .append_column(SOURCE_ORDER, pa.array([], pa.int64()))
         )
-    settings = load_settings(env=ctx.env, lake=str(ctx.lake.root))
+    settings = load_settings(env=ctx.env, lake=ctx.lake.location)
     frame = without_dropped_columns(
         contract_frame(combined, contract),
         dataset,
@@ -182,7 +182,7 @@ def processing_fingerprints(params: Mapping[str, Any]) -> dict[str, str]:
 
 
 def pin_inputs(
-    lake: LocalLake,
+    lake: Lake,
     run_id: str,
     base: Optional[Mapping[str, Optional[str]]] = None,
     settings: Optional[Mapping[str, str]] = None,
@@ -198,7 +198,7 @@ def pin_inputs(
     Called once per run, after the incoming files were validated; a retry of that step
     pins again, which is harmless because no notebook has read anything yet.
     """
-    with IngestionLedger(lake.path(Zone.META, LEDGER_KEY)) as ledger:
+    with open_ledger(lake) as ledger:
         files = {name: [e.sha256 for e in ledger.accepted_files(name)] for name in CONTRACTS}
     bases: dict[str, Optional[str]] = {}
     batch: dict[str, list[str]] = {}
@@ -221,7 +221,7 @@ def pin_inputs(
     return inputs
 
 
-def run_inputs(lake: LocalLake, run_id: str) -> Optional[RunInputs]:
+def run_inputs(lake: Lake, run_id: str) -> Optional[RunInputs]:
     """The inputs the run pinned, or None when it pinned none (a notebook run by hand)."""
     if not lake.exists(Zone.META, _inputs_key(run_id)):
         return None
@@ -239,7 +239,7 @@ def base_run(ctx: JobContext, dataset: str) -> Optional[str]:
     return None if inputs is None else inputs.base_run(dataset)
 
 
-def pinned_inputs(lake: LocalLake, run_id: str) -> Optional[Mapping[str, list[str]]]:
+def pinned_inputs(lake: Lake, run_id: str) -> Optional[Mapping[str, list[str]]]:
     """Every file the run's tables include, per dataset, or None when it pinned none."""
     inputs = run_inputs(lake, run_id)
     return None if inputs is None else inputs.files

@@ -14,7 +14,6 @@ import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Optional, Union
 
 import numpy as np
@@ -22,7 +21,6 @@ import numpy.typing as npt
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from pipeline_lib.exceptions import PipelineError
 from pipeline_lib.jobs._tables import (
@@ -35,11 +33,12 @@ from pipeline_lib.jobs._tables import (
     partition_key,
     record_version,
     sorted_table,
+    version_files,
     version_key,
-    write_parquet_file,
     write_table,
+    write_table_file,
 )
-from pipeline_lib.storage import LocalLake, Zone
+from pipeline_lib.storage import Lake, Zone
 
 logger = logging.getLogger(__name__)
 
@@ -69,7 +68,7 @@ class MergeResult:
 
 
 def merge_table(
-    lake: LocalLake,
+    lake: Lake,
     zone: Zone,
     name: str,
     run_id: str,
@@ -100,18 +99,18 @@ def merge_table(
     ('transaction_month=2026-11/part-0.parquet',)
     """
     layout = layout_of(name)
-    base_dir = lake.path(zone, version_key(name, base_run)) if base_run else None
     new = sorted_table(as_arrow(batch), layout)
-    if base_dir is None or not base_dir.is_dir():
+    live_keys = version_files(lake, zone, name, base_run) if base_run else []
+    if not live_keys:
         version = write_table(lake, zone, name, run_id, new)
         return MergeResult(version, 0, tuple(version.partitions), ())
     assert base_run is not None
-    live_files = {
-        path.relative_to(base_dir).as_posix(): path
-        for path in sorted(base_dir.rglob("*.parquet"))
-        if not path.name.startswith(".")
+    base_prefix = version_key(name, base_run)
+    live_files = {key[len(base_prefix) + 1 :]: key for key in live_keys}
+    live_schemas = {
+        part: lake.parquet_metadata(zone, key).schema.to_arrow_schema().remove_metadata()
+        for part, key in live_files.items()
     }
-    live_schemas = {part: pq.read_schema(p).remove_metadata() for part, p in live_files.items()}
     schema = _merged_schema(list(live_schemas.values()), new.schema)
     new = _conform(new, schema)
     if layout.partition_column is None:
@@ -123,7 +122,7 @@ def merge_table(
     keys = _distinct_keys(new, key_columns)
     gone = None if deleted is None else _distinct_keys(as_arrow(deleted), key_columns)
     rewrite_all = any(live != schema for live in live_schemas.values())
-    target_dir = lake.path(zone, version_key(name, run_id))
+    target = version_key(name, run_id)
     replaced = 0
     removed = 0
     rewritten: list[str] = []
@@ -131,24 +130,23 @@ def merge_table(
     partitions: dict[str, str] = {}
     base_partitions = _base_partitions(lake, zone, name, base_run, live_files)
     for part_key in sorted(set(live_files) | set(new_parts)):
-        live_path = live_files.get(part_key)
+        live_key = live_files.get(part_key)
         if part_key.startswith(f"{layout.partition_column}={EMPTY_PARTITION}/"):
             continue  # an empty live table's placeholder: its rows are the batch's
         hits = drops = None
-        if live_path is not None:
+        if live_key is not None:
             if part_key in new_parts or not key_fixes_partition:
-                hits = _matching_rows(live_path, key_columns, keys)
-            drops = _matching_rows(live_path, key_columns, gone)
+                hits = _matching_rows(lake, zone, live_key, key_columns, keys)
+            drops = _matching_rows(lake, zone, live_key, key_columns, gone)
         touched = rewrite_all or part_key in new_parts or _any(hits) or _any(drops)
-        if not touched and live_path is not None:
-            lake.share_object(zone, f"{version_key(name, run_id)}/{part_key}", zone,
-                              f"{version_key(name, base_run)}/{part_key}")  # fmt: skip
+        if not touched and live_key is not None:
+            lake.share_object(zone, f"{target}/{part_key}", zone, live_key)
             shared.append(part_key)
             partitions[part_key] = base_partitions.get(part_key, base_run)
             continue
         pieces = []
-        if live_path is not None:
-            live = _conform(pq.read_table(live_path).replace_schema_metadata(None), schema)
+        if live_key is not None:
+            live = _conform(lake.read_parquet(zone, live_key).replace_schema_metadata(None), schema)
             keep = np.ones(live.num_rows, dtype=bool)
             if hits is not None:
                 replaced += int(hits.sum())
@@ -164,14 +162,14 @@ def merge_table(
         rows = sorted_table(pa.concat_tables(pieces), layout)
         if rows.num_rows == 0 and layout.partition_column is not None:
             continue  # every live row of the month moved to another month
-        write_parquet_file(target_dir / part_key, rows)
+        write_table_file(lake, zone, f"{target}/{part_key}", rows)
         rewritten.append(part_key)
         partitions[part_key] = run_id
     if not partitions:  # an empty table still gets one (empty) file, as write_table does
         empty = schema.empty_table()
         version = write_table(lake, zone, name, run_id, empty)
         return MergeResult(version, replaced, tuple(version.partitions), (), removed)
-    version = _version_of(zone, name, run_id, target_dir, partitions)
+    version = _version_of(lake, zone, name, run_id, partitions)
     record_version(lake, version)
     logger.info("merged into %s.%s version %s: %d partitions rewritten, %d shared, %d rows "
                 "replaced, %d deleted", zone.value, name, run_id, len(rewritten), len(shared),
@@ -188,12 +186,12 @@ def _distinct_keys(table: pa.Table, key_columns: list[str]) -> pa.Table:
 
 
 def _matching_rows(
-    path: Path, key_columns: list[str], keys: Optional[pa.Table]
+    lake: Lake, zone: Zone, key: str, key_columns: list[str], keys: Optional[pa.Table]
 ) -> Optional[npt.NDArray[np.bool_]]:
-    """A boolean mask (numpy) of the live rows in ``path`` whose key is among ``keys``."""
+    """A boolean mask (numpy) of the live rows in object ``key`` whose key is among ``keys``."""
     if keys is None or keys.num_rows == 0:
         return None
-    live = pq.read_table(path, columns=key_columns)
+    live = lake.read_parquet(zone, key, columns=key_columns)
     if len(key_columns) == 1:
         column = live.column(0)
         hits = pc.is_in(column, value_set=keys.column(0).cast(column.type))
@@ -241,7 +239,7 @@ def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
 
 
 def _base_partitions(
-    lake: LocalLake, zone: Zone, name: str, base_run: str, live_files: dict[str, Path]
+    lake: Lake, zone: Zone, name: str, base_run: str, live_files: dict[str, str]
 ) -> dict[str, str]:
     """Which run wrote each live partition (from the base run's record, when it has one)."""
     record_key = f"runs/{base_run}/tables/{zone.value}.{name}.json"
@@ -254,15 +252,16 @@ def _base_partitions(
 
 
 def _version_of(
-    zone: Zone, name: str, run_id: str, folder: Path, partitions: dict[str, str]
+    lake: Lake, zone: Zone, name: str, run_id: str, partitions: dict[str, str]
 ) -> TableVersion:
-    files = [folder / part for part in sorted(partitions)]
-    if not all(path.is_file() for path in files):
-        missing = [str(path) for path in files if not path.is_file()]
+    keys = [f"{version_key(name, run_id)}/{part}" for part in sorted(partitions)]
+    missing = [key for key in keys if not lake.exists(zone, key)]
+    if missing:
         raise PipelineError(
             f"{zone.value}.{name} version {run_id} lost partition files while it was written "
-            f"({', '.join(missing[:3])}); another process deleted them: run again"
+            f"({', '.join(lake.uri(zone, key) for key in missing[:3])}); another process "
+            "deleted them: run again"
         )
-    rows = sum(pq.ParquetFile(path).metadata.num_rows for path in files)
-    size = sum(path.stat().st_size for path in files)
-    return TableVersion(zone, name, run_id, rows, len(files), size, partitions=dict(partitions))
+    rows = sum(lake.parquet_metadata(zone, key).num_rows for key in keys)
+    size = sum(lake.size(zone, key) for key in keys)
+    return TableVersion(zone, name, run_id, rows, len(keys), size, partitions=dict(partitions))

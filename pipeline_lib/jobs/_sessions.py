@@ -25,7 +25,7 @@ import pyarrow.dataset as ds
 from pipeline_lib.jobs._merge import MergeResult, merge_table
 from pipeline_lib.jobs._tables import as_arrow, read_table, version_key, version_schema
 from pipeline_lib.schemas import CLICKSTREAM
-from pipeline_lib.storage import LocalLake, Zone
+from pipeline_lib.storage import Lake, Zone
 from pipeline_lib.transform import (
     SOURCE_ORDER,
     build_sessions,
@@ -66,7 +66,7 @@ class ClickstreamMerge:
 
 
 def merge_clickstream(
-    lake: LocalLake,
+    lake: Lake,
     run_id: str,
     batch: pd.DataFrame,
     *,
@@ -80,7 +80,7 @@ def merge_clickstream(
     tables are built from them alone.
     """
     zone = Zone.PROCESSED
-    if base_run is None or not lake.path(zone, version_key("clickstream", base_run)).is_dir():
+    if base_run is None or not lake.has_prefix(zone, version_key("clickstream", base_run)):
         events, codes = sessionize_with_codes(batch, gap_minutes=gap_minutes)
         sessions = build_sessions(events, session_codes=codes)
         funnel = daily_funnel(events, sessions=sessions)
@@ -193,7 +193,7 @@ def _texts(values: list[str]) -> pa.Array:
     return pa.array(values, type=pa.string())
 
 
-def _live_events_of_actors(lake: LocalLake, base_run: str, batch: pd.DataFrame) -> pd.DataFrame:
+def _live_events_of_actors(lake: Lake, base_run: str, batch: pd.DataFrame) -> pd.DataFrame:
     """Every live event of the actors the batch touches, with its current session.
 
     The actors are the batch's customers and source sessions, and the customers of live
@@ -255,9 +255,7 @@ def _days(*dates: pd.Series) -> list[date]:
     return sorted(found)
 
 
-def _merge_funnel_days(
-    lake: LocalLake, run_id: str, base_run: str, days: list[date]
-) -> MergeResult:
+def _merge_funnel_days(lake: Lake, run_id: str, base_run: str, days: list[date]) -> MergeResult:
     """Recompute the funnel of ``days`` from this run's events and sessions, merge it in."""
     zone = Zone.PROCESSED
     event_columns = ["timestamp", "event_type"]

@@ -13,18 +13,16 @@ import json
 import logging
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
-from typing import BinaryIO, Optional, Union
+from typing import Optional, Union
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
-import pyarrow.parquet as pq
 
 from pipeline_lib.exceptions import PipelineError
-from pipeline_lib.storage import LocalLake, Zone, atomic_write
+from pipeline_lib.storage import Lake, Zone
 
 logger = logging.getLogger(__name__)
 
@@ -108,7 +106,7 @@ def layout_of(name: str) -> TableLayout:
 
 
 def write_table(
-    lake: LocalLake,
+    lake: Lake,
     zone: Zone,
     name: str,
     run_id: str,
@@ -122,7 +120,7 @@ def write_table(
     """
     layout = layout_of(name)
     table = sorted_table(as_arrow(data), layout)
-    base = lake.path(zone, version_key(name, run_id))
+    base = version_key(name, run_id)
     parts: list[tuple[str, pa.Table]] = []
     if layout.partition_column is None:
         parts.append((PART_FILE, table))
@@ -132,8 +130,8 @@ def write_table(
             parts.append((partition_key(layout, month), part))
     total_bytes = 0
     for key, part in parts:
-        _write_parquet(base / key, part)
-        total_bytes += (base / key).stat().st_size
+        write_table_file(lake, zone, f"{base}/{key}", part)
+        total_bytes += lake.size(zone, f"{base}/{key}")
     version = TableVersion(zone, name, run_id, table.num_rows, len(parts), total_bytes,
                            partitions={key: run_id for key, _ in parts})  # fmt: skip
     _record_version(lake, version)
@@ -233,43 +231,48 @@ def _month_parts(table: pa.Table, source: str, name: str) -> list[tuple[str, pa.
     return [(label, table.filter(pa.array(months == month))) for label, month in by_label]
 
 
-def copy_table(lake: LocalLake, source: Zone, target: Zone, name: str, run_id: str) -> TableVersion:
+def copy_table(lake: Lake, source: Zone, target: Zone, name: str, run_id: str) -> TableVersion:
     """Give a version's files unchanged to another zone (e.g. processed -> curated).
 
-    The files are shared, not rewritten (hard links locally): table files never change
-    in place, and an incremental run must not pay for the whole history here.
+    The files are shared, not rewritten (hard links locally, server-side copies on S3):
+    table files never change in place, and an incremental run must not pay for the whole
+    history here.
     """
-    from_dir = lake.path(source, version_key(name, run_id))
-    if not from_dir.is_dir():
+    prefix = version_key(name, run_id)
+    keys = version_files(lake, source, name, run_id)
+    if not keys:
         raise PipelineError(f"table {source.value}.{name} has no version {run_id} to copy")
-    files = 0
     total_bytes = 0
-    for path in sorted(from_dir.rglob("*.parquet")):
-        relative = path.relative_to(lake.path(source)).as_posix()
-        lake.share_object(target, relative, source, relative)
-        files += 1
-        total_bytes += path.stat().st_size
-    rows = sum(pq.ParquetFile(p).metadata.num_rows for p in from_dir.rglob("*.parquet"))
-    partitions = {
-        p.relative_to(from_dir).as_posix(): run_id for p in sorted(from_dir.rglob("*.parquet"))
-    }
+    rows = 0
+    for key in keys:
+        lake.share_object(target, key, source, key)
+        total_bytes += lake.size(target, key)
+        rows += lake.parquet_metadata(target, key).num_rows
+    partitions = {key[len(prefix) + 1 :]: run_id for key in keys}
     source_record = f"runs/{run_id}/tables/{source.value}.{name}.json"
     if lake.exists(Zone.META, source_record):  # shared partitions keep the run that wrote them
         recorded = json.loads(lake.read_bytes(Zone.META, source_record))
         partitions.update(recorded.get("partitions", {}))
-    version = TableVersion(target, name, run_id, rows, files, total_bytes, partitions)
+    version = TableVersion(target, name, run_id, rows, len(keys), total_bytes, partitions)
     _record_version(lake, version)
     return version
 
 
-def _record_version(lake: LocalLake, version: TableVersion) -> None:
+def version_files(lake: Lake, zone: Zone, name: str, run_id: str) -> list[str]:
+    """The keys of a version's Parquet files, sorted (none when the version does not exist)."""
+    return [
+        key for key in lake.list_keys(zone, version_key(name, run_id)) if key.endswith(".parquet")
+    ]
+
+
+def _record_version(lake: Lake, version: TableVersion) -> None:
     # The run collects what its jobs wrote from these records (jobs run in other processes).
     record = {**asdict(version), "zone": version.zone.value}
     key = f"runs/{version.run_id}/tables/{version.qualified_name}.json"
     lake.write_bytes(Zone.META, key, json.dumps(record, sort_keys=True).encode())
 
 
-def load_versions(lake: LocalLake, run_id: str) -> list[TableVersion]:
+def load_versions(lake: Lake, run_id: str) -> list[TableVersion]:
     """The table versions a run's jobs wrote, ordered by qualified name."""
     versions = []
     for key in lake.list_keys(Zone.META, f"runs/{run_id}/tables"):
@@ -279,25 +282,18 @@ def load_versions(lake: LocalLake, run_id: str) -> list[TableVersion]:
     return sorted(versions, key=lambda v: v.qualified_name)
 
 
-def record_version(lake: LocalLake, version: TableVersion) -> None:
+def record_version(lake: Lake, version: TableVersion) -> None:
     """Record a version written outside :func:`write_table` (the partition merge)."""
     _record_version(lake, version)
 
 
-def write_parquet_file(path: Path, table: pa.Table) -> None:
+def write_table_file(lake: Lake, zone: Zone, key: str, table: pa.Table) -> None:
     """One table file, written as every version's files are (snappy, ADR 0001 groups)."""
-    _write_parquet(path, table)
-
-
-def _write_parquet(path: Path, table: pa.Table) -> None:
-    def write(handle: BinaryIO) -> None:
-        pq.write_table(table, handle, compression="snappy", row_group_size=ROW_GROUP_ROWS)
-
-    atomic_write(path, write)
+    lake.write_parquet(zone, key, table, row_group_size=ROW_GROUP_ROWS)
 
 
 def read_table(
-    lake: LocalLake,
+    lake: Lake,
     zone: Zone,
     name: str,
     run_id: str,
@@ -312,28 +308,23 @@ def read_table(
     ``where`` keeps only the rows it holds for, read with row-group pruning (an incremental
     run reads the few live rows its batch touches, not the history).
     """
-    base = lake.path(zone, version_key(name, run_id))
-    if not base.is_dir():
+    keys = version_files(lake, zone, name, run_id)
+    if not keys:
         raise PipelineError(
-            f"table {zone.value}.{name} has no version {run_id} ({base}); run the job "
-            "that writes it first"
+            f"table {zone.value}.{name} has no version {run_id} "
+            f"({lake.uri(zone, version_key(name, run_id))}); run the job that writes it first"
         )
-    dataset = _version_dataset(base)
+    dataset = lake.dataset(zone, keys)
     selected = None if columns is None else list(columns)
     return dataset.to_table(columns=selected, filter=where).to_pandas(types_mapper=pd.ArrowDtype)
 
 
-def version_schema(lake: LocalLake, zone: Zone, name: str, run_id: str) -> pa.Schema:
+def version_schema(lake: Lake, zone: Zone, name: str, run_id: str) -> pa.Schema:
     """The columns of version ``run_id`` of a table (without its partition column)."""
-    base = lake.path(zone, version_key(name, run_id))
-    if not base.is_dir():
-        raise PipelineError(f"table {zone.value}.{name} has no version {run_id} ({base})")
-    return _version_dataset(base).schema
-
-
-def _version_dataset(folder: Path) -> ds.Dataset:
-    files = sorted(str(p) for p in folder.rglob("*.parquet") if not p.name.startswith("."))
-    return ds.dataset(files, format="parquet")
+    keys = version_files(lake, zone, name, run_id)
+    if not keys:
+        raise PipelineError(f"table {zone.value}.{name} has no version {run_id}")
+    return lake.dataset(zone, keys[:1]).schema
 
 
 def versions_frame(versions: list[TableVersion]) -> pd.DataFrame:

@@ -4,5 +4,27 @@ from __future__ import annotations
 
 from pipeline_lib.storage._base import Lake, Zone, check_key
 from pipeline_lib.storage._local import LocalLake, atomic_write, fsync_dir
+from pipeline_lib.storage._s3 import S3Lake
 
-__all__ = ["Lake", "LocalLake", "Zone", "atomic_write", "check_key", "fsync_dir"]
+
+def open_lake(location: str) -> Lake:
+    """The lake at ``location``: an ``s3://`` URI (:class:`S3Lake`) or a folder."""
+    if location.startswith("s3://"):
+        return S3Lake(location)
+    if "://" in location:
+        from pipeline_lib.exceptions import ConfigError
+
+        raise ConfigError(f"unsupported lake location {location!r}: use a folder or s3://")
+    return LocalLake(location)
+
+
+__all__ = [
+    "Lake",
+    "LocalLake",
+    "S3Lake",
+    "Zone",
+    "atomic_write",
+    "check_key",
+    "fsync_dir",
+    "open_lake",
+]

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import abc
 import io
+from collections.abc import Sequence
 from enum import Enum
 from pathlib import PurePosixPath
+from typing import Optional
 
 import pyarrow as pa
+import pyarrow.dataset as ds
+import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 from pipeline_lib.exceptions import StorageError
@@ -40,6 +44,11 @@ class Lake(abc.ABC):
     Small on purpose so that an S3 implementation over awswrangler/boto3 fits it.
     """
 
+    @property
+    @abc.abstractmethod
+    def location(self) -> str:
+        """What opens this lake again (:func:`open_lake`): a folder, or an ``s3://`` URI."""
+
     @abc.abstractmethod
     def uri(self, zone: Zone, key: str = "") -> str:
         """The location of ``key`` in ``zone`` (a path locally, ``s3://`` on AWS)."""
@@ -64,21 +73,72 @@ class Lake(abc.ABC):
     def list_keys(self, zone: Zone, prefix: str = "") -> list[str]:
         """Sorted keys under ``prefix`` in ``zone`` (complete objects only)."""
 
+    @abc.abstractmethod
     def share_object(self, zone: Zone, key: str, source_zone: Zone, source_key: str) -> str:
         """Make ``key`` hold the object at ``source_key`` of ``source_zone`` without
-        rewriting its bytes where the store can (a hard link locally); return its URI.
+        rewriting its bytes where the store can (a hard link locally, a server-side copy
+        on S3); return its URI.
 
         Objects are never changed in place, so sharing is safe: a new table version shares
         the partitions it does not change with the live one this way
-        (docs/adr/0002-incremental-runs.md). This fallback copies.
+        (docs/adr/0002-incremental-runs.md).
         """
-        return self.write_bytes(zone, key, self.read_bytes(source_zone, source_key))
 
-    def write_parquet(self, zone: Zone, key: str, table: pa.Table) -> str:
+    @abc.abstractmethod
+    def size(self, zone: Zone, key: str) -> int:
+        """The size of object ``key`` in bytes; raise StorageError if it does not exist."""
+
+    @abc.abstractmethod
+    def delete(self, zone: Zone, key: str) -> None:
+        """Remove object ``key`` (nothing happens when it does not exist)."""
+
+    def delete_prefix(self, zone: Zone, prefix: str) -> int:
+        """Remove every object under ``prefix``; return how many."""
+        keys = self.list_keys(zone, prefix)
+        for key in keys:
+            self.delete(zone, key)
+        return len(keys)
+
+    def has_prefix(self, zone: Zone, prefix: str) -> bool:
+        """Whether any object lives under ``prefix`` (a table version, a run's folder)."""
+        return bool(self.list_keys(zone, prefix))
+
+    # Parquet through Arrow's file systems: readers prune columns and row groups remotely
+    # as well as on disk, without knowing which one they read.
+
+    @property
+    @abc.abstractmethod
+    def arrow_filesystem(self) -> pafs.FileSystem:
+        """The Arrow file system that holds the lake's objects."""
+
+    @abc.abstractmethod
+    def arrow_path(self, zone: Zone, key: str) -> str:
+        """Where ``key`` is in :attr:`arrow_filesystem`."""
+
+    def write_parquet(
+        self, zone: Zone, key: str, table: pa.Table, *, row_group_size: Optional[int] = None
+    ) -> str:
         """Write ``table`` as one snappy-compressed Parquet object."""
         buffer = io.BytesIO()
-        pq.write_table(table, buffer, compression="snappy")
+        pq.write_table(table, buffer, compression="snappy", row_group_size=row_group_size)
         return self.write_bytes(zone, key, buffer.getvalue())
 
-    def read_parquet(self, zone: Zone, key: str) -> pa.Table:
-        return pq.read_table(io.BytesIO(self.read_bytes(zone, key)))
+    def read_parquet(
+        self, zone: Zone, key: str, columns: Optional[Sequence[str]] = None
+    ) -> pa.Table:
+        """Object ``key`` as an Arrow table (only ``columns`` when given)."""
+        return pq.read_table(
+            self.arrow_path(zone, key),
+            filesystem=self.arrow_filesystem,
+            columns=None if columns is None else list(columns),
+        )
+
+    def parquet_metadata(self, zone: Zone, key: str) -> pq.FileMetaData:
+        """The footer of Parquet object ``key`` (row counts, schema), read without its data."""
+        with self.arrow_filesystem.open_input_file(self.arrow_path(zone, key)) as handle:
+            return pq.ParquetFile(handle).metadata
+
+    def dataset(self, zone: Zone, keys: Sequence[str]) -> ds.Dataset:
+        """The Parquet objects ``keys`` as one Arrow dataset (filters prune row groups)."""
+        paths = [self.arrow_path(zone, key) for key in keys]
+        return ds.dataset(paths, format="parquet", filesystem=self.arrow_filesystem)

@@ -9,9 +9,10 @@ import shutil
 import tempfile
 import threading
 from pathlib import Path
-from typing import BinaryIO, Callable
+from typing import BinaryIO, Callable, Optional
 
 import pyarrow as pa
+import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 from pipeline_lib.exceptions import StorageError
@@ -120,6 +121,10 @@ class LocalLake(Lake):
     def __repr__(self) -> str:
         return f"LocalLake({str(self.root)!r})"
 
+    @property
+    def location(self) -> str:
+        return str(self.root)
+
     def path(self, zone: Zone, key: str = "") -> Path:
         """The local path of ``key`` (the zone folder when ``key`` is empty)."""
         base = self.root / zone.value
@@ -165,10 +170,52 @@ class LocalLake(Lake):
         fsync_dir(target.parent)
         return str(target)
 
-    def write_parquet(self, zone: Zone, key: str, table: pa.Table) -> str:
+    def write_parquet(
+        self, zone: Zone, key: str, table: pa.Table, *, row_group_size: Optional[int] = None
+    ) -> str:
         target = self._object(zone, key)
-        atomic_write(target, lambda handle: pq.write_table(table, handle, compression="snappy"))
+
+        def write(handle: BinaryIO) -> None:
+            pq.write_table(table, handle, compression="snappy", row_group_size=row_group_size)
+
+        atomic_write(target, write)
         return str(target)
+
+    def size(self, zone: Zone, key: str) -> int:
+        target = self._object(zone, key)
+        try:
+            return target.stat().st_size
+        except FileNotFoundError:
+            raise StorageError(f"no object {key!r} in zone {zone.value} ({target})") from None
+
+    def delete(self, zone: Zone, key: str) -> None:
+        self._object(zone, key).unlink(missing_ok=True)
+
+    def delete_prefix(self, zone: Zone, prefix: str) -> int:
+        """Remove the folder (or object) ``prefix`` at once."""
+        start = self._object(zone, prefix)
+        if start.is_file():
+            start.unlink()
+            return 1
+        if not start.is_dir():
+            return 0
+        count = sum(1 for p in start.rglob("*") if p.is_file() and not p.name.startswith("."))
+        shutil.rmtree(start)
+        return count
+
+    def has_prefix(self, zone: Zone, prefix: str) -> bool:
+        start = self._object(zone, prefix)
+        return start.is_file() or (
+            start.is_dir()
+            and any(p.is_file() and not p.name.startswith(".") for p in start.rglob("*"))
+        )
+
+    @property
+    def arrow_filesystem(self) -> pafs.FileSystem:
+        return pafs.LocalFileSystem()
+
+    def arrow_path(self, zone: Zone, key: str) -> str:
+        return str(self._object(zone, key))
 
     def read_bytes(self, zone: Zone, key: str) -> bytes:
         target = self._object(zone, key)

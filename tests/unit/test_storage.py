@@ -14,7 +14,7 @@ import pyarrow as pa
 import pytest
 
 from pipeline_lib.exceptions import StorageError
-from pipeline_lib.storage import Lake, LocalLake, Zone, atomic_write
+from pipeline_lib.storage import LocalLake, Zone, atomic_write
 
 
 def test_write_read_list_round_trip(tmp_path: Path) -> None:
@@ -187,33 +187,3 @@ def test_a_shared_object_is_the_same_file_and_outlives_its_source(tmp_path: Path
 def test_sharing_a_missing_object_names_it(tmp_path: Path) -> None:
     with pytest.raises(StorageError, match=r"no object 't/x' in zone processed"):
         LocalLake(tmp_path).share_object(Zone.CURATED, "t/y", Zone.PROCESSED, "t/x")
-
-
-def test_a_store_without_links_shares_by_copying(tmp_path: Path) -> None:
-    class CopyOnly(Lake):  # what an object store without links gets from the base class
-        def __init__(self) -> None:
-            self.objects: dict[tuple[Zone, str], bytes] = {}
-
-        def uri(self, zone: Zone, key: str = "") -> str:
-            return f"mem://{zone.value}/{key}"
-
-        def write_bytes(self, zone: Zone, key: str, data: bytes) -> str:
-            self.objects[(zone, key)] = data
-            return self.uri(zone, key)
-
-        def put_file(self, zone: Zone, key: str, source: str) -> str:
-            return self.write_bytes(zone, key, Path(source).read_bytes())
-
-        def read_bytes(self, zone: Zone, key: str) -> bytes:
-            return self.objects[(zone, key)]
-
-        def exists(self, zone: Zone, key: str) -> bool:
-            return (zone, key) in self.objects
-
-        def list_keys(self, zone: Zone, prefix: str = "") -> list[str]:
-            return sorted(k for z, k in self.objects if z == zone and k.startswith(prefix))
-
-    store = CopyOnly()
-    store.write_bytes(Zone.PROCESSED, "a", b"rows")
-    assert store.share_object(Zone.CURATED, "b", Zone.PROCESSED, "a") == "mem://curated/b"
-    assert store.read_bytes(Zone.CURATED, "b") == b"rows"
