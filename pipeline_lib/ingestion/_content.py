@@ -7,6 +7,7 @@ import hashlib
 import logging
 import zlib
 from pathlib import Path
+from typing import BinaryIO
 
 from pipeline_lib.exceptions import FileCheckError
 
@@ -18,10 +19,15 @@ HEAD_BYTES = 64 * 1024
 
 def sha256_of(path: Path) -> str:
     """The SHA-256 of the file's content, read in chunks (constant memory)."""
-    digest = hashlib.sha256()
     with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(_CHUNK), b""):
-            digest.update(chunk)
+        return sha256_of_stream(handle)
+
+
+def sha256_of_stream(handle: BinaryIO) -> str:
+    """The SHA-256 of what ``handle`` holds, read in chunks (constant memory)."""
+    digest = hashlib.sha256()
+    for chunk in iter(lambda: handle.read(_CHUNK), b""):
+        digest.update(chunk)
     return digest.hexdigest()
 
 

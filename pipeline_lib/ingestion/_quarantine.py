@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import uuid
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ import pyarrow as pa
 
 from pipeline_lib.ingestion._result import FileResult
 from pipeline_lib.ingestion._store import place_original
-from pipeline_lib.storage import LocalLake, Zone
+from pipeline_lib.storage import Lake, LocalLake, Zone
 
 logger = logging.getLogger(__name__)
 
@@ -22,7 +23,7 @@ SOURCE_FILE = "_source_file"
 UNKNOWN_DATASET = "_unknown"
 
 
-def quarantine_file(lake: LocalLake, result: FileResult, ingest_date: date) -> None:
+def quarantine_file(lake: Lake, result: FileResult, ingest_date: date) -> None:
     """Copy the original to quarantine with ``<name>.error.json``; append a dead letter.
 
     Sets ``result.stored_uri``. The source file is copied, never moved or modified.
@@ -53,20 +54,38 @@ def error_record(result: FileResult) -> dict[str, Any]:
     }
 
 
-def append_dead_letter(lake: LocalLake, record: dict[str, Any]) -> None:
-    """Append ``record`` as one JSON line to the dead-letter file in the meta zone."""
+#: Set on AWS (Terraform): the SQS queue that receives one message per quarantined file.
+DEAD_LETTER_QUEUE_ENV = "PIPELINE_DEAD_LETTER_QUEUE_URL"
+
+
+def append_dead_letter(lake: Lake, record: dict[str, Any]) -> None:
+    """Hand ``record`` to the dead-letter queue: SQS when ``PIPELINE_DEAD_LETTER_QUEUE_URL``
+    is set (AWS), else one JSON line in ``_meta/dead_letter.jsonl`` of a local lake, or one
+    object under ``_meta/dead_letters/`` of a lake that cannot append (S3 without a queue).
+    """
+    body = json.dumps(record, ensure_ascii=False)
+    queue = os.environ.get(DEAD_LETTER_QUEUE_ENV)
+    if queue:
+        import boto3
+
+        boto3.client("sqs").send_message(QueueUrl=queue, MessageBody=body)
+        return
+    if not isinstance(lake, LocalLake):
+        stamp = f"{datetime.now(timezone.utc):%Y%m%dT%H%M%S%fZ}"
+        key = f"dead_letters/{stamp}-{uuid.uuid4().hex[:8]}.json"
+        lake.write_bytes(Zone.META, key, body.encode("utf-8"))
+        return
     path = lake.path(Zone.META, DEAD_LETTER_KEY)
     path.parent.mkdir(parents=True, exist_ok=True)
-    line = json.dumps(record, ensure_ascii=False) + "\n"
     # One write of one line in append mode: concurrent writers never interleave a line.
     with path.open("a", encoding="utf-8") as handle:
-        handle.write(line)
+        handle.write(body + "\n")
         handle.flush()
         os.fsync(handle.fileno())
 
 
 def write_rejects(
-    lake: LocalLake,
+    lake: Lake,
     rejects: pa.Table,
     dataset: str,
     sha256: str,

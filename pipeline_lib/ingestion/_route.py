@@ -10,7 +10,7 @@ import pyarrow as pa
 
 from pipeline_lib.config import IngestionSettings
 from pipeline_lib.ingestion._store import place_original
-from pipeline_lib.storage import LocalLake, Zone
+from pipeline_lib.storage import Lake, Zone
 
 logger = logging.getLogger(__name__)
 
@@ -23,9 +23,7 @@ def route_for(size_bytes: int, settings: IngestionSettings) -> str:
     return LIGHTWEIGHT if size_bytes <= settings.lightweight_max_bytes else NOTEBOOK
 
 
-def store_accepted(
-    lake: LocalLake, source: Path, dataset: str, sha256: str, ingest_date: date
-) -> str:
+def store_accepted(lake: Lake, source: Path, dataset: str, sha256: str, ingest_date: date) -> str:
     """Copy the accepted original, unchanged, to ``raw/<dataset>/ingest_date=<D>/``."""
     folder = f"{dataset}/ingest_date={ingest_date.isoformat()}"
     return place_original(lake, Zone.RAW, folder, source, sha256)
@@ -42,7 +40,7 @@ def validated_key(dataset: str, sha256: str, ingest_date: date) -> str:
 
 
 def store_validated(
-    lake: LocalLake, rows: pa.Table, dataset: str, sha256: str, ingest_date: date
+    lake: Lake, rows: pa.Table, dataset: str, sha256: str, ingest_date: date
 ) -> str:
     """Write the accepted rows, typed per contract, where the ETL reads them.
 

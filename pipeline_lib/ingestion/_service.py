@@ -46,7 +46,7 @@ from pipeline_lib.ingestion._result import (
 from pipeline_lib.ingestion._route import route_for, store_accepted, store_validated
 from pipeline_lib.schemas import DatasetContract, get_contract
 from pipeline_lib.schemas.coerce import REJECT_REASON, ROW_NUMBER, CoercionError, coerce_table
-from pipeline_lib.storage import LocalLake, Zone
+from pipeline_lib.storage import Lake, LocalLake, Zone
 
 logger = logging.getLogger(__name__)
 
@@ -91,7 +91,7 @@ def _skipped(relative: Path) -> bool:
 
 def ingest_paths(
     paths: Sequence[Path],
-    lake: LocalLake,
+    lake: Lake,
     settings: IngestionSettings,
     *,
     dataset: Optional[str] = None,
@@ -155,7 +155,7 @@ def ingest_paths(
 
 def ingest_file(
     path: Path,
-    lake: LocalLake,
+    lake: Lake,
     settings: IngestionSettings,
     ledger: Ledger,
     *,
@@ -213,7 +213,7 @@ def _lost_race(ledger: Ledger, result: FileResult) -> None:
     )
 
 
-def _quarantine(lake: LocalLake, result: FileResult, ingest_date: date) -> None:
+def _quarantine(lake: Lake, result: FileResult, ingest_date: date) -> None:
     result.status = QUARANTINED
     result.route = None
     result.rows_accepted = 0
@@ -227,7 +227,7 @@ def _quarantine(lake: LocalLake, result: FileResult, ingest_date: date) -> None:
 
 def _validate_and_land(
     path: Path,
-    lake: LocalLake,
+    lake: Lake,
     settings: IngestionSettings,
     ledger: Ledger,
     result: FileResult,
@@ -353,7 +353,7 @@ def _check_rows(rows: RawRows, contract: DatasetContract, result: FileResult) ->
 
 def _coerce_and_land(
     path: Path,
-    lake: LocalLake,
+    lake: Lake,
     settings: IngestionSettings,
     rows: RawRows,
     contract: DatasetContract,

@@ -7,21 +7,19 @@ import uuid
 from pathlib import Path
 from typing import Optional
 
-from pipeline_lib.ingestion._content import sha256_of
-from pipeline_lib.storage import LocalLake, Zone
+from pipeline_lib.ingestion._content import sha256_of_stream
+from pipeline_lib.storage import Lake, Zone
 
 logger = logging.getLogger(__name__)
 
 
-def place_original(
-    lake: LocalLake, zone: Zone, folder: str, source: Path, sha256: Optional[str]
-) -> str:
+def place_original(lake: Lake, zone: Zone, folder: str, source: Path, sha256: Optional[str]) -> str:
     """Copy ``source`` byte for byte to ``<folder>/<name>`` in ``zone``; return its URI.
 
     When that name already holds different content, the first 16 hex digits of ``sha256``
     go before the extension (``reviews.<hash>.csv``) so that nothing is overwritten.
     """
-    if source.resolve().is_relative_to(lake.path(zone)):
+    if lake.key_of(zone, str(source.resolve())) is not None:
         # Already in the zone (a file dropped straight into raw/): it stays where it is.
         return str(source.resolve())
     key = f"{folder}/{source.name}"
@@ -29,8 +27,10 @@ def place_original(
         if sha256 is None:
             # Content not hashed (an oversized file): never overwrite, use a unique tag.
             key = f"{folder}/{with_hash(source.name, uuid.uuid4().hex)}"
-        elif sha256_of(lake.path(zone, key)) != sha256:
-            key = f"{folder}/{with_hash(source.name, sha256)}"
+        else:
+            with lake.open_input(zone, key) as existing:
+                if sha256_of_stream(existing) != sha256:
+                    key = f"{folder}/{with_hash(source.name, sha256)}"
     uri = lake.put_file(zone, key, str(source))
     logger.info("copied %s to %s", source, uri)
     return uri

@@ -23,10 +23,10 @@ from typing import Any, Optional
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from pipeline_lib.config import load_settings, params_dir
-from pipeline_lib.ingestion import open_ledger
+from pipeline_lib.exceptions import PipelineError
+from pipeline_lib.ingestion import VALIDATED_PREFIX, open_ledger
 from pipeline_lib.jobs._context import JobContext
 from pipeline_lib.jobs._feeds import feed_drop_columns, without_dropped_columns
 from pipeline_lib.schemas import CONTRACTS, get_contract
@@ -93,7 +93,7 @@ def read_validated(ctx: JobContext, dataset: str, *, batch_only: bool = False) -
             logger.warning("%s has no typed copy (ingested by an older version); skipped",
                            entry.source_path)  # fmt: skip
             continue
-        table = pq.read_table(entry.validated_uri)
+        table = ctx.lake.read_parquet(Zone.PROCESSED, _validated_key(ctx, entry.validated_uri))
         order = pc.add(
             pc.cast(table.column(ROW_NUMBER), pa.int64()),
             pa.scalar(position << _FILE_SHIFT, pa.int64()),
@@ -126,6 +126,18 @@ def read_validated(ctx: JobContext, dataset: str, *, batch_only: bool = False) -
         rows_rejected_at_ingestion=rejected,
         ingestion_reject_reasons=reasons,
     )
+
+
+def _validated_key(ctx: JobContext, uri: str) -> str:
+    """The key of a typed copy the ledger recorded by URI. Found from the ``validated/``
+    folder on when the URI is another copy of this lake's (a lake copied or moved)."""
+    key = ctx.lake.key_of(Zone.PROCESSED, uri)
+    if key is not None:
+        return key
+    marker = f"/{VALIDATED_PREFIX}/"
+    if marker not in uri:
+        raise PipelineError(f"{uri} is not a typed copy of an ingested file (no {marker})")
+    return uri[uri.rindex(marker) + 1 :]
 
 
 def _inputs_key(run_id: str) -> str:

@@ -7,7 +7,7 @@ import io
 from collections.abc import Sequence
 from enum import Enum
 from pathlib import PurePosixPath
-from typing import Optional
+from typing import BinaryIO, Optional
 
 import pyarrow as pa
 import pyarrow.dataset as ds
@@ -98,6 +98,18 @@ class Lake(abc.ABC):
         for key in keys:
             self.delete(zone, key)
         return len(keys)
+
+    def key_of(self, zone: Zone, uri: str) -> Optional[str]:
+        """The key of ``uri`` when it names an object of ``zone`` (the inverse of
+        :meth:`uri`), else None: a file dropped straight into a local lake's folder, or a
+        URI the ledger recorded."""
+        base = self.uri(zone).rstrip("/") + "/"
+        return check_key(uri[len(base) :]) if uri.startswith(base) else None
+
+    def open_input(self, zone: Zone, key: str) -> BinaryIO:
+        """Object ``key`` as a binary stream, read sequentially (constant memory)."""
+        stream: BinaryIO = self.arrow_filesystem.open_input_stream(self.arrow_path(zone, key))
+        return stream
 
     def has_prefix(self, zone: Zone, prefix: str) -> bool:
         """Whether any object lives under ``prefix`` (a table version, a run's folder)."""
