@@ -42,7 +42,7 @@ from pipeline_lib.catalog._evolution import Columns, SchemaChange, compare_schem
 from pipeline_lib.exceptions import PipelineError
 from pipeline_lib.ingestion import VALIDATED_PREFIX
 from pipeline_lib.schemas import CONTRACTS
-from pipeline_lib.storage import LocalLake, Zone, fsync_dir
+from pipeline_lib.storage import Lake, LocalLake, Zone, fsync_dir
 
 logger = logging.getLogger(__name__)
 
@@ -82,14 +82,19 @@ class PublishedState:
     tables: dict[str, str] = field(default_factory=dict)
 
 
-def read_published(lake: LocalLake) -> PublishedState:
+def read_published(lake: Lake) -> PublishedState:
     """The published state: the one the live catalog was built from.
 
     Empty before the first publish. ``published.json`` answers when it is the export of
     the catalog file now in place (one ``stat``); otherwise (a publish killed between its
     switch and its export, a lake copied file by file) the state is read from the catalog
     itself. Without a catalog (never built, or lost) ``published.json`` is all there is.
+    An S3 lake's pointer is its ``published.json`` (:mod:`pipeline_lib.catalog._glue`).
     """
+    if not isinstance(lake, LocalLake):
+        from pipeline_lib.catalog._glue import read_pointer  # _glue builds on this module
+
+        return read_pointer(lake).state
     exported, stamp = _read_export(lake)
     catalog_path = lake.path(Zone.META, CATALOG_KEY)
     current = _file_stamp(catalog_path)

@@ -10,12 +10,18 @@ from __future__ import annotations
 
 import json
 import logging
-import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 
 from pipeline_lib.catalog._evolution import SchemaChange, compare_schemas
+from pipeline_lib.catalog._glue import (
+    GlueCatalog,
+    read_pointer,
+    record_change,
+    version_columns,
+    write_pointer,
+)
 from pipeline_lib.catalog._local import (
     LocalCatalog,
     PublishedState,
@@ -23,7 +29,7 @@ from pipeline_lib.catalog._local import (
     read_published,
 )
 from pipeline_lib.jobs import TableVersion
-from pipeline_lib.storage import LocalLake, Zone
+from pipeline_lib.storage import Lake, LocalLake, Zone
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +45,7 @@ class PublishResult:
 
 
 def publish(
-    lake: LocalLake, run_id: str, versions: Sequence[TableVersion], *, as_of: date
+    lake: Lake, run_id: str, versions: Sequence[TableVersion], *, as_of: date
 ) -> PublishResult:
     """Make ``versions`` the live tables, all at once, or none of them.
 
@@ -56,6 +62,8 @@ def publish(
         full...). Then nothing was switched: the previous run's tables stay live, in the
         catalog and in ``published.json``, and no version was pruned.
     """
+    if not isinstance(lake, LocalLake):
+        return _publish_to_glue(lake, run_id, versions, as_of=as_of)
     catalog = LocalCatalog(lake)
     previous = read_published(lake)
     tables = dict(previous.tables)
@@ -89,7 +97,58 @@ def publish(
     return result
 
 
-def _quarantine_schema_change(lake: LocalLake, version: TableVersion, change: SchemaChange) -> None:
+def _publish_to_glue(
+    lake: Lake, run_id: str, versions: Sequence[TableVersion], *, as_of: date
+) -> PublishResult:
+    """:func:`publish` for an S3 lake: the same checks, a conditional move of the pointer
+    (``_meta/published.json``), then the Glue tables (see :mod:`pipeline_lib.catalog._glue`).
+
+    Raises
+    ------
+    PublishConflictError
+        Another run published after this one read the pointer: nothing was switched.
+    """
+    pointer = read_pointer(lake)
+    previous = pointer.state
+    tables = dict(previous.tables)
+    result = PublishResult(run_id=run_id)
+    for version in versions:
+        columns = version_columns(lake, version.zone, version.name, run_id)
+        live = pointer.latest_columns(version.qualified_name)
+        change = compare_schemas(live, columns) if live else SchemaChange(added=columns)
+        kind = change.kind if live else "new"
+        if kind == "breaking":
+            _quarantine_schema_change(lake, version, change)
+            result.stopped[version.qualified_name] = change.describe()
+            continue
+        description = change.describe() if live else f"{len(columns)} columns"
+        number = record_change(pointer, version.qualified_name, run_id, columns, kind,
+                               description)  # fmt: skip
+        result.changes.append(TableChange(version.qualified_name, number, kind, description,
+                                          len(version.partitions)))  # fmt: skip
+        tables[version.qualified_name] = run_id
+        result.published.append(version.qualified_name)
+    pointer.state = PublishedState(
+        run_id=run_id,
+        published_at=datetime.now(timezone.utc).isoformat(),
+        as_of=as_of.isoformat(),
+        tables=tables,
+    )
+    write_pointer(lake, pointer)  # the switch; raises PublishConflictError if it moved
+    try:
+        GlueCatalog(lake).sync(pointer.state)
+    except Exception as exc:  # the pointer is live; the next publish or refresh syncs Glue
+        logger.error("published run %s, but the Glue catalog sync failed: %s", run_id, exc)
+    stopped = {(table, run_id) for table in result.stopped}
+    keep = set(tables.items()) | set(previous.tables.items()) | stopped
+    try:
+        prune_versions(lake, keep=keep)
+    except Exception as exc:
+        logger.warning("published run %s, but pruning old versions failed: %s", run_id, exc)
+    return result
+
+
+def _quarantine_schema_change(lake: Lake, version: TableVersion, change: SchemaChange) -> None:
     record = {
         "table": version.qualified_name,
         "run_id": version.run_id,
@@ -105,25 +164,25 @@ def _quarantine_schema_change(lake: LocalLake, version: TableVersion, change: Sc
     logger.error("%s not published: %s", version.qualified_name, record["reason"])
 
 
-def prune_versions(lake: LocalLake, keep: set[tuple[str, str]]) -> list[str]:
+def prune_versions(lake: Lake, keep: set[tuple[str, str]]) -> list[str]:
     """Delete table versions other than ``keep`` (pairs of qualified table and run id).
 
     Versions that were never published (a failed run's) are deleted too: pass a stopped
     version in ``keep`` to keep it for diagnosis until the next publish.
     """
     removed: list[str] = []
-    kept_runs = {(table, run) for table, run in keep}
     for zone in (Zone.PROCESSED, Zone.CURATED):
-        base = lake.path(zone)
-        if not base.is_dir():
-            continue
-        for table_dir in sorted(p for p in base.iterdir() if p.is_dir()):
-            qualified = f"{zone.value}.{table_dir.name}"
-            for version_dir in sorted(table_dir.glob("run-*")):
-                run_id = version_dir.name[len("run-") :]
-                if (qualified, run_id) not in kept_runs:
-                    shutil.rmtree(version_dir)
-                    removed.append(f"{qualified}@{run_id}")
+        versions = sorted(
+            {
+                (parts[0], parts[1][len("run-") :])
+                for parts in (key.split("/") for key in lake.list_keys(zone))
+                if len(parts) > 2 and parts[1].startswith("run-")
+            }
+        )
+        for table, run_id in versions:
+            if (f"{zone.value}.{table}", run_id) not in keep:
+                lake.delete_prefix(zone, f"{table}/run-{run_id}")
+                removed.append(f"{zone.value}.{table}@{run_id}")
     if removed:
         logger.info("pruned %d old table versions", len(removed))
     return removed

@@ -85,6 +85,22 @@ class Lake(abc.ABC):
         """
 
     @abc.abstractmethod
+    def read_with_token(self, zone: Zone, key: str) -> tuple[Optional[bytes], Optional[str]]:
+        """The content of ``key`` and a token naming this very version of it, or
+        ``(None, None)`` when there is no such object. Pass the token to
+        :meth:`write_if_unchanged`."""
+
+    @abc.abstractmethod
+    def write_if_unchanged(self, zone: Zone, key: str, data: bytes, token: Optional[str]) -> bool:
+        """Write ``data`` to ``key`` only if ``key`` is still the version ``token`` names
+        (``token`` None: only if ``key`` does not exist); return whether it was written.
+
+        Of two writers that read the same version, exactly one wins: this is how a
+        publish pointer refuses a run whose base moved (S3 conditional writes, a file lock
+        locally).
+        """
+
+    @abc.abstractmethod
     def size(self, zone: Zone, key: str) -> int:
         """The size of object ``key`` in bytes; raise StorageError if it does not exist."""
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import hashlib
 import logging
 import os
 import shutil
@@ -180,6 +182,27 @@ class LocalLake(Lake):
 
         atomic_write(target, write)
         return str(target)
+
+    def read_with_token(self, zone: Zone, key: str) -> tuple[Optional[bytes], Optional[str]]:
+        try:
+            data = self._object(zone, key).read_bytes()
+        except FileNotFoundError:
+            return None, None
+        return data, hashlib.sha256(data).hexdigest()
+
+    def write_if_unchanged(self, zone: Zone, key: str, data: bytes, token: Optional[str]) -> bool:
+        target = self._object(zone, key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        # Check and write under an exclusive lock on a sibling file: writers queue there.
+        with open(target.with_name(f".{target.name}.lock"), "a+b") as lock:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+            try:
+                if self.read_with_token(zone, key)[1] != token:
+                    return False
+                atomic_write(target, lambda handle: handle.write(data))
+                return True
+            finally:
+                fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
 
     def size(self, zone: Zone, key: str) -> int:
         target = self._object(zone, key)

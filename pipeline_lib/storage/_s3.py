@@ -179,6 +179,33 @@ class S3Lake(Lake):
             raise
         return body
 
+    def read_with_token(self, zone: Zone, key: str) -> tuple[Optional[bytes], Optional[str]]:
+        bucket, name = self._object(zone, key)
+        try:
+            answer = self.client.get_object(Bucket=bucket, Key=name)
+        except Exception as exc:
+            if _not_found(exc):
+                return None, None
+            raise
+        data: bytes = answer["Body"].read()
+        return data, str(answer["ETag"])
+
+    def write_if_unchanged(self, zone: Zone, key: str, data: bytes, token: Optional[str]) -> bool:
+        """A conditional PUT (``If-Match`` the ETag read, or ``If-None-Match: *``): S3
+        refuses the second of two writers that read the same version."""
+        bucket, name = self._object(zone, key)
+        condition = {"IfNoneMatch": "*"} if token is None else {"IfMatch": token}
+        try:
+            self.client.put_object(
+                Bucket=bucket, Key=name, Body=data, **condition, **self._encryption()
+            )
+        except Exception as exc:
+            code = getattr(exc, "response", {}).get("Error", {}).get("Code", "")
+            if code in {"PreconditionFailed", "ConditionalRequestConflict", "412", "409"}:
+                return False
+            raise
+        return True
+
     def _head(self, zone: Zone, key: str) -> Optional[Mapping[str, Any]]:
         bucket, name = self._object(zone, key)
         try:

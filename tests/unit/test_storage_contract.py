@@ -137,3 +137,14 @@ def test_every_s3_write_names_the_lakes_key(moto_server: MotoServer) -> None:
         head = s3.head_object(Bucket=lake.bucket(zone), Key=key)  # type: ignore[attr-defined]
         assert head["ServerSideEncryption"] == "aws:kms"
         assert head["SSEKMSKeyId"] == key_id
+
+
+def test_of_two_writers_that_read_the_same_version_one_wins(lake: Lake) -> None:
+    assert lake.read_with_token(Zone.META, "published.json") == (None, None)
+    assert lake.write_if_unchanged(Zone.META, "published.json", b"run-1", None)
+    assert not lake.write_if_unchanged(Zone.META, "published.json", b"late", None)
+    content, token = lake.read_with_token(Zone.META, "published.json")
+    assert content == b"run-1" and token is not None
+    assert lake.write_if_unchanged(Zone.META, "published.json", b"run-2", token)
+    assert not lake.write_if_unchanged(Zone.META, "published.json", b"run-3", token)
+    assert lake.read_bytes(Zone.META, "published.json") == b"run-2"
