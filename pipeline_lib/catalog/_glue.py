@@ -30,7 +30,9 @@ import pyarrow as pa
 from pipeline_lib.catalog._evolution import Columns
 from pipeline_lib.catalog._local import PUBLISHED_KEY, PublishedState
 from pipeline_lib.exceptions import PipelineError
+from pipeline_lib.ingestion import VALIDATED_PREFIX
 from pipeline_lib.jobs import layout_of, version_key, version_schema
+from pipeline_lib.schemas import CONTRACTS
 from pipeline_lib.storage import Lake, Zone
 
 logger = logging.getLogger(__name__)
@@ -132,8 +134,14 @@ class GlueCatalog:
         })  # fmt: skip
 
     def sync(self, state: PublishedState) -> list[str]:
-        """Point every table of ``state`` at its published version; return their names."""
+        """Point every table of ``state`` at its published version, and ``raw.<dataset>`` at
+        the typed copies of the accepted files (as the local catalog's raw views); return
+        the tables' names. This is what the Glue crawlers did, without their cost: the
+        pipeline knows every table's files and schema when it publishes."""
         synced = []
+        for dataset in CONTRACTS:
+            if self._register_raw(dataset):
+                synced.append(f"{self.databases['raw']}.{dataset}")
         for qualified, run_id in sorted(state.tables.items()):
             zone_name, name = qualified.split(".", 1)
             self._register(Zone(zone_name), name, run_id)
@@ -149,7 +157,7 @@ class GlueCatalog:
         layout = layout_of(name)
         projection = None
         months = (
-            self._months(zone, version_key(name, run_id), layout.partition_column)
+            self._partition_values(zone, version_key(name, run_id), layout.partition_column)
             if layout.partition_column is not None and partitions
             else []
         )
@@ -174,7 +182,35 @@ class GlueCatalog:
             athena_partition_projection_settings=projection,  # type: ignore[arg-type]
         )
 
-    def _months(self, zone: Zone, prefix: str, column: str) -> list[str]:
+    def _register_raw(self, dataset: str) -> bool:
+        """``raw.<dataset>``: every typed copy, partitioned by ``ingest_date`` (projected)."""
+        import awswrangler as wr
+
+        prefix = f"{VALIDATED_PREFIX}/{dataset}"
+        days = self._partition_values(Zone.PROCESSED, prefix, "ingest_date")
+        if not days:
+            return False
+        folder = self.lake.uri(Zone.PROCESSED, prefix) + "/"
+        columns, partitions = wr.s3.read_parquet_metadata(path=folder, dataset=True)
+        wr.catalog.create_parquet_table(
+            database=self.databases["raw"],
+            table=dataset,
+            path=folder,
+            columns_types={c: t for c, t in columns.items() if c not in (partitions or {})},
+            partitions_types={"ingest_date": "string"},
+            compression="snappy",
+            description=f"raw.{dataset}: the typed copies of the accepted {dataset} files",
+            mode="overwrite",
+            athena_partition_projection_settings={
+                "projection_types": {"ingest_date": "date"},
+                "projection_formats": {"ingest_date": "yyyy-MM-dd"},
+                "projection_ranges": {"ingest_date": f"{days[0]},NOW"},
+                "projection_intervals": {"ingest_date": "1"},
+            },
+        )
+        return True
+
+    def _partition_values(self, zone: Zone, prefix: str, column: str) -> list[str]:
         months = sorted(
             {
                 part.split("=", 1)[1]

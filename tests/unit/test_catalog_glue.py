@@ -103,3 +103,21 @@ def test_a_breaking_change_keeps_the_live_version_and_says_why(lake: S3Lake) -> 
     )
     assert "note" in record["removed"]
     assert version_files(lake, Zone.CURATED, "transactions", "r2")  # kept for diagnosis
+
+
+def test_the_raw_tables_cover_the_typed_copies_as_crawlers_did(
+    lake: S3Lake, moto_server: MotoServer
+) -> None:
+    import pyarrow as pa
+
+    for day in ("2026-11-30", "2026-12-01"):
+        lake.write_parquet(Zone.PROCESSED, f"validated/reviews/ingest_date={day}/{day}.parquet",
+                           pa.table({"review_id": ["r1"], "rating": [4]}))  # fmt: skip
+    publish(lake, "r1", [write_table(lake, Zone.CURATED, "transactions", "r1", lines("r1"))],
+            as_of=AS_OF)  # fmt: skip
+
+    table = moto_server.client("glue").get_table(  # type: ignore[attr-defined]
+        DatabaseName="raw", Name="reviews"
+    )["Table"]
+    assert [c["Name"] for c in table["StorageDescriptor"]["Columns"]] == ["review_id", "rating"]
+    assert table["Parameters"]["projection.ingest_date.range"] == "2026-11-30,NOW"
