@@ -7,6 +7,7 @@ Locally a DuckDB file (``_meta/catalog.duckdb``) with schemas ``raw``, ``process
 from __future__ import annotations
 
 from pipeline_lib.catalog._evolution import SAFE_WIDENING, SchemaChange, compare_schemas
+from pipeline_lib.catalog._glue import GlueCatalog, PublishConflictError, refresh_catalog
 from pipeline_lib.catalog._local import (
     CATALOG_KEY,
     PUBLISHED_KEY,
@@ -23,7 +24,9 @@ __all__ = [
     "CATALOG_KEY",
     "PUBLISHED_KEY",
     "SAFE_WIDENING",
+    "GlueCatalog",
     "LocalCatalog",
+    "PublishConflictError",
     "PublishResult",
     "PublishedState",
     "SchemaChange",
@@ -33,5 +36,6 @@ __all__ = [
     "prune_versions",
     "publish",
     "read_published",
+    "refresh_catalog",
     "write_published",
 ]

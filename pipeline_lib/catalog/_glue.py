@@ -220,3 +220,15 @@ class GlueCatalog:
             }
         )
         return months  # none for an empty table: nothing to project
+
+
+def refresh_catalog(lake: Lake) -> list[str]:
+    """Point the catalog at the published state again (idempotent): locally rebuild the
+    DuckDB catalog, for an S3 lake re-sync the Glue tables with the pointer. Returns the
+    tables whose schema changed (locally) or that were synced (Glue)."""
+    from pipeline_lib.catalog._local import LocalCatalog
+    from pipeline_lib.storage import LocalLake
+
+    if isinstance(lake, LocalLake):
+        return [c.table for c in LocalCatalog(lake).refresh() if c.change != "none"]
+    return GlueCatalog(lake).sync(read_pointer(lake).state)

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any, Callable, Optional
 
 from pipeline_lib.config import Settings, load_settings
-from pipeline_lib.exceptions import ConfigError, PermanentError, TransientError
-from pipeline_lib.storage import LocalLake
+from pipeline_lib.exceptions import PermanentError, TransientError
+from pipeline_lib.storage import Lake, open_lake
 
 #: Starts an execution named ``name`` with ``input``; returns False when an execution of
 #: that name already exists (Step Functions' ExecutionAlreadyExists): triggers are
@@ -25,7 +25,7 @@ StartExecution = Callable[[str, Mapping[str, Any]], bool]
 
 @dataclass
 class Runtime:
-    lake: LocalLake
+    lake: Lake
     settings: Settings
     reports_dir: Path = Path("reports")
     start_execution: Optional[StartExecution] = None
@@ -39,18 +39,12 @@ def runtime_from_env() -> Runtime:
     ``STATE_MACHINE_ARN`` enables starting executions (the trigger handlers).
     """
     settings = load_settings()
-    if "://" in settings.lake:
-        # Refuse rather than write to a local folder named "s3:": the S3 lake is not built.
-        raise ConfigError(
-            f"PIPELINE_LAKE {settings.lake!r} is remote; the handlers run on a local lake "
-            "for now (set PIPELINE_LAKE to a folder)"
-        )
     start: Optional[StartExecution] = None
     arn = os.environ.get("STATE_MACHINE_ARN")
     if arn:
         start = _boto_starter(arn)
     return Runtime(
-        lake=LocalLake(settings.lake),
+        lake=open_lake(settings.lake),
         settings=settings,
         reports_dir=Path(os.environ.get("PIPELINE_REPORTS", "reports")),
         start_execution=start,

@@ -8,45 +8,46 @@ copy for the ETL (see :mod:`pipeline_lib.ingestion`).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 from pipeline_lib.catalog import read_published
-from pipeline_lib.exceptions import PermanentError
+from pipeline_lib.exceptions import PermanentError, StorageError
 from pipeline_lib.handlers._runtime import Runtime, runtime_from_env
 from pipeline_lib.ingestion import (
     ACCEPTED,
     DUPLICATE,
     QUARANTINED,
     IngestReport,
-    ingest_paths,
-    pending_raw_files,
+    ingest_raw_objects,
+    pending_raw_keys,
 )
 from pipeline_lib.jobs import pin_inputs, processing_fingerprints
 from pipeline_lib.schemas import CONTRACTS
-from pipeline_lib.storage import Zone
+from pipeline_lib.storage import check_key
 
 #: Quarantined files listed in the answer (the state's output stays small; all are counted).
 MAX_LISTED = 50
 
 
-def raw_path(key: str, runtime: Runtime) -> Path:
-    """The raw-zone file of an object key (``transactions/ingest_date=.../x.csv``)."""
-    raw = runtime.lake.path(Zone.RAW).resolve()
-    path = (raw / key).resolve()
-    if raw not in path.parents:
+def raw_key(key: str, runtime: Runtime) -> str:
+    """``key`` checked as an object key of the raw zone (``transactions/ingest_date=.../x.csv``)."""
+    try:
+        return check_key(key)
+    except StorageError:
         raise PermanentError(
             f"{key!r} is not a key inside the raw zone: give the object's key relative to "
             "raw/, like 'transactions/ingest_date=2026-11-28/transactions_0900.csv'"
-        )
-    return path
+        ) from None
 
 
-def validate(paths: Sequence[Path], runtime: Runtime) -> IngestReport:
-    """Validate and land ``paths`` (default: every raw file the ledger has not seen)."""
-    files = list(paths) or pending_raw_files(runtime.lake)
+def validate(keys: Sequence[str], runtime: Runtime) -> IngestReport:
+    """Validate and land the raw objects ``keys`` (default: every one the ledger has not
+    seen)."""
+    chosen = list(keys) or pending_raw_keys(runtime.lake)
     report = (
-        ingest_paths(files, runtime.lake, runtime.settings.ingestion) if files else IngestReport()
+        ingest_raw_objects(chosen, runtime.lake, runtime.settings.ingestion)
+        if chosen
+        else IngestReport()
     )
     runtime.observed["ingest"] = report
     return report
@@ -79,7 +80,7 @@ def handle(event: Mapping[str, Any], runtime: Runtime) -> dict[str, Any]:
     them from every accepted file.
     """
     files = (event.get("files") or []) if isinstance(event, Mapping) else []
-    answer = summarize(validate([raw_path(str(f), runtime) for f in files], runtime))
+    answer = summarize(validate([raw_key(str(f), runtime) for f in files], runtime))
     run_id = event.get("run_id") if isinstance(event, Mapping) else None
     if run_id:
         full_refresh = bool(event.get("full_refresh")) if isinstance(event, Mapping) else False

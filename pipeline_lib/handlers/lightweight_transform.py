@@ -12,23 +12,24 @@ from typing import Any
 
 from pipeline_lib.exceptions import PermanentError
 from pipeline_lib.handlers._runtime import Runtime, require, runtime_from_env
-from pipeline_lib.handlers.file_validator import raw_path, validate
+from pipeline_lib.handlers.file_validator import raw_key, validate
 from pipeline_lib.ingestion import LIGHTWEIGHT, FileResult, route_for
+from pipeline_lib.storage import Zone
 
 EVENT = '{"key": "<dataset>/ingest_date=YYYY-MM-DD/<file>"}'
 
 
 def transform(key: str, runtime: Runtime) -> FileResult:
     """Validate and land the raw object ``key``; PermanentError if it is not a small file."""
-    path = raw_path(key, runtime)
-    if not path.is_file():
+    key = raw_key(key, runtime)
+    if not runtime.lake.exists(Zone.RAW, key):
         raise PermanentError(f"{key!r} is not in the raw zone (moved or deleted since it landed)")
-    size = path.stat().st_size
+    size = runtime.lake.size(Zone.RAW, key)
     if route_for(size, runtime.settings.ingestion) != LIGHTWEIGHT:
         limit = runtime.settings.ingestion.lightweight_max_bytes
         raise PermanentError(f"{key!r} is {size:,} bytes, above lightweight_max_bytes "
                              f"({limit:,}): the Glue path handles it")  # fmt: skip
-    return validate([path], runtime).results[0]
+    return validate([key], runtime).results[0]
 
 
 def describe(key: str, result: FileResult) -> dict[str, Any]:

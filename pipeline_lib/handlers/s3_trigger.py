@@ -17,14 +17,14 @@ import hashlib
 import json
 from collections.abc import Mapping
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any, Optional
 
 from pipeline_lib.exceptions import PermanentError
 from pipeline_lib.handlers import file_router, lightweight_transform
 from pipeline_lib.handlers._runtime import Runtime, runtime_from_env, start_run
-from pipeline_lib.handlers.file_validator import raw_path
+from pipeline_lib.handlers.file_validator import raw_key
 from pipeline_lib.ingestion import ACCEPTED, DUPLICATE, LIGHTWEIGHT, FileResult
+from pipeline_lib.storage import Zone
 
 OBJECT_CREATED = "Object Created"
 
@@ -75,8 +75,9 @@ def _landed(key: str, result: FileResult, runtime: Runtime) -> bool:
     """Accepted now, or by an earlier delivery of this same object (a duplicate of itself)."""
     if result.status == ACCEPTED:
         return True
-    return (result.status == DUPLICATE and result.stored_uri is not None
-            and Path(result.stored_uri) == raw_path(key, runtime))  # fmt: skip
+    return result.status == DUPLICATE and result.stored_uri == runtime.lake.uri(
+        Zone.RAW, raw_key(key, runtime)
+    )
 
 
 def handle(event: Mapping[str, Any], runtime: Runtime) -> dict[str, Any]:

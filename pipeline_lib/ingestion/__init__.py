@@ -36,7 +36,9 @@ from pipeline_lib.ingestion._service import (
     collect_files,
     ingest_file,
     ingest_paths,
+    ingest_raw_objects,
     pending_raw_files,
+    pending_raw_keys,
 )
 
 __all__ = [
@@ -57,7 +59,9 @@ __all__ = [
     "dataset_for_name",
     "ingest_file",
     "ingest_paths",
+    "ingest_raw_objects",
     "open_ledger",
     "pending_raw_files",
+    "pending_raw_keys",
     "route_for",
 ]

@@ -244,8 +244,9 @@ class IngestionLedger:
 
 
 def source_path_of(result: FileResult) -> str:
-    # Absolute, so that "same content as <path>" stays meaningful from any working folder.
-    return str(result.source.resolve())
+    """Where the file came from: the object it was downloaded from, or its absolute path
+    (so that "same content as <path>" stays meaningful from any working folder)."""
+    return result.source_uri or str(result.source.resolve())
 
 
 #: The SQLite ledger of a local lake, in its meta zone.

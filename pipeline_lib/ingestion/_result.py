@@ -49,6 +49,9 @@ class FileResult:
     check: Optional[str] = None
     detail: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    #: The object ``source`` is a downloaded copy of (a file that landed in an S3 raw
+    #: zone): recorded as the file's origin, and never copied into raw again.
+    source_uri: Optional[str] = None
 
     def to_dict(self) -> dict[str, Any]:
         """The result as JSON-ready values."""

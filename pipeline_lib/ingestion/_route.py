@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import date
 from pathlib import Path
+from typing import Optional
 
 import pyarrow as pa
 
@@ -23,10 +24,18 @@ def route_for(size_bytes: int, settings: IngestionSettings) -> str:
     return LIGHTWEIGHT if size_bytes <= settings.lightweight_max_bytes else NOTEBOOK
 
 
-def store_accepted(lake: Lake, source: Path, dataset: str, sha256: str, ingest_date: date) -> str:
-    """Copy the accepted original, unchanged, to ``raw/<dataset>/ingest_date=<D>/``."""
+def store_accepted(
+    lake: Lake,
+    source: Path,
+    dataset: str,
+    sha256: str,
+    ingest_date: date,
+    origin: Optional[str] = None,
+) -> str:
+    """Copy the accepted original, unchanged, to ``raw/<dataset>/ingest_date=<D>/`` (a file
+    already in the raw zone, ``origin`` for a downloaded object, stays where it is)."""
     folder = f"{dataset}/ingest_date={ingest_date.isoformat()}"
-    return place_original(lake, Zone.RAW, folder, source, sha256)
+    return place_original(lake, Zone.RAW, folder, source, sha256, origin)
 
 
 VALIDATED_PREFIX = "validated"

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 import tempfile
 from collections import Counter
 from collections.abc import Sequence
 from datetime import date, datetime, timezone
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Callable, Optional
 
 import pyarrow as pa
@@ -161,6 +162,7 @@ def ingest_file(
     *,
     dataset: Optional[str],
     ingest_date: date,
+    source_uri: Optional[str] = None,
 ) -> FileResult:
     """Ingest one file; never raises (a failure of any kind quarantines the file).
 
@@ -174,13 +176,15 @@ def ingest_file(
         The dataset, or None to recognize it from the file name.
     ingest_date
         The partition date of the landed copies.
+    source_uri
+        The raw-zone object ``path`` is a local copy of (an S3 lake's landed file).
 
     Returns
     -------
     FileResult
         The outcome, also recorded in the ledger.
     """
-    result = FileResult(source=path)
+    result = FileResult(source=path, source_uri=source_uri)
     try:
         _validate_and_land(path, lake, settings, ledger, result, dataset, ingest_date)
     except FileCheckError as exc:
@@ -389,7 +393,9 @@ def _coerce_and_land(
         )
     valid = coerced.valid.append_column(ROW_NUMBER, coerced.valid_row_numbers)
     result.validated_uri = store_validated(lake, valid, result.dataset, result.sha256, ingest_date)
-    result.stored_uri = store_accepted(lake, path, result.dataset, result.sha256, ingest_date)
+    result.stored_uri = store_accepted(
+        lake, path, result.dataset, result.sha256, ingest_date, result.source_uri
+    )
     result.route = route_for(result.size_bytes, settings)
     result.status = ACCEPTED
     logger.info(
@@ -414,15 +420,46 @@ def _one_line(exc: BaseException) -> str:
     return text[0] if text else type(exc).__name__
 
 
-def pending_raw_files(lake: LocalLake) -> list[Path]:
-    """Files in the raw zone that the ledger has never seen (dropped there directly)."""
-    raw = lake.path(Zone.RAW)
-    if not raw.is_dir():
-        return []
+def pending_raw_keys(lake: Lake) -> list[str]:
+    """Keys of the raw zone that the ledger has never seen (files dropped there directly,
+    objects whose event was lost)."""
     with open_ledger(lake) as ledger:
         known = ledger.known_paths()
-    return [
-        path
-        for path in sorted(raw.rglob("*"))
-        if path.is_file() and not path.name.startswith(".") and str(path) not in known
-    ]
+    return [key for key in lake.list_keys(Zone.RAW) if lake.uri(Zone.RAW, key) not in known]
+
+
+def pending_raw_files(lake: LocalLake) -> list[Path]:
+    """Files in a local raw zone that the ledger has never seen."""
+    return [lake.path(Zone.RAW, key) for key in pending_raw_keys(lake)]
+
+
+def ingest_raw_objects(
+    keys: Sequence[str],
+    lake: Lake,
+    settings: IngestionSettings,
+    *,
+    today: Optional[date] = None,
+) -> IngestReport:
+    """Validate objects that already landed in the raw zone; they stay where they are.
+
+    Locally they are files of the lake's folder; in S3 each is downloaded to a temporary
+    folder, checked there and recorded under its ``s3://`` URI.
+    """
+    if isinstance(lake, LocalLake):
+        return ingest_paths([lake.path(Zone.RAW, key) for key in keys], lake, settings,
+                            today=today)  # fmt: skip
+    ingest_date = today or datetime.now(timezone.utc).date()
+    report = IngestReport()
+    with open_ledger(lake) as ledger, tempfile.TemporaryDirectory(prefix="ecom-raw-") as scratch:
+        for n, key in enumerate(keys):
+            local = Path(scratch) / str(n) / PurePosixPath(key).name
+            local.parent.mkdir()
+            with lake.open_input(Zone.RAW, key) as source, local.open("wb") as target:
+                shutil.copyfileobj(source, target, 4 * 1024 * 1024)
+            result = ingest_file(local, lake, settings, ledger, dataset=None,
+                                 ingest_date=ingest_date,
+                                 source_uri=lake.uri(Zone.RAW, key))  # fmt: skip
+            report.results.append(result)
+            local.unlink()
+    logger.info("ingestion done: %s", report.summary())
+    return report

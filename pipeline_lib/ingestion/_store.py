@@ -13,15 +13,25 @@ from pipeline_lib.storage import Lake, Zone
 logger = logging.getLogger(__name__)
 
 
-def place_original(lake: Lake, zone: Zone, folder: str, source: Path, sha256: Optional[str]) -> str:
+def place_original(
+    lake: Lake,
+    zone: Zone,
+    folder: str,
+    source: Path,
+    sha256: Optional[str],
+    origin: Optional[str] = None,
+) -> str:
     """Copy ``source`` byte for byte to ``<folder>/<name>`` in ``zone``; return its URI.
 
     When that name already holds different content, the first 16 hex digits of ``sha256``
     go before the extension (``reviews.<hash>.csv``) so that nothing is overwritten.
+    ``origin`` is the URI ``source`` was downloaded from, if any.
     """
-    if lake.key_of(zone, str(source.resolve())) is not None:
-        # Already in the zone (a file dropped straight into raw/): it stays where it is.
-        return str(source.resolve())
+    for where in (origin, str(source.resolve())):
+        if where is not None and lake.key_of(zone, where) is not None:
+            # Already in the zone (a file dropped straight into raw/, an object that
+            # landed in the raw bucket): it stays where it is.
+            return where
     key = f"{folder}/{source.name}"
     if lake.exists(zone, key):
         if sha256 is None:

@@ -16,7 +16,7 @@ from typing import Any, Optional
 
 from pipeline_lib.exceptions import PipelineError
 from pipeline_lib.orchestration.executor import HistoryEvent
-from pipeline_lib.storage import LocalLake, Zone
+from pipeline_lib.storage import Lake, LocalLake, Zone
 
 RUNS_PREFIX = "runs"
 HISTORY_NAME = "history.jsonl"
@@ -80,13 +80,13 @@ class HistoryWriter:
             handle.write(line + "\n")
 
 
-def load_history(lake: LocalLake, run_id: str) -> list[dict[str, Any]]:
+def load_history(lake: Lake, run_id: str) -> list[dict[str, Any]]:
     """A run's events, oldest first (empty if the run has none)."""
-    path = lake.path(Zone.META, history_key(run_id))
-    if not path.is_file():
+    if not lake.exists(Zone.META, history_key(run_id)):
         return []
     events = []
-    for line in path.read_text(encoding="utf-8").splitlines():
+    text = lake.read_bytes(Zone.META, history_key(run_id)).decode("utf-8")
+    for line in text.splitlines():
         try:
             events.append(json.loads(line))
         except ValueError:  # the last line of a killed run may be cut short

@@ -50,7 +50,7 @@ from pipeline_lib.orchestration.notebooks import (
 from pipeline_lib.orchestration.notify import Notifier
 from pipeline_lib.quality import CRITICAL, FAIL, QualityReport, RuleResult
 from pipeline_lib.quality.audit import save_report
-from pipeline_lib.storage import Zone
+from pipeline_lib.storage import LocalLake, Zone
 
 LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke"
 GLUE_JOB_SYNC = "arn:aws:states:::glue:startJobRun.sync"
@@ -191,7 +191,7 @@ class LocalResources:
 
     def _notebook(self, job: str, run_id: str, as_of: str) -> None:
         path = self.notebooks_dir / f"{job}.py"
-        base = {"lake": str(self.runtime.lake.root), "run_id": run_id, "as_of": as_of,
+        base = {"lake": self.runtime.lake.location, "run_id": run_id, "as_of": as_of,
                 "env": self.runtime.settings.env}  # fmt: skip
         declared = set(declared_parameters(load_notebook(path)))
         merged = {**{k: v for k, v in self.job_params.items() if k in declared}, **base}
@@ -200,7 +200,7 @@ class LocalResources:
 
     def _audit(self, run_id: str, as_of: date) -> str:
         """The quality job: audit the staged tables, save the report, render the HTML."""
-        lake = self.runtime.lake
+        lake = self._local_lake("the audit")
         versions = load_versions(lake, run_id)
         accounting = load_accounting(lake, run_id)
         if not versions and not accounting:
@@ -223,9 +223,20 @@ class LocalResources:
     def crawl(self, crawler: str) -> dict[str, Any]:
         """A local stand-in for a Glue crawler: the dataset's raw partitions, listed."""
         dataset = crawler.removesuffix("_crawler")
-        folder = self.runtime.lake.path(Zone.RAW, dataset)
+        folder = self._local_lake("a crawler").path(Zone.RAW, dataset)
         partitions = sum(p.is_dir() for p in folder.glob("*=*")) if folder.is_dir() else 0
         return {"Crawler": crawler, "Partitions": partitions}
+
+    def _local_lake(self, step: str) -> LocalLake:
+        """The runtime's lake, for the steps that still run on a local lake only."""
+        lake = self.runtime.lake
+        if not isinstance(lake, LocalLake):
+            raise StatesError(
+                TASK_FAILED,
+                f"{step} of the local executor runs on a local lake, not {lake.location} "
+                "(docs/adr/0003-storage-boundary.md lists what moves to S3 next)",
+            )
+        return lake
 
     # --- bookkeeping -------------------------------------------------------------------
 
@@ -264,8 +275,12 @@ def _render_quality_report(resources: LocalResources, as_of: date) -> Optional[P
     from pipeline_lib.quality.report import render_report
 
     try:
-        path: Path = render_report(executed, lake=resources.runtime.lake, as_of=as_of,
-                                   reports_dir=resources.runtime.reports_dir)  # fmt: skip
+        path: Path = render_report(
+            executed,
+            lake=resources._local_lake("the quality report"),
+            as_of=as_of,
+            reports_dir=resources.runtime.reports_dir,
+        )
     except (PipelineError, OSError):
         return None
     resources.runtime.observed["quality_report"] = path

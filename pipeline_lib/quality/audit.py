@@ -37,7 +37,7 @@ from pipeline_lib.quality.checker import (
 from pipeline_lib.quality.expectations import is_big_fact
 from pipeline_lib.quality.settings import QualitySettings, quality_settings
 from pipeline_lib.schemas import DEFAULT_DOMAINS, TABLES, FeedDomains
-from pipeline_lib.storage import LocalLake, Zone
+from pipeline_lib.storage import Lake, LocalLake, Zone
 
 logger = logging.getLogger(__name__)
 
@@ -197,17 +197,17 @@ def report_key(run_id: str) -> str:
     return f"runs/{run_id}/{REPORT_NAME}"
 
 
-def save_report(lake: LocalLake, report: QualityReport) -> str:
+def save_report(lake: Lake, report: QualityReport) -> str:
     """Write ``_meta/runs/<run_id>/quality.json``; return its path."""
     lake.write_bytes(Zone.META, report_key(report.run_id), report.to_json().encode())
-    return str(lake.path(Zone.META, report_key(report.run_id)))
+    return lake.uri(Zone.META, report_key(report.run_id))
 
 
-def load_report(lake: LocalLake, run_id: str) -> QualityReport:
+def load_report(lake: Lake, run_id: str) -> QualityReport:
     """Read a run's quality report, or PipelineError saying how to produce one."""
     if not lake.exists(Zone.META, report_key(run_id)):
         raise PipelineError(
-            f"no quality report for run {run_id} ({lake.path(Zone.META, report_key(run_id))}): "
+            f"no quality report for run {run_id} ({lake.uri(Zone.META, report_key(run_id))}): "
             "the quality notebook did not save one (see its executed copy)"
         )
     try:

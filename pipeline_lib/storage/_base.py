@@ -33,7 +33,7 @@ def check_key(key: str) -> str:
     Keys are object names inside a zone: ``transactions/ingest_date=2025-01-15/a.csv``.
     """
     path = PurePosixPath(key)
-    if not key or path.is_absolute() or ".." in path.parts:
+    if not key or not path.parts or path.is_absolute() or ".." in path.parts:
         raise StorageError(f"invalid lake key {key!r}: use a relative path without '..'")
     return str(path)
 

@@ -7,8 +7,10 @@ from typing import Any
 
 import pytest
 
-from pipeline_lib.exceptions import ConfigError, PermanentError
+from pipeline_lib.exceptions import PermanentError
 from pipeline_lib.handlers import Runtime, file_router
+from pipeline_lib.handlers._runtime import runtime_from_env
+from pipeline_lib.storage import S3Lake, Zone
 
 KEY = "transactions/ingest_date=2026-11-28/transactions_0900.csv"
 
@@ -77,12 +79,15 @@ def test_handler_builds_its_runtime_from_the_environment(
         file_router.handler({"key": KEY, "size_bytes": -5}, None)
 
 
-def test_a_lambda_pointed_at_a_remote_lake_refuses_instead_of_writing_locally(
+def test_a_lambda_of_an_aws_environment_runs_on_the_s3_lake_of_its_params(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("PIPELINE_ENV", "dev")  # params/dev.yaml: lake s3://...
+    monkeypatch.setenv("PIPELINE_ENV", "dev")  # params/dev.yaml: lake s3://...-{zone}-dev
     monkeypatch.delenv("PIPELINE_LAKE", raising=False)
     monkeypatch.chdir(tmp_path)
-    with pytest.raises(ConfigError, match="is remote"):
-        file_router.handler({"key": KEY, "size_bytes": 10}, None)
+    runtime = runtime_from_env()
+    assert isinstance(runtime.lake, S3Lake)
+    assert runtime.lake.uri(Zone.RAW, KEY) == f"s3://ecom-pipeline-raw-dev/{KEY}"
+    # Routing needs no storage: nothing was written anywhere, least of all locally.
+    assert file_router.handler({"key": KEY, "size_bytes": 10}, None)["route"] == "lightweight"
     assert list(tmp_path.iterdir()) == []
