@@ -24,10 +24,9 @@ DEFAULT_LAKE = "lake"
 
 def params_dir() -> Path:
     """The folder of params files: ``PIPELINE_PARAMS_DIR`` or the repository's ``params/``."""
-    override = os.environ.get("PIPELINE_PARAMS_DIR")
-    if override:
-        return Path(override)
-    return Path(__file__).resolve().parent.parent / "params"
+    from pipeline_lib.resources import resource_dir
+
+    return resource_dir("params")
 
 
 @dataclass(frozen=True)

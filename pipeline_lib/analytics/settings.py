@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
 
 from pipeline_lib.exceptions import ConfigError
+from pipeline_lib.resources import resource_dir
 
 if TYPE_CHECKING:
     from pipeline_lib.config import Settings
@@ -39,7 +40,7 @@ _FALSE = {"0", "false", "no", "off"}
 
 def notebooks_dir() -> Path:
     """The analytics notebooks: the repository's ``notebooks/analytics/``."""
-    return Path(__file__).resolve().parents[2] / "notebooks" / "analytics"
+    return resource_dir("notebooks") / "analytics"
 
 
 def notebook_names(directory: Optional[Path] = None) -> list[str]:

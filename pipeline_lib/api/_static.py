@@ -6,6 +6,8 @@ from pathlib import Path
 from typing import Optional
 from urllib.parse import unquote
 
+from pipeline_lib.resources import resource_dir
+
 CONTENT_TYPES = {
     ".html": "text/html; charset=utf-8",
     ".js": "text/javascript; charset=utf-8",
@@ -24,7 +26,7 @@ CONTENT_TYPES = {
 
 def dashboard_dir() -> Path:
     """The dashboard's static files: the repository's ``dashboard/``."""
-    return Path(__file__).resolve().parent.parent.parent / "dashboard"
+    return resource_dir("dashboard")
 
 
 def content_type(path: Path) -> str:

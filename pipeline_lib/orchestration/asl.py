@@ -20,11 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from pipeline_lib.exceptions import PipelineError
+from pipeline_lib.resources import resource_path
 
-STATE_MACHINE_FILE = (
-    Path(__file__).resolve().parents[2] / "terraform" / "modules" / "step-functions"
-    / "state-machine.json"
-)  # fmt: skip
+STATE_MACHINE_FILE = resource_path("state_machine") / "state-machine.json"
 
 _COMMON = {"Type", "Comment"}
 _IO = {"InputPath", "OutputPath"}

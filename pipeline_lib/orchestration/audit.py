@@ -23,11 +23,12 @@ from pipeline_lib.quality import QualityReport, RuleResult, staged_runner
 from pipeline_lib.quality.checker import FINAL_TABLES
 from pipeline_lib.quality.checker import check_table_contracts as _check_table_contracts
 from pipeline_lib.quality.checker import reconcile_rows as _reconcile_rows
+from pipeline_lib.resources import resource_path
 from pipeline_lib.storage import LocalLake
 
 logger = logging.getLogger(__name__)
 
-QUALITY_NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "quality" / "data_quality.py"
+QUALITY_NOTEBOOK = resource_path("notebooks") / "quality" / "data_quality.py"
 
 __all__ = [
     "FINAL_TABLES",

@@ -54,11 +54,12 @@ from pipeline_lib.orchestration.local_resources import (
 )
 from pipeline_lib.orchestration.notify import LocalNotifier, Notifier
 from pipeline_lib.quality import QualityReport
+from pipeline_lib.resources import resource_path
 from pipeline_lib.storage import LocalLake, Zone
 
 logger = logging.getLogger(__name__)
 
-NOTEBOOKS_DIR = Path(__file__).resolve().parents[2] / "notebooks" / "etl"
+NOTEBOOKS_DIR = resource_path("notebooks") / "etl"
 ETL_NOTEBOOKS = ("transaction_etl", "product_enrichment", "clickstream_aggregation", "reviews_etl")
 MERGE_NOTEBOOK = "master_data_merge"
 ANALYTICS_STEP = "analytics_reports"

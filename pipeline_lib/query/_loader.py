@@ -28,6 +28,7 @@ from sqlglot import exp
 from sqlglot.errors import ParseError
 
 from pipeline_lib.exceptions import PipelineError
+from pipeline_lib.resources import resource_dir
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +46,7 @@ class QueryError(PipelineError):
 
 def sql_dir() -> Path:
     """The folder of named queries: the repository's ``sql/``."""
-    return Path(__file__).resolve().parent.parent.parent / "sql"
+    return resource_dir("sql")
 
 
 @dataclass(frozen=True)

@@ -54,6 +54,10 @@ HANDLERS_DIR = f"{PACKAGE}/handlers"
 LAMBDA_ZIP = "lambda/ecom-pipeline-lambda.zip"
 GLUE_DIR = "glue"
 GLUE_RUNNER = "glue_runner.py"
+#: The files a Glue job needs beside the wheel (pipeline_lib.resources: the runner unpacks
+#: them and points PIPELINE_<NAME>_DIR at each folder).
+GLUE_RESOURCES_ZIP = "resources.zip"
+GLUE_RESOURCE_PATTERNS = ("params/*.yaml", "sql/*.sql", "notebooks/*/*.py")
 MANIFEST = "manifest.json"
 LAMBDA_IN = ROOT / "requirements" / "lambda.in"
 LAMBDA_LOCK = ROOT / "requirements" / "lambda.txt"
@@ -654,6 +658,13 @@ def build(
         glue = staged / GLUE_DIR
         glue.mkdir(parents=True)
         shutil.copyfile(wheel, glue / wheel.name)
+        resources_tree = work / "resources"
+        for pattern in GLUE_RESOURCE_PATTERNS:
+            for path in sorted(ROOT.glob(pattern)):
+                target = resources_tree / path.relative_to(ROOT)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(path, target)
+        write_deterministic_zip(resources_tree, glue / GLUE_RESOURCES_ZIP, epoch)
         runner = find_glue_runner()
         if runner is None:
             print(f"  note: no {GLUE_RUNNER} in the repository yet: {GLUE_DIR}/ has the wheel only")
@@ -679,6 +690,7 @@ def build(
                 "wheel": f"{GLUE_DIR}/{wheel.name}",
                 "runner": f"{GLUE_DIR}/{GLUE_RUNNER}" if runner else None,
                 "runner_source": runner.relative_to(ROOT).as_posix() if runner else None,
+                "resources": f"{GLUE_DIR}/{GLUE_RESOURCES_ZIP}",
             },
         }
         (staged / MANIFEST).write_text(
