@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.logging import RichHandler
 
+from pipeline_lib.cli._check import check_deployment_command
 from pipeline_lib.cli._demo import demo_command
 from pipeline_lib.cli._generate import generate_command
 from pipeline_lib.cli._ingest import ingest_command
@@ -75,6 +76,7 @@ app.command("report")(report_command)
 app.command("serve")(serve_command)
 app.command("watch")(watch_command)
 app.add_typer(runs_app, name="runs")
+app.command("check-deployment")(check_deployment_command)
 
 
 def main() -> None:

@@ -31,8 +31,11 @@ from pipeline_lib.exceptions import ConfigError, PipelineError
 logger = logging.getLogger(__name__)
 
 #: Resources unpacked from resources.zip, and the variable that points the package at each.
-UNPACKED = {"params": "PIPELINE_PARAMS_DIR", "sql": "PIPELINE_SQL_DIR",
-            "notebooks": "PIPELINE_NOTEBOOKS_DIR"}  # fmt: skip
+UNPACKED = {
+    "params": "PIPELINE_PARAMS_DIR",
+    "sql": "PIPELINE_SQL_DIR",
+    "notebooks": "PIPELINE_NOTEBOOKS_DIR",
+}
 REQUIRED = ("notebook", "run_id", "as_of")
 
 
@@ -100,9 +103,11 @@ def notebook_parameters(
     declared = set(declared_parameters(load_notebook(path)))
     values: dict[str, Any] = dict(settings_params.get("etl") or {})
     values.update(
-        lake=lake, run_id=arguments["run_id"], as_of=arguments["as_of"],
+        lake=lake,
+        run_id=arguments["run_id"],
+        as_of=arguments["as_of"],
         env=arguments.get("env") or os.environ.get("PIPELINE_ENV", "local"),
-    )  # fmt: skip
+    )
     return {name: value for name, value in values.items() if name in declared}
 
 

@@ -72,11 +72,19 @@ def test_a_publish_moves_the_pointer_and_points_glue_at_the_version(
 
 
 def test_of_two_runs_publishing_from_the_same_state_one_is_refused(lake: S3Lake) -> None:
-    publish(lake, "r1", [write_table(lake, Zone.CURATED, "transactions", "r1", lines("r1"))],
-            as_of=AS_OF)  # fmt: skip
+    publish(
+        lake,
+        "r1",
+        [write_table(lake, Zone.CURATED, "transactions", "r1", lines("r1"))],
+        as_of=AS_OF,
+    )
     stale = read_pointer(lake)
-    publish(lake, "r2", [write_table(lake, Zone.CURATED, "transactions", "r2", lines("r2"))],
-            as_of=AS_OF)  # fmt: skip
+    publish(
+        lake,
+        "r2",
+        [write_table(lake, Zone.CURATED, "transactions", "r2", lines("r2"))],
+        as_of=AS_OF,
+    )
 
     from pipeline_lib.catalog._glue import write_pointer
 
@@ -89,10 +97,19 @@ def test_of_two_runs_publishing_from_the_same_state_one_is_refused(lake: S3Lake)
 
 
 def test_a_breaking_change_keeps_the_live_version_and_says_why(lake: S3Lake) -> None:
-    publish(lake, "r1", [write_table(lake, Zone.CURATED, "transactions", "r1", lines("r1"))],
-            as_of=AS_OF)  # fmt: skip
-    broken = write_table(lake, Zone.CURATED, "transactions", "r2",
-                         lines("r2", amount_type="text").drop(columns=["note"]))  # fmt: skip
+    publish(
+        lake,
+        "r1",
+        [write_table(lake, Zone.CURATED, "transactions", "r1", lines("r1"))],
+        as_of=AS_OF,
+    )
+    broken = write_table(
+        lake,
+        Zone.CURATED,
+        "transactions",
+        "r2",
+        lines("r2", amount_type="text").drop(columns=["note"]),
+    )
 
     result = publish(lake, "r2", [broken], as_of=AS_OF)
 
@@ -111,10 +128,17 @@ def test_the_raw_tables_cover_the_typed_copies_as_crawlers_did(
     import pyarrow as pa
 
     for day in ("2026-11-30", "2026-12-01"):
-        lake.write_parquet(Zone.PROCESSED, f"validated/reviews/ingest_date={day}/{day}.parquet",
-                           pa.table({"review_id": ["r1"], "rating": [4]}))  # fmt: skip
-    publish(lake, "r1", [write_table(lake, Zone.CURATED, "transactions", "r1", lines("r1"))],
-            as_of=AS_OF)  # fmt: skip
+        lake.write_parquet(
+            Zone.PROCESSED,
+            f"validated/reviews/ingest_date={day}/{day}.parquet",
+            pa.table({"review_id": ["r1"], "rating": [4]}),
+        )
+    publish(
+        lake,
+        "r1",
+        [write_table(lake, Zone.CURATED, "transactions", "r1", lines("r1"))],
+        as_of=AS_OF,
+    )
 
     table = moto_server.client("glue").get_table(  # type: ignore[attr-defined]
         DatabaseName="raw", Name="reviews"

@@ -34,8 +34,12 @@ def lake(moto_server: MotoServer, monkeypatch: pytest.MonkeyPatch) -> S3Lake:
 
 
 def runtime_on(lake: S3Lake, tmp_path: Path, starter: RecordingStarter) -> Runtime:
-    return Runtime(lake=lake, settings=load_settings(env="local", lake=lake.location),
-                   reports_dir=tmp_path / "reports", start_execution=starter)  # fmt: skip
+    return Runtime(
+        lake=lake,
+        settings=load_settings(env="local", lake=lake.location),
+        reports_dir=tmp_path / "reports",
+        start_execution=starter,
+    )
 
 
 def land(lake: S3Lake, key: str, content: str) -> dict[str, object]:

@@ -66,8 +66,12 @@ def test_files_land_in_buckets_the_ledger_and_the_dead_letter_queue(
     again = tmp_path / "again"
     again.mkdir()
     shutil.copy(feeds / "reviews_export.csv", again / "reviews_export_copy.csv")
-    assert [r.status for r in ingest_paths([again], lake, IngestionSettings(), today=TODAY,
-                                           dataset="reviews").results] == ["duplicate"]  # fmt: skip
+    assert [
+        r.status
+        for r in ingest_paths(
+            [again], lake, IngestionSettings(), today=TODAY, dataset="reviews"
+        ).results
+    ] == ["duplicate"]
 
     # The job layer reads the typed rows from S3 as it reads them from disk.
     local = LocalLake(tmp_path / "local")

@@ -31,8 +31,17 @@ SHOP = ROOT / "tests" / "fixtures" / "second_shop"
 
 
 def test_arguments_are_glues_pairs_and_the_run_ones_are_required() -> None:
-    argv = ["--JOB_RUN_ID", "jr_1", "--notebook", "etl/reviews_etl.py", "--run_id", "r1",
-            "--as_of", "2026-12-01", "--enable-metrics"]  # fmt: skip
+    argv = [
+        "--JOB_RUN_ID",
+        "jr_1",
+        "--notebook",
+        "etl/reviews_etl.py",
+        "--run_id",
+        "r1",
+        "--as_of",
+        "2026-12-01",
+        "--enable-metrics",
+    ]
     assert parse_arguments(argv)["notebook"] == "etl/reviews_etl.py"
     with pytest.raises(ConfigError, match="--run_id"):
         parse_arguments(["--notebook", "etl/reviews_etl.py", "--as_of", "2026-12-01"])
@@ -73,9 +82,18 @@ def job(
             for path in ROOT.glob(pattern):
                 archive.write(path, path.relative_to(ROOT).as_posix())
     s3.put_object(Bucket="artifacts-bucket", Key="r/resources.zip", Body=bundle.getvalue())  # type: ignore[attr-defined]
-    argv = ["--resources_uri", "s3://artifacts-bucket/r/resources.zip",
-            "--reports_uri", "s3://reports-bucket/", "--env", "local",
-            "--PIPELINE_LAKE", lake.location, "--run_id", "r1"]  # fmt: skip
+    argv = [
+        "--resources_uri",
+        "s3://artifacts-bucket/r/resources.zip",
+        "--reports_uri",
+        "s3://reports-bucket/",
+        "--env",
+        "local",
+        "--PIPELINE_LAKE",
+        lake.location,
+        "--run_id",
+        "r1",
+    ]
     return lake, argv
 
 
