@@ -159,6 +159,8 @@ class Lake(abc.ABC):
             self.arrow_path(zone, key),
             filesystem=self.arrow_filesystem,
             columns=None if columns is None else list(columns),
+            # One object, its own columns: never a column made of its folder's name.
+            partitioning=None,
         )
 
     def parquet_metadata(self, zone: Zone, key: str) -> pq.FileMetaData:

@@ -54,7 +54,7 @@ def test_partitioned_table_has_one_sorted_file_per_month(tmp_path: Path) -> None
         "transaction_month=2026-02/part-0.parquet",
         "transaction_month=2026-03/part-0.parquet",
     ]
-    january = pq.read_table(base / "transaction_month=2026-01" / "part-0.parquet")
+    january = pq.ParquetFile(base / "transaction_month=2026-01" / "part-0.parquet").read()
     # Sorted by (transaction_date, transaction_id): the 2nd before both lines of the 31st.
     assert january.column("transaction_id").to_pylist() == ["txn_3", "txn_1", "txn_2"]
     assert january.schema.metadata is None  # no pandas metadata in the files
