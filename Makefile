@@ -12,7 +12,7 @@ LAKE ?= lake
 DEMO_DATA ?= data/demo
 
 .DEFAULT_GOAL := help
-.PHONY: help venv demo lab test test-later lint lint-infra lint-docs lint-workflows asl-tools format docs bench clean browser bench-quality package
+.PHONY: help venv demo lab test test-infra test-later lint lint-infra lint-docs lint-workflows asl-tools format docs bench clean browser bench-quality package cost
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -49,6 +49,9 @@ ASL_STAMP := $(ASL_DIR)/node_modules/.installed-stamp
 ASL_VALIDATOR := $(ASL_DIR)/node_modules/.bin/asl-validator
 STATE_MACHINE := terraform/modules/step-functions/state-machine.json
 TF_MODULES := $(wildcard terraform/modules/*/)
+# The root modules: the environments (terraform/modules/pipeline with each one's tfvars) and
+# the state bucket's bootstrap; init -backend=false, so no state and no AWS access.
+TF_ROOTS := $(wildcard terraform/environments/*/) terraform/bootstrap/
 # Providers only from the filesystem mirror (terraform/.terraformrc); TF_IN_AUTOMATION drops
 # the "run terraform plan next" hints.
 TF_ENV := TF_CLI_CONFIG_FILE=$(CURDIR)/terraform/.terraformrc TF_IN_AUTOMATION=1
@@ -71,14 +74,14 @@ $(CHECKOV_STAMP): requirements/checkov.txt
 	$(CHECKOV_VENV)/bin/python -m pip install --quiet -r requirements/checkov.txt 2>&1 | $(PIP_QUIET)
 	touch $(CHECKOV_STAMP)
 
-lint-infra: $(ASL_STAMP) $(CHECKOV_STAMP) ## asl-validator; terraform fmt, init + validate, test per module; checkov
+lint-infra: $(ASL_STAMP) $(CHECKOV_STAMP) ## asl-validator; terraform fmt, init + validate (modules, environments, bootstrap), test per module; checkov
 	$(ASL_VALIDATOR) --json-path $(STATE_MACHINE)
 	@if ! command -v terraform >/dev/null 2>&1; then \
 	  echo "lint-infra: terraform is not installed: SKIPPING terraform fmt/validate (asl-validator ran)"; \
 	else \
 	  echo "terraform fmt -check -recursive terraform"; \
 	  $(TF_ENV) terraform fmt -check -recursive terraform; \
-	  for dir in $(TF_MODULES); do \
+	  for dir in $(TF_MODULES) $(TF_ROOTS); do \
 	    echo "terraform init + validate: $$dir"; \
 	    $(TF_ENV) terraform -chdir=$$dir init -backend=false -input=false -no-color >/dev/null; \
 	    $(TF_ENV) terraform -chdir=$$dir validate -no-color; \
@@ -119,8 +122,14 @@ lint-workflows: venv $(WORKFLOW_LINT_STAMP) ## actionlint and zizmor (offline) o
 browser: ## install Debian's chromium for the dashboard's browser tests (when missing)
 	command -v chromium >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
 
-test: lint browser ## every check and test: lint, types, docs freshness, unit and integration tests
+test: lint browser test-infra ## every check and test: lint, types, docs freshness, unit and integration tests, test-infra
 	$(BIN)/pytest -n 2 --dist loadfile
+
+# terraform/environments/dev applied to a local moto server (tools/moto/server.py, with its
+# patches for moto's gaps), checked with boto3, then destroyed (tests/infra): about 4 minutes.
+# Credentials `test`, every endpoint on 127.0.0.1, a local state: AWS is never called.
+test-infra: venv ## apply the dev environment to a local moto server, check it with boto3, destroy it
+	ECOM_PIPELINE_INFRA_TESTS=1 $(TF_ENV) $(BIN)/pytest tests/infra
 
 # No test may depend on the day it runs: the same suite with the clock LATER ahead.
 # PyPI's libfaketime (a dev dependency) builds its own copy of the library; its exports
@@ -144,6 +153,12 @@ docs: venv ## regenerate docs/DATA_DICTIONARY.md from the data contracts
 # Wheels come from PyPI (pip's cache after the first build).
 package: venv ## build dist/: the Lambda zip (all handlers), the Glue wheel and runner, manifest.json
 	$(BIN)/python tools/package/build_artifacts.py --out dist
+
+# The monthly AWS bill (tools/cost/model.py) from tools/cost/volumes.yaml at the prices of
+# tools/cost/prices.yaml, with the sensitivity of each volume; fails when over 20 USD.
+# ARGS='--set pipeline.runs_per_day=1' changes a volume, ARGS='--volumes FILE' the whole set.
+cost: venv ## the monthly AWS bill per service and which volume moves it most; fails over 20 USD
+	$(BIN)/python tools/cost/model.py $(ARGS)
 
 BENCH_LAKE ?= /tmp/ecom-bench-lake
 

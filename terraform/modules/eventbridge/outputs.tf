@@ -33,6 +33,16 @@ output "files_dlq_arn" {
   value       = aws_sqs_queue.files_dlq.arn
 }
 
+output "files_dlq_name" {
+  description = "Name of the file queue's dead-letter queue (the QueueName dimension of its CloudWatch metrics; known at plan time)."
+  value       = aws_sqs_queue.files_dlq.name
+}
+
+output "eventbridge_dlq_name" {
+  description = "Name of the dead-letter queue of both rules' targets (the QueueName dimension of its CloudWatch metrics; known at plan time)."
+  value       = aws_sqs_queue.eventbridge_dlq.name
+}
+
 output "eventbridge_dlq_arn" {
   description = "ARN of the dead-letter queue of both rules' targets (events EventBridge could not deliver)."
   value       = aws_sqs_queue.eventbridge_dlq.arn
