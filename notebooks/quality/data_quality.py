@@ -2,11 +2,13 @@
 # # Data quality
 #
 # Audits the lake's tables for one run with the rules of `params/<env>.yaml` (`quality:`)
-# and the key metrics' anomaly detection, saves the outcome as
-# `_meta/runs/<run_id>/quality.json`, and shows it: the pass/warn/fail status, each metric's
-# history against its expected band, null rates, reject reasons, the row reconciliation of
-# every dataset and stage, and every rule outcome and anomaly. The pipeline renders the
-# executed copy, without its code, to `reports/quality/<as_of>/index.html`.
+# and the anomaly detection of every published metric (`anomalies:`), saves the outcome as
+# `_meta/runs/<run_id>/quality.json`, and shows it: the pass/warn/fail status, every
+# finding explained (what moved, by how much, against which history, where to look next)
+# with a small chart, the metrics and segments too small to judge, each metric's history
+# against its expected band, null rates, reject reasons, the row reconciliation of every
+# dataset and stage, and every rule outcome and anomaly. The pipeline renders the executed
+# copy, without its code, to `reports/quality/<as_of>/index.html`.
 
 # %% tags=["parameters"]
 lake = "lake"  # the lake folder
@@ -54,6 +56,26 @@ finally:
     runner.close()
 saved = save_report(ctx.lake, report)
 charts.banner(report)
+
+# %% [markdown]
+# ## Findings
+#
+# Each failed or warned rule and each anomaly: what moved and by how much, the range the
+# history gave and which history, where to look next. The chart shows the baseline points,
+# the expected range (band) and the observed value (an arrow when it is off the chart);
+# for a rule, its observed value against the threshold (the tick).
+
+# %%
+charts.findings(report)
+
+# %% [markdown]
+# ## Not judged
+#
+# Metrics and segments whose volume is below their floor (`anomalies.min_value`), or that
+# have too little history yet: small segments are not judged rather than raising noise.
+
+# %%
+charts.table(charts.unjudged_frame(report), empty="Every metric was judged")
 
 # %% [markdown]
 # ## Key metrics over time

@@ -9,7 +9,10 @@ from __future__ import annotations
 from pipeline_lib.quality._model import (
     CRITICAL,
     FAIL,
+    METRIC,
+    MIX,
     PASS,
+    RUN_RATE,
     SEVERITIES,
     STATUSES,
     WARN,
@@ -17,6 +20,7 @@ from pipeline_lib.quality._model import (
     Anomaly,
     QualityReport,
     RuleResult,
+    Unjudged,
     outcome,
 )
 from pipeline_lib.quality._runner import (
@@ -30,7 +34,10 @@ from pipeline_lib.quality._runner import (
 __all__ = [
     "CRITICAL",
     "FAIL",
+    "METRIC",
+    "MIX",
     "PASS",
+    "RUN_RATE",
     "SEVERITIES",
     "STATUSES",
     "WARN",
@@ -40,6 +47,7 @@ __all__ = [
     "QualityReport",
     "RuleResult",
     "SqlRunner",
+    "Unjudged",
     "live_runner",
     "live_tables",
     "outcome",

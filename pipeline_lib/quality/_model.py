@@ -1,9 +1,10 @@
 """The data quality vocabulary shared by the checks, the anomaly detector and the reports.
 
 A run's quality outcome is a :class:`QualityReport`: one :class:`RuleResult` per rule
-evaluated (rule, table, severity, status, observed value, threshold) and one
-:class:`Anomaly` per key metric that left its expected range. Critical failures stop the
-publish; warnings and anomalies are reported and notified, and publish goes on.
+evaluated (rule, table, severity, status, observed value, threshold), one :class:`Anomaly`
+per metric, mix or run-level rate that left its expected range, and the metrics and
+segments that were too small (or too new) to judge. Critical failures stop the publish;
+warnings and anomalies are reported and notified, and publish goes on.
 """
 
 from __future__ import annotations
@@ -58,9 +59,21 @@ def outcome(passed: bool, severity: str) -> str:
     return FAIL if severity == CRITICAL else WARN
 
 
+#: Kinds of anomaly: a daily metric, the mix of a dimension, a run-level rate.
+METRIC, MIX, RUN_RATE = "metric", "mix", "run_rate"
+
+
 @dataclass(frozen=True)
 class Anomaly:
-    """A key metric outside its expected range on one day, with why it was expected."""
+    """A metric outside its expected range on one day, with why it was expected.
+
+    ``explanation`` is the whole finding in one paragraph: what moved, by how much,
+    against which range from which history, and what to look at next. The structured
+    parts are kept beside it for the report: ``baseline`` (which history gave the range),
+    ``next_steps`` (where to look), ``change_pct`` (observed against expected, percent),
+    ``history`` (the baseline points, ``(day, value)``, for a small chart) and ``kind``
+    (``metric``, ``mix`` or ``run_rate``).
+    """
 
     metric: str
     day: str  # ISO date
@@ -71,6 +84,31 @@ class Anomaly:
     direction: str  # "above" | "below"
     explanation: str
     severity: str = WARNING
+    kind: str = METRIC
+    baseline: str = ""
+    next_steps: str = ""
+    change_pct: Optional[float] = None
+    history: tuple[tuple[str, float], ...] = ()
+
+    def __post_init__(self) -> None:
+        # JSON gives lists back: keep the points hashable and comparable.
+        points = tuple((str(d), float(v)) for d, v in self.history)
+        object.__setattr__(self, "history", points)
+
+
+@dataclass(frozen=True)
+class Unjudged:
+    """A metric or segment the audit did not judge, and why.
+
+    ``reason`` is ``too_small`` (its expected volume is below ``needed``) or ``history``
+    (fewer earlier points than ``needed``); ``observed`` is the expected volume or the
+    points found.
+    """
+
+    metric: str
+    reason: str
+    observed: float
+    needed: float
 
 
 @dataclass
@@ -82,6 +120,7 @@ class QualityReport:
     rules: list[RuleResult] = field(default_factory=list)
     anomalies: list[Anomaly] = field(default_factory=list)
     seconds: float = 0.0
+    unjudged: list[Unjudged] = field(default_factory=list)
 
     @property
     def status(self) -> str:
@@ -121,6 +160,7 @@ class QualityReport:
             "seconds": round(self.seconds, 3),
             "rules": [asdict(r) for r in self.rules],
             "anomalies": [asdict(a) for a in self.anomalies],
+            "unjudged": [asdict(u) for u in self.unjudged],
         }
 
     def to_json(self) -> str:
@@ -134,4 +174,5 @@ class QualityReport:
             rules=[RuleResult(**r) for r in data.get("rules", [])],
             anomalies=[Anomaly(**a) for a in data.get("anomalies", [])],
             seconds=float(data.get("seconds", 0.0)),
+            unjudged=[Unjudged(**u) for u in data.get("unjudged", [])],
         )

@@ -7,7 +7,6 @@ The audit of ``ecom-pipeline run`` (over the staged tables) and ``ecom-pipeline 
 
 from __future__ import annotations
 
-import importlib
 import json
 import logging
 import time
@@ -25,15 +24,18 @@ from pipeline_lib.jobs import (
     load_accounting,
     load_versions,
 )
-from pipeline_lib.quality._model import CRITICAL, Anomaly, QualityReport, RuleResult
+from pipeline_lib.quality._model import CRITICAL, QualityReport, RuleResult
 from pipeline_lib.quality._runner import SqlRunner
 from pipeline_lib.quality._values import value_rules
+from pipeline_lib.quality.anomalies import Assessment, anomaly_settings, assess_run
 from pipeline_lib.quality.checker import (
     DataQualityChecker,
+    check_duplicate_rates,
     check_reject_rates,
     check_table_contracts,
     reconcile_rows,
 )
+from pipeline_lib.quality.consistency import consistency_rules
 from pipeline_lib.quality.expectations import is_big_fact
 from pipeline_lib.quality.settings import QualitySettings, quality_settings
 from pipeline_lib.schemas import DEFAULT_DOMAINS, TABLES, FeedDomains
@@ -76,11 +78,13 @@ def run_quality(
 ) -> QualityReport:
     """Every quality rule of a run, in one report (nothing raises for bad data).
 
-    Reconciliation of the row accounting, reject rates, values kept with a warning (new
-    vocabulary, unknown statuses, unknown references), table schemas against the
-    contracts, the configured checker rules (params ``quality:``), the Great Expectations
-    suites (results in ``_meta/runs/<run_id>/gx/``), the exhaustive SQL contract rules of
-    the big facts, and the anomalies of the key metrics.
+    Reconciliation of the row accounting, reject and duplicate rates, values kept with a
+    warning (new vocabulary, unknown statuses, unknown references), table schemas against
+    the contracts, the configured checker rules (params ``quality:``), the Great
+    Expectations suites (results in ``_meta/runs/<run_id>/gx/``), the exhaustive SQL
+    contract rules of the big facts, the consistency rules (``quality.consistency``), and
+    the anomalies of every published daily metric, segment, mix and run-level rate
+    (``anomalies:``), with the metrics too small or too new to judge.
 
     Parameters
     ----------
@@ -99,6 +103,7 @@ def run_quality(
     started = time.perf_counter()
     day = date.fromisoformat(as_of) if isinstance(as_of, str) else as_of
     quality = settings if isinstance(settings, QualitySettings) else quality_settings(settings)
+    own_accounting = own_run_accounting(run_id, versions, accounting)
     if not versions and not accounting:
         # Nothing was staged under this run id: a check of the live tables (the pipeline
         # itself fails a run that staged nothing).
@@ -112,15 +117,18 @@ def run_quality(
     rules: list[RuleResult] = []
     rules += reconcile_rows(versions, accounting)
     rules += check_reject_rates(accounting, quality.reject_rates)
+    rules += check_duplicate_rates(accounting, quality.duplicate_rates)
     domains = _domains(settings)
     rules += value_rules(accounting, seen_before=_published_accounting(lake), domains=domains)
     rules += check_table_contracts(lake, versions)
     contracted = [t for t in tables if t in TABLES]
     if contracted:
         rules += checker.evaluate_settings(quality, contracted)
+        new_parts = new_partitions(versions)
         for table in contracted:
-            # Every row of every table, in SQL: cheap in DuckDB/Athena, so GX can sample.
-            rules += checker.contract_rules(table, domains)
+            # Every row of every table in SQL (of a daily run: the partitions it rewrote),
+            # cheap in DuckDB/Athena, so GX can sample.
+            rules += checker.contract_rules(table, domains, partitions=new_parts.get(table))
         from pipeline_lib.quality.expectations import validate_tables
 
         rules += validate_tables(
@@ -133,27 +141,77 @@ def run_quality(
             lake=lake,
             run_id=run_id,
         )
-    anomalies: list[Anomaly] = []
+    detection = anomaly_settings(quality.params)
+    curated = {t for t in tables if t.startswith("curated.")}
+    if curated:
+        rules += consistency_rules(
+            runner,
+            quality.consistency,
+            as_of=day,
+            check_days=detection.check_days,
+            baseline_days=7 * detection.lookback_weeks,
+            tables=curated,
+        )
+    found = Assessment()
     if "curated.transactions" in tables:
-        anomalies = _anomalies(runner, lake=lake, run_id=run_id, as_of=day, params=quality.params)
+        found = assess_run(runner, lake=lake, run_id=run_id, as_of=day, settings=quality.params,
+                           accounting=own_accounting, tables=sorted(curated))  # fmt: skip
     else:
         logger.info("anomaly detection skipped: no curated.transactions to measure")
     report = QualityReport(
         run_id=run_id,
         as_of=day.isoformat(),
         rules=rules,
-        anomalies=anomalies,
+        anomalies=found.anomalies,
         seconds=time.perf_counter() - started,
+        unjudged=found.unjudged,
     )
     logger.info(
         "quality of %s: %s, %d rules, %d anomalies in %.1f s",
         run_id,
         report.status,
         len(rules),
-        len(anomalies),
+        len(report.anomalies),
         report.seconds,
     )
     return report
+
+
+def new_partitions(versions: Sequence[TableVersion]) -> dict[str, list[str]]:
+    """Per partitioned table version: the partition values its own run wrote.
+
+    An incremental run shares the partitions its batch did not touch with the live version
+    (they passed the audit when they were published); a table whose every partition is
+    new (a first or full-refresh run) is left out: all its rows are checked.
+    """
+    found: dict[str, list[str]] = {}
+    for version in versions:
+        written = {
+            k.split("/", 1)[0] for k, run in version.partitions.items() if run == version.run_id
+        }
+        shared = {
+            k.split("/", 1)[0] for k, run in version.partitions.items() if run != version.run_id
+        }
+        if not shared:
+            continue
+        found[version.qualified_name] = sorted(p.split("=", 1)[-1] for p in written)
+    return found
+
+
+def own_run_accounting(
+    run_id: str,
+    versions: Optional[Sequence[TableVersion]],
+    accounting: Optional[Sequence[StageAccounting]],
+) -> Optional[list[StageAccounting]]:
+    """The accounting of the audited run itself, or None for an audit of the live tables.
+
+    A run's audit sees the versions it staged under its own id: its duplicate and reject
+    rates are tracked over runs. The live tables' accounting belongs to the runs that
+    published them, whose rates are already kept.
+    """
+    if accounting and versions and any(v.run_id == run_id for v in versions):
+        return list(accounting)
+    return None
 
 
 def _published_accounting(lake: LocalLake) -> list[StageAccounting]:
@@ -172,25 +230,6 @@ def _tables_of(runner: SqlRunner, versions: Sequence[TableVersion]) -> list[str]
     if isinstance(known, dict) and known:
         return sorted(known)
     return sorted({v.qualified_name for v in versions})
-
-
-def _anomalies(
-    runner: SqlRunner, *, lake: LocalLake, run_id: str, as_of: date, params: dict[str, object]
-) -> list[Anomaly]:
-    """Anomalies from ``pipeline_lib.quality.anomalies`` when that module is installed."""
-    try:
-        module = importlib.import_module("pipeline_lib.quality.anomalies")
-    except ModuleNotFoundError as exc:
-        if exc.name != "pipeline_lib.quality.anomalies":
-            raise
-        logger.info("anomaly detection skipped: pipeline_lib.quality.anomalies is missing")
-        return []
-    detect = getattr(module, "detect_for_run", None)
-    if detect is None:
-        logger.info("anomaly detection skipped: anomalies.detect_for_run is missing")
-        return []
-    found = detect(runner, lake=lake, run_id=run_id, as_of=as_of, settings=params)
-    return list(found)
 
 
 def report_key(run_id: str) -> str:

@@ -16,6 +16,7 @@ exhaustive contract rules of the big facts (:meth:`DataQualityChecker.contract_r
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
@@ -33,6 +34,7 @@ from pipeline_lib.quality._keys import business_key, column_name, contract, tabl
 from pipeline_lib.quality._model import CRITICAL, FAIL, PASS, WARN, WARNING, RuleResult, outcome
 from pipeline_lib.quality._runner import SqlRunner
 from pipeline_lib.quality.settings import (
+    DuplicateRateRule,
     FreshnessRule,
     NullRule,
     QualitySettings,
@@ -47,6 +49,8 @@ from pipeline_lib.storage import LocalLake
 logger = logging.getLogger(__name__)
 
 RuleSpec = Union[RowCountRule, NullRule, FreshnessRule, RangeRule, ReferentialRule]
+#: A partition value that may be spliced into SQL (they come from folder names we write).
+_PARTITION = re.compile(r"^[0-9A-Za-z_.-]+$")
 
 
 @dataclass(frozen=True)
@@ -353,30 +357,48 @@ class DataQualityChecker:
         )
 
     def measure_referential_integrity(
-        self, parent_table: str, child_table: str, key: str
+        self, parent_table: str, child_table: str, key: str, max_pct: float = 0.0
     ) -> CheckResult:
+        """Rows of ``child_table`` whose ``key`` is missing from ``parent_table``.
+
+        Passes with no orphan, or (``max_pct`` > 0) when the orphans are at most
+        ``max_pct`` percent of the child rows that have a key.
+        """
         child_key = column_name(child_table, key)
         parent_key = column_name(parent_table, key)
         row = self._one_row(
-            f"SELECT count(*) AS orphans, count(DISTINCT c.{child_key}) AS orphan_keys "
+            f"SELECT count(c.{child_key}) AS keyed, "
+            f"sum(CASE WHEN c.{child_key} IS NOT NULL AND p.{parent_key} IS NULL "
+            f"THEN 1 ELSE 0 END) AS orphans, "
+            f"count(DISTINCT CASE WHEN p.{parent_key} IS NULL THEN c.{child_key} END) "
+            f"AS orphan_keys "
             f"FROM {table_name(child_table)} c LEFT JOIN {table_name(parent_table)} p "
-            f"ON c.{child_key} = p.{parent_key} "
-            f"WHERE c.{child_key} IS NOT NULL AND p.{parent_key} IS NULL"
+            f"ON c.{child_key} = p.{parent_key}"
         )
         orphans, orphan_keys = int(row["orphans"] or 0), int(row["orphan_keys"] or 0)
+        keyed = int(row["keyed"] or 0)
+        pct = _pct(orphans, keyed)
+        threshold: Any = max_pct if max_pct else 0
+        passed = orphans == 0 or (max_pct > 0 and pct <= max_pct)
+        limit = f"threshold {max_pct:g}%" if max_pct else "threshold 0"
         message = (
-            f"{orphans} rows ({orphan_keys} distinct {key}) of {child_table} have no "
-            f"{key} in {parent_table}, threshold 0"
+            f"{orphans} rows ({orphan_keys} distinct {key}) of {child_table} have no {key} in "
+            f"{parent_table} ({pct:g}% of {keyed:,} rows with a {key}), {limit}"
         )
         return CheckResult(
             "referential_integrity",
             child_table,
-            orphans == 0,
-            orphans,
-            0,
+            passed,
+            pct if max_pct else orphans,
+            threshold,
             message,
             column=key,
-            figures={"orphan_rows": orphans, "orphan_keys": orphan_keys, "parent": parent_table},
+            figures={
+                "orphan_rows": orphans,
+                "orphan_keys": orphan_keys,
+                "orphan_pct": pct,
+                "parent": parent_table,
+            },
         )
 
     # --- the mission's interface: figures, or DataQualityException ------------------
@@ -441,7 +463,9 @@ class DataQualityChecker:
         elif isinstance(rule, RangeRule):
             result = self.measure_value_ranges(rule.table, rule.column, rule.min_val, rule.max_val)
         elif isinstance(rule, ReferentialRule):
-            result = self.measure_referential_integrity(rule.parent, rule.child, rule.key)
+            result = self.measure_referential_integrity(
+                rule.parent, rule.child, rule.key, rule.max_pct
+            )
         else:  # pragma: no cover - the union is closed
             raise TypeError(f"unknown rule {rule!r}")
         return result.rule(rule.severity)
@@ -470,9 +494,17 @@ class DataQualityChecker:
         return results
 
     def contract_rules(
-        self, table: str, domains: FeedDomains = DEFAULT_DOMAINS
+        self,
+        table: str,
+        domains: FeedDomains = DEFAULT_DOMAINS,
+        *,
+        partitions: Optional[Sequence[str]] = None,
     ) -> list[RuleResult]:
         """Every contract rule of ``table`` over all its rows, in two queries (critical).
+
+        ``partitions`` (values of the table's partition column) limits the row rules to
+        those partitions: the ones a daily run rewrote, the others were audited when they
+        were published. The business key stays unique over the whole table.
 
         Not-null of required columns, allowed values, numeric ranges and patterns in one
         aggregate; uniqueness of the business key in a GROUP BY. Allowed values and
@@ -508,7 +540,12 @@ class DataQualityChecker:
                 )
                 parts.append(f"sum(CASE WHEN NOT {match} THEN 1 ELSE 0 END) AS c{i}_pattern")
                 checks.append((f"c{i}_pattern", "pattern", col.name, col.pattern))
-        row = self._one_row(f"SELECT {', '.join(parts)} FROM {table_name(table)}")
+        where, scope = "", ""
+        if partitions is not None and schema.partition_column:
+            values = ", ".join(_literal(p) for p in partitions if _PARTITION.match(p))
+            where = f" WHERE {schema.partition_column} IN ({values or 'NULL'})"
+            scope = f" of the run's partitions ({', '.join(partitions) or 'none'})"
+        row = self._one_row(f"SELECT {', '.join(parts)} FROM {table_name(table)}{where}")
         total = int(row["total"])
         results = []
         for alias, rule, column, threshold in checks:
@@ -522,7 +559,8 @@ class DataQualityChecker:
                     observed=bad,
                     threshold=threshold,
                     column=column,
-                    detail=f"{bad:,} of {total:,} rows ({_pct(bad, total):g}%) break the rule",
+                    detail=f"{bad:,} of {total:,} rows{scope} ({_pct(bad, total):g}%) break "
+                    "the rule",
                 )
             )
         key = business_key(table)
@@ -715,5 +753,47 @@ def check_reject_rates(
             severity, status, threshold = CRITICAL, PASS, rule.fail_above_pct
         results.append(
             RuleResult("reject_rate", rule.dataset, severity, status, pct, threshold, detail=detail)
+        )
+    return results
+
+
+def check_duplicate_rates(
+    accounting: Sequence[StageAccounting], rules: Sequence[DuplicateRateRule]
+) -> list[RuleResult]:
+    """Rows removed as duplicates within the run's batch / rows read, per dataset, percent.
+
+    A file delivered twice (or an export that repeats its lines) shows here: the ETL keeps
+    one row per key, so nothing is wrong in the tables, but the delivery is. Above
+    ``fail_above_pct`` the rule fails (critical); above ``warn_above_pct`` it warns.
+    """
+    by_dataset: dict[str, list[StageAccounting]] = {}
+    for entry in sorted(accounting, key=lambda e: STAGES.index(e.stage)):
+        by_dataset.setdefault(entry.dataset, []).append(entry)
+    results = []
+    for rule in rules:
+        stages = by_dataset.get(rule.dataset)
+        if not stages:
+            continue
+        rows_in = stages[0].rows_in
+        duplicates = sum(s.duplicates_removed for s in stages)
+        pct = _pct(duplicates, rows_in)
+        detail = (
+            f"{duplicates:,} of {rows_in:,} rows read were duplicates of another row ({pct:g}%)"
+        )
+        if pct > rule.fail_above_pct:
+            severity, status, threshold = CRITICAL, FAIL, rule.fail_above_pct
+        elif pct > rule.warn_above_pct:
+            severity, status, threshold = WARNING, WARN, rule.warn_above_pct
+        else:
+            severity, status, threshold = CRITICAL, PASS, rule.fail_above_pct
+        if status != PASS:
+            detail += (
+                ": a file delivered twice, or an export that repeats its lines? Look at the "
+                "run's files in raw/ (ingest_date folders) and their row counts"
+            )
+        results.append(
+            RuleResult(
+                "duplicate_rate", rule.dataset, severity, status, pct, threshold, detail=detail
+            )
         )
     return results

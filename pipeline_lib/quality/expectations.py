@@ -108,22 +108,29 @@ def build_suite(
     import great_expectations as gx
 
     gx_context()  # suites live in a context
+    # Built in one go: adding expectations one by one compares each with all the others.
+    return gx.ExpectationSuite(
+        name=table, expectations=_expectations(table, min_rows=min_rows, max_rows=max_rows)
+    )
+
+
+def _expectations(
+    table: str, *, min_rows: Optional[int] = None, max_rows: Optional[int] = None
+) -> list[Any]:
+    """The expectations of a contract table's suite, in suite order."""
+    import great_expectations as gx
+
     expect = gx.expectations
     schema = contract(table)
-    suite = gx.ExpectationSuite(name=table)
-    for column in schema.columns:
-        for expectation in _column_expectations(column):
-            suite.add_expectation(expectation)
+    found = [e for column in schema.columns for e in _column_expectations(column)]
     key = business_key(table)
     if len(key) == 1:
-        suite.add_expectation(expect.ExpectColumnValuesToBeUnique(column=key[0]))
+        found.append(expect.ExpectColumnValuesToBeUnique(column=key[0]))
     elif key:
-        suite.add_expectation(expect.ExpectCompoundColumnsToBeUnique(column_list=list(key)))
+        found.append(expect.ExpectCompoundColumnsToBeUnique(column_list=list(key)))
     if min_rows is not None or max_rows is not None:
-        suite.add_expectation(
-            expect.ExpectTableRowCountToBeBetween(min_value=min_rows, max_value=max_rows)
-        )
-    return suite
+        found.append(expect.ExpectTableRowCountToBeBetween(min_value=min_rows, max_value=max_rows))
+    return found
 
 
 def build_raw_suite(dataset: str) -> Any:
@@ -249,12 +256,16 @@ def validate_frame(
     batch_definition = source.add_dataframe_asset(name=table).add_batch_definition_whole_dataframe(
         table
     )
-    suite = build_suite(table, min_rows=None if sampled_rows is not None else min_rows)
-    types = gx.ExpectationSuite(name=f"{table}.types")
-    values = gx.ExpectationSuite(name=table)
-    for expectation in suite.expectations:
-        target = types if expectation.expectation_type == _TYPE_EXPECTATION else values
-        target.add_expectation(expectation.configuration.to_domain_obj())
+    gx_context()
+    expectations = _expectations(table, min_rows=None if sampled_rows is not None else min_rows)
+    types = gx.ExpectationSuite(
+        name=f"{table}.types",
+        expectations=[e for e in expectations if e.expectation_type == _TYPE_EXPECTATION],
+    )
+    values = gx.ExpectationSuite(
+        name=table,
+        expectations=[e for e in expectations if e.expectation_type != _TYPE_EXPECTATION],
+    )
     results: list[RuleResult] = []
     documents = []
     for part, data in ((values, frame), (types, _for_gx(frame.head(TYPE_CHECK_ROWS)))):

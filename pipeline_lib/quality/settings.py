@@ -21,6 +21,7 @@ from typing import Any, Optional
 from pipeline_lib.config import Settings
 from pipeline_lib.exceptions import ConfigError
 from pipeline_lib.quality._model import CRITICAL, SEVERITIES
+from pipeline_lib.quality.consistency import ConsistencySettings, consistency_settings
 from pipeline_lib.schemas import CONTRACTS, TABLES
 
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
@@ -60,15 +61,28 @@ class RangeRule:
 
 @dataclass(frozen=True)
 class ReferentialRule:
+    """Every non-empty ``key`` of ``child`` exists in ``parent`` (or, with ``max_pct``, at
+    most that percent of the keyed child rows do not)."""
+
     child: str
     parent: str
     key: str
     severity: str = CRITICAL
+    max_pct: float = 0.0
 
 
 @dataclass(frozen=True)
 class RejectRateRule:
     """Rows rejected / rows in of one dataset, in percent: warn above one, fail above other."""
+
+    dataset: str
+    warn_above_pct: float
+    fail_above_pct: float
+
+
+@dataclass(frozen=True)
+class DuplicateRateRule:
+    """Rows removed as duplicates within a run's batch / rows in, percent, per dataset."""
 
     dataset: str
     warn_above_pct: float
@@ -86,6 +100,8 @@ class QualitySettings:
     value_ranges: tuple[RangeRule, ...] = ()
     referential: tuple[ReferentialRule, ...] = ()
     reject_rates: tuple[RejectRateRule, ...] = ()
+    duplicate_rates: tuple[DuplicateRateRule, ...] = ()
+    consistency: ConsistencySettings = field(default_factory=ConsistencySettings)
     params: dict[str, Any] = field(default_factory=dict)
 
     def min_rows(self, table: str) -> Optional[int]:
@@ -102,6 +118,8 @@ _KEYS = {
     "value_ranges",
     "referential",
     "reject_rates",
+    "duplicate_rates",
+    "consistency",
 }
 
 
@@ -160,7 +178,9 @@ def quality_settings(settings: Settings) -> QualitySettings:
         ),
         referential=tuple(
             _referential_rule(e, w)
-            for e, w in _entries(raw, "referential", where, {"child", "parent", "key", "severity"})
+            for e, w in _entries(
+                raw, "referential", where, {"child", "parent", "key", "severity", "max_pct"}
+            )
         ),
         reject_rates=tuple(
             _reject_rule(e, w)
@@ -168,6 +188,13 @@ def quality_settings(settings: Settings) -> QualitySettings:
                 raw, "reject_rates", where, {"dataset", "warn_above_pct", "fail_above_pct"}
             )
         ),
+        duplicate_rates=tuple(
+            DuplicateRateRule(*_rate_bounds(e, w))
+            for e, w in _entries(
+                raw, "duplicate_rates", where, {"dataset", "warn_above_pct", "fail_above_pct"}
+            )
+        ),
+        consistency=consistency_settings(raw.get("consistency"), f"{where}.consistency"),
         params=dict(settings.params),
     )
 
@@ -263,10 +290,15 @@ def _referential_rule(entry: Mapping[str, Any], where: str) -> ReferentialRule:
     parent = _table(entry, "parent", where)
     key = _column(child, entry.get("key"), f"{where}.key")
     _column(parent, key, f"{where}.key")
-    return ReferentialRule(child, parent, key, _severity(entry, where))
+    max_pct = _number(entry.get("max_pct", 0), f"{where}.max_pct", minimum=0)
+    return ReferentialRule(child, parent, key, _severity(entry, where), max_pct)
 
 
 def _reject_rule(entry: Mapping[str, Any], where: str) -> RejectRateRule:
+    return RejectRateRule(*_rate_bounds(entry, where))
+
+
+def _rate_bounds(entry: Mapping[str, Any], where: str) -> tuple[str, float, float]:
     dataset = entry.get("dataset")
     if dataset not in CONTRACTS:
         raise ConfigError(
@@ -276,4 +308,4 @@ def _reject_rule(entry: Mapping[str, Any], where: str) -> RejectRateRule:
     fail = _number(entry.get("fail_above_pct"), f"{where}.fail_above_pct", minimum=0)
     if warn > fail:
         raise ConfigError(f"{where}: warn_above_pct {warn} must not exceed fail_above_pct {fail}")
-    return RejectRateRule(str(dataset), warn, fail)
+    return str(dataset), warn, fail

@@ -364,3 +364,98 @@ def test_offline_figure_bundle_has_plotly_json_and_a_div_without_plotlyjs() -> N
     assert "cdn.plot.ly" not in div and "mathjax" not in div.lower()
     assert "<script src" not in div.replace("\n", " ")
     assert len(div) < 50_000  # plotly.js itself (~5 MB) is not embedded
+
+
+# ------------------------------------------------------------------------ findings
+
+
+def explained() -> QualityReport:
+    from pipeline_lib.quality import Unjudged
+
+    anomaly = Anomaly(
+        "bookings[category=<b>Garden</b>]", "2026-11-27", 10.0, 1000.0, 800.0, 1200.0, "below",
+        f"bookings fell {HOSTILE}", baseline="the last 8 Fridays", next_steps=HOSTILE,
+        change_pct=-99.0, history=(("2026-11-20", 990.0), ("2026-11-13", 1010.0)),
+    )  # fmt: skip
+    spike = Anomaly(
+        "price_index",
+        "2026-11-27",
+        10000.0,
+        100.0,
+        95.0,
+        105.0,
+        "above",
+        "x100",
+        history=(("2026-11-20", 100.0),),
+    )
+    warned = RuleResult(
+        "line_total",
+        "curated.transactions",
+        "warning",
+        "warn",
+        12.5,
+        1.0,
+        column="total_amount",
+        detail=f"12 lines off {HOSTILE}",
+    )
+    failed = RuleResult(
+        "row_count", "curated.transactions", "critical", "fail", 3, 100, detail="3 rows"
+    )
+    return QualityReport(
+        "r1", "2026-11-28", [failed, warned, RuleResult("x", "t", "critical", "pass")],
+        [anomaly, spike], unjudged=[Unjudged("sessions[device=tv]", "too_small", 12.0, 50.0)],
+    )  # fmt: skip
+
+
+def test_findings_explain_every_problem_with_a_chart_and_escape_text() -> None:
+    page = charts.findings_html(explained())
+    assert HOSTILE not in page and "&lt;script&gt;" in page
+    assert page.count('class="quality-finding"') == 4  # failed, 2 anomalies, warned
+    assert page.index("row_count on curated.transactions") < page.index("price_index on")
+    assert page.index("price_index on") < page.index("line_total on")
+    assert page.count("<svg") == 4  # two sparklines, two gauges
+    assert "Look at:</b> whether the day&#x27;s files arrived" in page  # a rule's hint
+
+
+def test_sparkline_draws_history_band_and_an_off_chart_value_as_an_arrow() -> None:
+    spike = explained().anomalies[1]
+    svg = charts.anomaly_sparkline(spike)
+    assert svg.startswith("<svg") and svg.endswith("</svg>")
+    assert "<polyline" in svg and "<path" in svg  # the 100x value is an arrow at the edge
+    assert ">10,000</text>" in svg
+    inside = Anomaly(
+        "m", "2026-11-27", 101.0, 100.0, 95.0, 105.0, "above", "", history=(("2026-11-20", 100.0),)
+    )
+    assert "<path" not in charts.anomaly_sparkline(inside)
+
+
+def test_findings_of_a_clean_report_say_so() -> None:
+    clean = QualityReport("r1", "2026-11-28", [RuleResult("x", "t", "critical", "pass")])
+    assert "Nothing to explain" in charts.findings_html(clean)
+    assert charts.findings(clean)._repr_html_() == charts.findings_html(clean)
+
+
+def test_unjudged_frame_lists_segments_too_small_to_judge() -> None:
+    frame = charts.unjudged_frame(explained())
+    assert frame.to_dict("records") == [
+        {
+            "metric": "sessions[device=tv]",
+            "why": "too small to judge (expected volume below the floor)",
+            "observed": 12.0,
+            "needed": 50.0,
+        }
+    ]
+
+
+def test_history_puts_segments_after_whole_shop_metrics() -> None:
+    rows = [
+        {"day": "2026-11-20", "metric": m, "value": 1.0}
+        for m in ["sessions[device=tv]", "revenue", "bookings[category=Books]", "orders"]
+    ]
+    fig = charts.history_figure(pd.DataFrame(rows))
+    assert [a.text for a in fig.layout.annotations] == [
+        "revenue",
+        "orders",
+        "sessions[device=tv]",
+        "bookings[category=Books]",
+    ]

@@ -139,6 +139,21 @@ def test_referential_integrity(checker: DataQualityChecker) -> None:
     assert caught.value.figures["orphan_keys"] == 1
 
 
+def test_referential_integrity_may_tolerate_a_share_of_orphans(checker: DataQualityChecker) -> None:
+    strict = checker.measure_referential_integrity(
+        "processed.products", "curated.reviews", "product_id"
+    )
+    assert not strict.passed and strict.figures["orphan_pct"] == 50.0
+    loose = checker.measure_referential_integrity(
+        "processed.products", "curated.reviews", "product_id", max_pct=60
+    )
+    assert loose.passed and (loose.observed, loose.threshold) == (50.0, 60)
+    tight = checker.measure_referential_integrity(
+        "processed.products", "curated.reviews", "product_id", max_pct=10
+    )
+    assert not tight.passed and "threshold 10%" in tight.message
+
+
 def test_names_outside_the_contracts_never_reach_sql(checker: DataQualityChecker) -> None:
     with pytest.raises(ContractError, match="unknown table"):
         checker.check_row_counts("processed.products; DROP TABLE x", 1)
@@ -300,3 +315,58 @@ def test_a_deployment_sets_or_switches_off_a_contract_range(
     off = domains_from_params({"products": {"ranges": {"price": "off"}}})
     rules = {(r.rule, r.column): r for r in checker.contract_rules("processed.products", off)}
     assert ("value_range", "price") not in rules
+
+
+def test_contract_rules_of_a_daily_run_read_the_partitions_it_rewrote() -> None:
+    from tests.unit.quality_frames import FrameRunner, transactions
+
+    lines = transactions().assign(name="x", category_id="c", brand="b")
+    old = lines.index[0]  # a line of August, published long ago
+    lines.loc[old, "quantity"] = -1
+    checker = DataQualityChecker(FrameRunner({"curated.transactions": lines}))
+    whole = {(r.rule, r.column): r for r in checker.contract_rules("curated.transactions")}
+    assert whole[("value_range", "quantity")].status == FAIL
+    daily = {
+        (r.rule, r.column): r
+        for r in checker.contract_rules("curated.transactions", partitions=["2026-10"])
+    }
+    assert daily[("value_range", "quantity")].status == PASS
+    assert "of the run's partitions (2026-10)" in daily[("value_range", "quantity")].detail
+    lines.loc[lines.index[-1], "transaction_id"] = lines.loc[old, "transaction_id"]
+    checker = DataQualityChecker(FrameRunner({"curated.transactions": lines}))
+    daily = {
+        (r.rule, r.column): r
+        for r in checker.contract_rules("curated.transactions", partitions=["2026-10"])
+    }
+    assert daily[("duplicates", "transaction_id")].status == FAIL  # keys: the whole table
+
+
+def test_new_partitions_are_those_the_run_wrote_beside_shared_ones() -> None:
+    from pipeline_lib.jobs import TableVersion
+    from pipeline_lib.quality.audit import new_partitions
+    from pipeline_lib.storage import Zone
+
+    daily = TableVersion(
+        Zone.CURATED,
+        "transactions",
+        "r2",
+        10,
+        3,
+        1,
+        partitions={
+            "transaction_month=2026-09/part-0.parquet": "r1",
+            "transaction_month=2026-10/part-0.parquet": "r2",
+        },
+    )
+    full = TableVersion(
+        Zone.CURATED,
+        "sessions",
+        "r2",
+        10,
+        1,
+        1,
+        partitions={
+            "session_month=2026-10/part-0.parquet": "r2",
+        },
+    )
+    assert new_partitions([daily, full]) == {"curated.transactions": ["2026-10"]}

@@ -69,3 +69,54 @@ def test_duckdb_runner_queries_views_over_parquet_folders(tmp_path: Path) -> Non
     frame = runner.query("select count(*) as n, max(month) as m from curated.t")
     assert frame.to_dict("records") == [{"n": 3, "m": "2026-11"}]
     runner.close()
+
+
+def test_findings_and_unjudged_round_trip_and_old_reports_still_load() -> None:
+    import json
+
+    from pipeline_lib.quality import MIX, Unjudged
+
+    anomaly = Anomaly(
+        "mix[device]",
+        "2026-11-28",
+        40.0,
+        2.0,
+        0.0,
+        5.0,
+        "above",
+        "why",
+        kind=MIX,
+        baseline="the last 8 Saturdays",
+        next_steps="tracking",
+        change_pct=None,
+        history=(("2026-11-21", 1.5), ("2026-11-14", 2.5)),
+    )
+    report = QualityReport(
+        "r1",
+        "2026-11-28",
+        [rule("pass")],
+        [anomaly],
+        unjudged=[Unjudged("sessions[device=tv]", "too_small", 12.0, 50.0)],
+    )
+    again = QualityReport.from_dict(json.loads(report.to_json()))
+    assert again == report and again.anomalies[0].history[0] == ("2026-11-21", 1.5)
+    old = {
+        "run_id": "r0",
+        "as_of": "2026-11-27",
+        "rules": [],
+        "anomalies": [
+            {
+                "metric": "revenue",
+                "day": "2026-11-27",
+                "observed": 1.0,
+                "expected": 2.0,
+                "low": 1.5,
+                "high": 2.5,
+                "direction": "below",
+                "explanation": "why",
+                "severity": "warning",
+            }
+        ],
+    }
+    loaded = QualityReport.from_dict(old)
+    assert loaded.anomalies[0].kind == "metric" and loaded.unjudged == []
