@@ -7,7 +7,12 @@ Locally a DuckDB file (``_meta/catalog.duckdb``) with schemas ``raw``, ``process
 from __future__ import annotations
 
 from pipeline_lib.catalog._evolution import SAFE_WIDENING, SchemaChange, compare_schemas
-from pipeline_lib.catalog._glue import GlueCatalog, PublishConflictError, refresh_catalog
+from pipeline_lib.catalog._glue import (
+    DATABASE_ENV,
+    GlueCatalog,
+    PublishConflictError,
+    refresh_catalog,
+)
 from pipeline_lib.catalog._local import (
     CATALOG_KEY,
     PUBLISHED_KEY,
@@ -22,6 +27,7 @@ from pipeline_lib.catalog._publish import PublishResult, prune_versions, publish
 
 __all__ = [
     "CATALOG_KEY",
+    "DATABASE_ENV",
     "PUBLISHED_KEY",
     "SAFE_WIDENING",
     "GlueCatalog",

@@ -4,20 +4,24 @@ Parameters go to Athena as execution parameters (``paramstyle="qmark"``): the ``
 placeholders become ``?`` and each value a typed SQL literal that Athena binds, so user
 text is never spliced into the query. The workgroup enforces the bytes-scanned cutoff on
 AWS (``BytesScannedCutoffPerQuery``, set from the same ``query.bytes_scanned_cutoff``);
-results younger than ``query.result_reuse_minutes`` are reused.
+results younger than ``query.result_reuse_minutes`` are reused. The queries name tables by
+zone (``curated.transactions``); each zone is replaced by the environment's Glue database
+(``PIPELINE_CURATED_DATABASE``, set by Terraform, as for the catalog sync).
 """
 
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Mapping
 from datetime import date
 from typing import Any, Optional
 
 import pandas as pd
 
+from pipeline_lib.catalog import DATABASE_ENV
 from pipeline_lib.query._cost import QuerySettings
-from pipeline_lib.query._dialect import pin_current_date, to_qmark
+from pipeline_lib.query._dialect import pin_current_date, qualify_databases, to_qmark
 from pipeline_lib.query._loader import NamedQuery, ParamValue, QueryError
 
 logger = logging.getLogger(__name__)
@@ -34,12 +38,18 @@ def athena_literal(value: ParamValue) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
+def glue_databases() -> dict[str, str]:
+    """Zone name -> Glue database of this deployment (the zone's name where none is set)."""
+    return {zone: os.environ.get(variable) or zone for zone, variable in DATABASE_ENV.items()}
+
+
 def athena_request(
     query: NamedQuery,
     params: Optional[Mapping[str, object]],
     settings: QuerySettings,
     *,
     as_of: Optional[date] = None,
+    databases: Optional[Mapping[str, str]] = None,
 ) -> dict[str, Any]:
     """The keyword arguments of ``awswrangler.athena.read_sql_query`` for one query.
 
@@ -54,15 +64,18 @@ def athena_request(
     as_of
         Pin CURRENT_DATE to this day (reproducible answers); None keeps Athena's own
         CURRENT_DATE.
+    databases
+        Zone name -> Glue database; by default :func:`glue_databases`.
     """
+    databases = glue_databases() if databases is None else databases
     bound = query.bind(params)
-    expression = query.expression()
+    expression = qualify_databases(query.expression(), databases)
     if as_of is not None:
         expression = pin_current_date(expression, as_of)
     sql, order = to_qmark(expression)
     request: dict[str, Any] = {
         "sql": sql,
-        "database": settings.database,
+        "database": databases.get(settings.database, settings.database),
         "workgroup": settings.workgroup,
         "ctas_approach": False,
         "params": [athena_literal(bound[name]) for name in order] or None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 
 from sqlglot import exp
@@ -44,3 +45,20 @@ def to_qmark(expression: exp.Expression) -> tuple[str, list[str]]:
 
     text = expression.copy().transform(replace).sql(dialect="athena", comments=False)
     return text, names
+
+
+def qualify_databases(expression: exp.Expression, databases: Mapping[str, str]) -> exp.Expression:
+    """A copy of ``expression`` whose zone qualifiers name the deployment's databases.
+
+    The named queries read ``curated.transactions``: the zone is the schema locally (the
+    DuckDB catalog), while one AWS account holds a database per zone and environment
+    (``ecom_pipeline_dev_curated``). ``databases`` maps zone names to database names.
+    """
+
+    def replace(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Table) and node.db in databases:
+            node = node.copy()
+            node.set("db", exp.to_identifier(databases[node.db]))
+        return node
+
+    return expression.copy().transform(replace)

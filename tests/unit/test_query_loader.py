@@ -305,6 +305,34 @@ def test_athena_request_can_pin_current_date_and_skips_cache_when_disabled() -> 
     assert "2026-11-28" in pinned["sql"] and "CURRENT_DATE" not in pinned["sql"].upper()
 
 
+def test_athena_request_names_the_deployments_glue_databases(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PIPELINE_CURATED_DATABASE", "ecom_pipeline_dev_curated")
+    request = athena_request(load_query("revenue_by_category"), None, QuerySettings())
+    assert request["database"] == "ecom_pipeline_dev_curated"
+    assert "ecom_pipeline_dev_curated.transactions" in request["sql"]
+    assert "curated.transactions" not in request["sql"].replace("_curated.", "")
+
+    explicit = athena_request(
+        load_query("conversion_funnel"), None, QuerySettings(), databases={"curated": "c_prod"}
+    )
+    assert "c_prod." in explicit["sql"] and explicit["database"] == "c_prod"
+
+
+def test_athena_request_keeps_zone_names_without_a_deployment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for variable in (
+        "PIPELINE_RAW_DATABASE",
+        "PIPELINE_PROCESSED_DATABASE",
+        "PIPELINE_CURATED_DATABASE",
+    ):
+        monkeypatch.delenv(variable, raising=False)
+    request = athena_request(load_query("revenue_by_category"), None, QuerySettings())
+    assert request["database"] == "curated" and "curated.transactions" in request["sql"]
+
+
 def test_athena_request_validates_parameters() -> None:
     with pytest.raises(QueryError):
         athena_request(load_query("daily_kpis"), {"days": "1; drop table x"}, QuerySettings())
