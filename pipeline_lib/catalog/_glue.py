@@ -136,8 +136,9 @@ class GlueCatalog:
     def sync(self, state: PublishedState) -> list[str]:
         """Point every table of ``state`` at its published version, and ``raw.<dataset>`` at
         the typed copies of the accepted files (as the local catalog's raw views); return
-        the tables' names. This is what the Glue crawlers did, without their cost: the
-        pipeline knows every table's files and schema when it publishes."""
+        the tables' names. So no Glue crawler is needed, nor paid for: the pipeline knows
+        every table's files and schema when it publishes
+        (docs/adr/0004-glue-tables-registered-on-publish.md)."""
         synced = []
         for dataset in CONTRACTS:
             if self._register_raw(dataset):

@@ -36,7 +36,7 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class PublishResult:
-    """What a publish did: tables switched, tables stopped by a breaking change, the crawl."""
+    """What a publish did: tables switched, tables stopped by a breaking change, schema changes."""
 
     run_id: str
     published: list[str] = field(default_factory=list)

@@ -6,7 +6,6 @@ resource (same text as on AWS)         local implementation
 ``lambda:invoke`` FunctionName=F       ``pipeline_lib.handlers.F.handle`` in-process
 ``glue:startJobRun.sync`` JobName=J    the notebook ``notebooks/etl/J.py`` (papermill);
                                        ``data_quality``: the audit (quality notebook)
-``aws-sdk:glue:startCrawler`` Name=C   lists the dataset's raw partitions (no Glue here)
 ``sns:publish``                        the notifier (JSON-lines log + console)
 =====================================  ==================================================
 
@@ -50,11 +49,10 @@ from pipeline_lib.orchestration.notebooks import (
 from pipeline_lib.orchestration.notify import Notifier
 from pipeline_lib.quality import CRITICAL, FAIL, QualityReport, RuleResult
 from pipeline_lib.quality.audit import save_report
-from pipeline_lib.storage import LocalLake, Zone
+from pipeline_lib.storage import LocalLake
 
 LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke"
 GLUE_JOB_SYNC = "arn:aws:states:::glue:startJobRun.sync"
-START_CRAWLER = "arn:aws:states:::aws-sdk:glue:startCrawler"
 SNS_PUBLISH = "arn:aws:states:::sns:publish"
 
 QUALITY_JOB = "data_quality"
@@ -70,7 +68,7 @@ def local_variables(definition_text: str) -> dict[str, str]:
     """Values for the definition's placeholders on the local target.
 
     ``<handler>_arn`` -> the handler's name, ``<notebook>_job`` -> the notebook's name,
-    ``<dataset>_crawler`` -> itself, ``notification_topic_arn`` -> a local topic name.
+    ``notification_topic_arn`` -> a local topic name, anything else -> itself.
     """
     values = {}
     for name in placeholders(definition_text):
@@ -122,8 +120,6 @@ class LocalResources:
             return self.invoke_lambda(str(parameters["FunctionName"]), parameters.get("Payload"))
         if resource == GLUE_JOB_SYNC:
             return self.run_job(str(parameters["JobName"]), parameters.get("Arguments") or {})
-        if resource == START_CRAWLER:
-            return self.crawl(str(parameters["Name"]))
         if resource == SNS_PUBLISH:
             message = parameters.get("Message")
             if not isinstance(message, dict):
@@ -131,8 +127,7 @@ class LocalResources:
             self.notifier.publish(str(parameters.get("Subject", "")), message)
             return {"MessageId": "local"}
         raise StatesError("States.Runtime", f"no local implementation of resource {resource} "
-                          f"(local: {LAMBDA_INVOKE}, {GLUE_JOB_SYNC}, {START_CRAWLER}, "
-                          f"{SNS_PUBLISH})")  # fmt: skip
+                          f"(local: {LAMBDA_INVOKE}, {GLUE_JOB_SYNC}, {SNS_PUBLISH})")  # fmt: skip
 
     # --- Lambda -----------------------------------------------------------------------
 
@@ -218,14 +213,7 @@ class LocalResources:
         self.audit_report = report
         return f"{len(report.rules)} rules, quality {report.status}"
 
-    # --- crawlers ---------------------------------------------------------------------
-
-    def crawl(self, crawler: str) -> dict[str, Any]:
-        """A local stand-in for a Glue crawler: the dataset's raw partitions, listed."""
-        dataset = crawler.removesuffix("_crawler")
-        folder = self._local_lake("a crawler").path(Zone.RAW, dataset)
-        partitions = sum(p.is_dir() for p in folder.glob("*=*")) if folder.is_dir() else 0
-        return {"Crawler": crawler, "Partitions": partitions}
+    # --- the lake ---------------------------------------------------------------------
 
     def _local_lake(self, step: str) -> LocalLake:
         """The runtime's lake, for the steps that still run on a local lake only."""

@@ -1,7 +1,7 @@
 """One pipeline run: the Step Functions definition, executed locally.
 
 ``ecom-pipeline run`` executes ``terraform/modules/step-functions/state-machine.json`` (the
-file Terraform deploys) with the local executor: validate incoming files, crawl, the ETL
+file Terraform deploys) with the local executor: validate incoming files, the ETL
 notebooks in parallel (each in its own kernel process), merge, the quality audit, the
 gate, publish, catalog refresh and a notification. The run's tables become visible only
 when the audit passes and the publish switches them; a failed step leaves the published
@@ -60,7 +60,6 @@ from pipeline_lib.storage import LocalLake, Zone
 logger = logging.getLogger(__name__)
 
 NOTEBOOKS_DIR = resource_path("notebooks") / "etl"
-ETL_NOTEBOOKS = ("transaction_etl", "product_enrichment", "clickstream_aggregation", "reviews_etl")
 MERGE_NOTEBOOK = "master_data_merge"
 ANALYTICS_STEP = "analytics_reports"
 LOCK_KEY = "run.lock"
@@ -71,7 +70,6 @@ STALE_TEMP_SECONDS = 3600.0
 
 __all__ = [
     "ANALYTICS_STEP",
-    "ETL_NOTEBOOKS",
     "LOCK_KEY",
     "MERGE_NOTEBOOK",
     "NOTEBOOKS_DIR",

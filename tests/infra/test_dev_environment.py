@@ -260,7 +260,6 @@ def _rendered_definition(outputs: dict[str, Any]) -> Any:
     values = {
         **{f"{name}_arn": functions[name] for name in functions},
         **{f"{name}_job": job for name, job in outputs["glue_job_names"].items()},
-        **{f"{name}_crawler": crawler for name, crawler in outputs["glue_crawler_names"].items()},
         "notification_topic_arn": outputs["status_topic_arn"],
     }
     text = STATE_MACHINE_FILE.read_text(encoding="utf-8")
@@ -279,6 +278,10 @@ def test_the_state_machine_runs_the_definition_file(
     assert machine["type"] == "STANDARD"
     assert machine["loggingConfiguration"]["level"] == "ERROR"
     assert machine["tracingConfiguration"]["enabled"] is True
+    # No crawler step: validation goes straight to the ETL jobs (docs/adr/0004).
+    states = json.loads(machine["definition"])["States"]
+    assert states["ValidateIncomingFiles"]["Next"] == "RunEtlJobs"
+    assert "crawler" not in machine["definition"].lower()
 
 
 def test_the_state_machine_role_may_invoke_exactly_its_functions(
@@ -303,6 +306,8 @@ def test_the_state_machine_role_may_invoke_exactly_its_functions(
         )
     }
     assert set(_as_list(invoke["Resource"])) == expected
+    actions = {a for s in _statements(document) for a in _as_list(s["Action"])}
+    assert not {a for a in actions if "crawler" in a.lower()}, "no crawler to start"
 
 
 def test_the_files_rule_queues_raw_objects_for_s3_trigger(
@@ -384,10 +389,36 @@ def test_the_glue_jobs_run_the_release_runner(
         assert job["Command"]["ScriptLocation"] == outputs["glue_runner_script_uri"]
         assert job["SecurityConfiguration"] == "ecom-pipeline-dev-glue"
         assert job["DefaultArguments"]["--params_uri"] == outputs["glue_params_uri"]
-    for dataset, name in outputs["glue_crawler_names"].items():
-        crawler = glue.get_crawler(Name=name)["Crawler"]
-        (target,) = crawler["Targets"]["S3Targets"]
-        assert target["Path"] == f"s3://{outputs['raw_bucket']}/{dataset}/"
+
+
+def test_no_crawler_the_pipeline_registers_its_tables(
+    dev: MotoEnvironment, outputs: dict[str, Any]
+) -> None:
+    # docs/adr/0004-glue-tables-registered-on-publish.md: no crawler in the state or in Glue,
+    # and the steps that register the tables may write every zone's database, raw included.
+    assert not [r for r in dev.state_resources() if r["type"] == "aws_glue_crawler"]
+    assert dev.client("glue").list_crawlers()["CrawlerNames"] == []
+    assert "glue_crawler_names" not in outputs
+    iam = dev.client("iam")
+    databases = outputs["glue_database_names"]
+    for handler in ("publish_curated", "refresh_athena_tables"):
+        role_arn = dev.client("lambda").get_function(
+            FunctionName=outputs["lambda_function_names"][handler]
+        )["Configuration"]["Role"]
+        role = role_arn.rsplit("/", 1)[1]
+        documents = [
+            iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"]
+            for name in iam.list_role_policies(RoleName=role)["PolicyNames"]
+        ]
+        (maintain,) = [
+            s for d in documents for s in _statements(d) if s.get("Sid") == "MaintainGlueCatalog"
+        ]
+        resources = set(_as_list(maintain["Resource"]))
+        for zone in ("raw", "processed", "curated"):
+            assert any(r.endswith(f":table/{databases[zone]}/*") for r in resources), (
+                handler,
+                zone,
+            )
 
 
 # --- monitoring: alarms on the real resources -------------------------------------------------

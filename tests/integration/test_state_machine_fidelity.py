@@ -2,7 +2,7 @@
 
 The deployed definition is filled with the ARNs of resources created in a moto server that
 really executes ASL; its Lambdas answer from a script of responses (moto runs no Lambda
-code without Docker), Glue jobs and crawlers succeed, notifications go to an SNS topic.
+code without Docker), Glue jobs succeed, notifications go to an SNS topic.
 The local executor runs the same filled text with task handlers answering from the same
 script. Each scenario must take the same path through the states, fail the same tasks and
 send the same notification.
@@ -38,7 +38,6 @@ from pipeline_lib.orchestration.local_resources import (
     GLUE_JOB_SYNC,
     LAMBDA_INVOKE,
     SNS_PUBLISH,
-    START_CRAWLER,
 )
 
 pytestmark = pytest.mark.integration
@@ -62,6 +61,13 @@ JOBS = (
     "data_quality",
 )
 DATASETS = ("transactions", "products", "clickstream", "reviews")
+#: The ETL branches of RunEtlJobs: the only states below the top level (no crawler states).
+ETL_BRANCH_STATES = {
+    "TransformTransactions",
+    "EnrichProducts",
+    "AggregateClickstream",
+    "TransformReviews",
+}
 
 
 # --- the moto server -----------------------------------------------------------------------
@@ -96,12 +102,6 @@ def moto() -> Iterator[Moto]:
         endpoint = f"http://127.0.0.1:{port}"
         config = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
         requests.post(f"{endpoint}/moto-api/config", json=config, timeout=10).raise_for_status()
-        # Crawls finish at once (by default one stays RUNNING until ListCrawls is called).
-        requests.post(
-            f"{endpoint}/moto-api/state-manager/set-transition",
-            timeout=10,
-            json={"model_name": "glue::crawl", "transition": {"progression": "immediate"}},
-        ).raise_for_status()
         clients = {
             name: boto3.client(
                 name,
@@ -153,14 +153,6 @@ def deployed(moto: Moto) -> Deployed:
             Command={"Name": "pythonshell", "ScriptLocation": "s3://b/run.py"},
             ExecutionProperty={"MaxConcurrentRuns": 10},
         )
-    c["glue"].create_database(DatabaseInput={"Name": "raw"})
-    for dataset in DATASETS:
-        c["glue"].create_crawler(
-            Name=f"ecom-test-{dataset}",
-            Role=role,
-            DatabaseName="raw",
-            Targets={"S3Targets": [{"Path": f"s3://raw/{dataset}/"}]},
-        )
     topic = c["sns"].create_topic(Name="ecom-test-notifications")["TopicArn"]
     queue_url = c["sqs"].create_queue(QueueName="notification-tap")["QueueUrl"]
     queue_arn = c["sqs"].get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
@@ -170,7 +162,6 @@ def deployed(moto: Moto) -> Deployed:
 
     variables = {f"{f}_arn": arn for f, arn in arns.items()}
     variables |= {f"{job}_job": f"ecom-test-{job}" for job in JOBS}
-    variables |= {f"{d}_crawler": f"ecom-test-{d}" for d in DATASETS}
     variables["notification_topic_arn"] = topic
     load_state_machine(variables)  # the local loader accepts exactly these values
     template = STATE_MACHINE_FILE.read_text(encoding="utf-8")
@@ -323,8 +314,8 @@ def run_locally(deployed: Deployed, script: list[Any]) -> Outcome:
         if resource == SNS_PUBLISH:
             sent.append((parameters["Subject"], parameters["Message"]))
             return {"MessageId": "local"}
-        assert resource in (GLUE_JOB_SYNC, START_CRAWLER), resource
-        return {"JobRunState": "SUCCEEDED"} if resource == GLUE_JOB_SYNC else {}
+        assert resource == GLUE_JOB_SYNC, resource
+        return {"JobRunState": "SUCCEEDED"}
 
     machine = StateMachine.from_definition(json.loads(deployed.definition))
     execution = LocalExecutor(machine, tasks, sleep=lambda seconds: None).execute(
@@ -378,7 +369,8 @@ def test_moto_and_the_local_executor_take_the_same_path(
     }[scenario]
     assert on_aws.top_level_path[-len(expected_end) :] == expected_end
     assert on_aws.status == ("SUCCEEDED" if "success" in scenario else "FAILED")
-    assert len(on_aws.branch_states) == 8  # 4 crawlers and 4 ETL notebooks ran
+    assert on_aws.branch_states == ETL_BRANCH_STATES  # the 4 ETL notebooks ran, no crawler
+    assert on_aws.top_level_path[:2] == ["ValidateIncomingFiles", "RunEtlJobs"]
     if scenario == "retry_then_success":
         assert on_aws.failed_tasks == [("ValidateIncomingFiles", "TransientError")]
     if scenario == "permanent_failure":

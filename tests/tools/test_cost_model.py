@@ -40,7 +40,7 @@ SHIPPED = cm.load_volumes(COST / "volumes.yaml")
 def zeroed(**changes: float) -> dict[str, Any]:
     """The shipped volumes with every volume 0 (a 30-day month), then ``changes``.
 
-    Keys use ``__`` for the dots of a path: ``glue__crawlers__dpus=2``.
+    Keys use ``__`` for the dots of a path: ``athena__adhoc_queries_per_day=10``.
     """
     volumes = SHIPPED
     for path, _ in cm.leaves(SHIPPED):
@@ -128,13 +128,19 @@ def test_glue_jobs_line() -> None:
     assert usd(cm.glue_jobs, started) == pytest.approx((light + heavy) * 0.44)
 
 
-def test_glue_crawlers_bill_ten_minutes_at_least() -> None:
-    volumes = zeroed(pipeline__runs_per_day=1, glue__crawlers__runs_per_execution=4,
-                     glue__crawlers__dpus=2, glue__crawlers__seconds=60)  # fmt: skip
-    # 30 x 4 = 120 runs x 2 DPU x 600 s = 40 DPU-hours
-    assert usd(cm.glue_crawlers, volumes) == pytest.approx(40 * 0.44)
-    longer = cm.with_value(volumes, "glue.crawlers.seconds", 900)
-    assert usd(cm.glue_crawlers, longer) == pytest.approx(120 * 2 * 0.25 * 0.44)
+def test_the_bill_has_no_glue_crawlers() -> None:
+    # The pipeline registers its Glue tables on publish (partition projection): no crawler
+    # runs, so no crawler line, volume or price (docs/adr/0004).
+    assert "crawlers" not in SHIPPED["glue"]
+    assert not any("crawl" in line.service.lower() for line in cm.bill(SHIPPED, PRICES))
+    assert not any("crawler" in key for key in [*PRICES.items, *PRICES.rules])
+    with pytest.raises(
+        cm.CostModelError, match=r"glue\.crawlers\.runs_per_execution: not a volume"
+    ):
+        cm.validate_volumes(
+            {**SHIPPED, "glue": {**SHIPPED["glue"], "crawlers": {"runs_per_execution": 4}}},
+            "volumes.yaml",
+        )
 
 
 def test_athena_bills_ten_megabytes_at_least_per_query() -> None:
@@ -293,34 +299,17 @@ def test_the_bill_is_the_sum_of_its_lines_most_expensive_first() -> None:
 # --- the verdict on the shipped volumes --------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "as deployed, every execution starts the four raw crawlers (RunCrawlers), each billed "
-        "at Glue's 10-minute minimum: 240 crawler runs a month cost ~35 USD alone (docs/COST.md). "
-        "When issue 13 drops the state and the volumes follow, this passes: remove the marker."
-    ),
-)
 def test_the_shipped_volumes_cost_less_than_twenty_dollars() -> None:
-    assert cm.total(cm.bill(SHIPPED, PRICES)) < cm.BUDGET_USD
-
-
-def test_without_the_crawler_runs_the_shipped_volumes_cost_less_than_twenty_dollars() -> None:
-    volumes = cm.apply_override(SHIPPED, "glue.crawlers.runs_per_execution=0")
-    amount = cm.total(cm.bill(volumes, PRICES))
+    amount = cm.total(cm.bill(SHIPPED, PRICES))
     assert amount < cm.BUDGET_USD
     assert amount < 14, "the figure docs/COST.md gives (about 13 USD)"
 
 
 def test_make_cost_exits_non_zero_over_the_budget(capsys: pytest.CaptureFixture[str]) -> None:
-    over = cm.main(["--top", "3"])
+    assert cm.main(["--top", "3"]) == 0  # the shipped volumes are within the budget
     out = capsys.readouterr().out
-    assert "total" in out and "Sensitivity" in out
-    assert over == (1 if cm.total(cm.bill(SHIPPED, PRICES)) > cm.BUDGET_USD else 0)
-    assert cm.main(["--top", "0", "--set", "glue.crawlers.runs_per_execution=0"]) == 0
-    assert (
-        cm.main(["--top", "0", "--budget", "1", "--set", "glue.crawlers.runs_per_execution=0"]) == 1
-    )
+    assert "total" in out and "Sensitivity" in out and "within the budget" in out
+    assert cm.main(["--top", "0", "--budget", "1"]) == 1
     out = capsys.readouterr().out
     assert "Over the budget" in out and "Sensitivity" not in out
 
@@ -339,26 +328,24 @@ def test_sensitivity_doubles_each_volume_and_sorts_by_the_change() -> None:
     paths = {k.path for k in knobs}
     assert "month_days" not in paths  # not a knob
     assert not any(p.endswith(".dpu") for p in paths)  # Python shell: 1/16 or 1 DPU only
-    assert knobs[0].path == "pipeline.runs_per_day"
-    assert {"glue.crawlers.runs_per_execution", "glue.crawlers.dpus"} <= {k.path for k in knobs[:3]}
+    assert {"kms.keys", "pipeline.runs_per_day"} == {k.path for k in knobs[:2]}
 
 
 def test_sensitivity_on_a_small_case() -> None:
-    volumes = zeroed(
-        pipeline__runs_per_day=1,
-        glue__crawlers__runs_per_execution=1,
-        glue__crawlers__dpus=1,
-        kms__keys=1,
-        kms__billed_versions_per_key=1,
-    )
+    volumes = zeroed(pipeline__runs_per_day=1, kms__keys=1, kms__billed_versions_per_key=1)
+    volumes["glue"]["jobs"] = {
+        "heavy": {"dpu": 1, "seconds": 600},
+        "light": {"dpu": 0.0625, "seconds": 30},
+    }
     knobs = {k.path: k.delta_usd for k in cm.sensitivity(volumes, PRICES)}
-    crawlers = 30 * 600 / 3600 * 0.44  # 2.20 USD a month for one crawler run a day
-    assert knobs["glue.crawlers.dpus"] == pytest.approx(crawlers)
-    assert knobs["pipeline.runs_per_day"] == pytest.approx(crawlers)
+    heavy = 30 * 600 / 3600 * 0.44  # 2.20 USD a month for one 10-minute run a day
+    light = 30 * 0.0625 * 60 / 3600 * 0.44  # billed the 1-minute minimum
+    assert knobs["glue.jobs.heavy.seconds"] == pytest.approx(heavy)
+    assert knobs["pipeline.runs_per_day"] == pytest.approx(heavy + light)
     assert knobs["kms.keys"] == pytest.approx(1.0)
-    assert knobs["glue.crawlers.seconds"] == 0  # under the 10-minute minimum either way
+    assert knobs["glue.jobs.light.seconds"] == 0  # under the 1-minute minimum either way
     ordered = list(knobs)
-    assert ordered.index("glue.crawlers.dpus") < ordered.index("kms.keys")
+    assert ordered.index("glue.jobs.heavy.seconds") < ordered.index("kms.keys")
 
 
 # --- bad input: a clear error naming the value ------------------------------------------
@@ -493,10 +480,9 @@ def test_the_pipeline_volumes_match_the_state_machine() -> None:
     assert SHIPPED["pipeline"]["state_transitions_per_run"] == len(entered)
     jobs = _placeholders(entered, "arn:aws:states:::glue:startJobRun.sync", "JobName", "_job")
     assert sorted(SHIPPED["glue"]["jobs"]) == sorted(jobs)
-    crawlers = _placeholders(
-        entered, "arn:aws:states:::aws-sdk:glue:startCrawler", "Name", "_crawler"
-    )
-    assert SHIPPED["glue"]["crawlers"]["runs_per_execution"] == len(crawlers)
+    # No state starts a Glue crawler, so the model prices none.
+    assert not [s for s in entered if "crawler" in str(s.get("Resource", "")).lower()]
+    assert "crawlers" not in SHIPPED["glue"]
     lambdas = _placeholders(entered, "arn:aws:states:::lambda:invoke", "FunctionName", "_arn")
     per_run = {n for n, f in SHIPPED["lambda"]["functions"].items() if f.get("per_run")}
     assert per_run == set(lambdas)

@@ -132,6 +132,27 @@ def test_deployments_go_dev_then_staging_then_prod() -> None:
     assert deploy["environment"]["name"] == "${{ inputs.environment }}"
 
 
+def test_every_environment_init_reads_the_backend_config() -> None:
+    # The environments' backend.tf is a partial S3 configuration: without the bucket, region
+    # and key of terraform/environments/backend.hcl (terraform/bootstrap/README.md), `init`
+    # in CI fails (-input=false: nothing prompts for them). The path is relative to -chdir.
+    inits = []
+    for name, workflow in _workflows().items():
+        for job in workflow["jobs"].values():
+            for step in _steps(job):
+                script = str(step.get("run", "")).replace("\\\n", " ")  # continued lines
+                for line in script.splitlines():
+                    if re.search(r"terraform\s+-chdir=\S+\s+init\b", line):
+                        assert "-backend-config=../backend.hcl" in line, (name, line)
+                        inits.append(name)
+    assert sorted(inits) == [
+        "data-quality-monitoring.yml",
+        "deploy-environment.yml",
+        "terraform-plan.yml",
+    ]
+    assert (ROOT / "terraform" / "environments" / "backend.hcl.example").is_file()
+
+
 # ------------------------------------------------------------------------ the linter
 
 

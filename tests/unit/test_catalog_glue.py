@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 from datetime import date
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -122,9 +123,12 @@ def test_a_breaking_change_keeps_the_live_version_and_says_why(lake: S3Lake) -> 
     assert version_files(lake, Zone.CURATED, "transactions", "r2")  # kept for diagnosis
 
 
-def test_the_raw_tables_cover_the_typed_copies_as_crawlers_did(
+def test_publish_registers_the_raw_tables_over_the_typed_copies_without_a_crawler(
     lake: S3Lake, moto_server: MotoServer
 ) -> None:
+    # No Glue crawler exists (docs/adr/0004-glue-tables-registered-on-publish.md): the
+    # publish itself registers raw.<dataset>, and its ingest_date partitions are projected,
+    # so a new day is queryable without a crawler run or MSCK REPAIR TABLE.
     import pyarrow as pa
 
     for day in ("2026-11-30", "2026-12-01"):
@@ -140,8 +144,11 @@ def test_the_raw_tables_cover_the_typed_copies_as_crawlers_did(
         as_of=AS_OF,
     )
 
-    table = moto_server.client("glue").get_table(  # type: ignore[attr-defined]
-        DatabaseName="raw", Name="reviews"
-    )["Table"]
+    glue: Any = moto_server.client("glue")
+    table = glue.get_table(DatabaseName="raw", Name="reviews")["Table"]
     assert [c["Name"] for c in table["StorageDescriptor"]["Columns"]] == ["review_id", "rating"]
+    assert table["StorageDescriptor"]["Location"].endswith("/validated/reviews/")
+    assert table["Parameters"]["projection.enabled"] == "true"
     assert table["Parameters"]["projection.ingest_date.range"] == "2026-11-30,NOW"
+    assert glue.get_partitions(DatabaseName="raw", TableName="reviews")["Partitions"] == []
+    assert glue.get_crawlers()["Crawlers"] == []

@@ -57,7 +57,6 @@ VOLUME_SECTIONS = {
         "get_requests_per_athena_query access_log_bytes_per_request access_log_retention_days"
     ),
     "glue": "startup_seconds catalog_objects catalog_requests_per_day",
-    "glue.crawlers": "runs_per_execution dpus seconds",
     "athena": (
         "result_reuse_minutes queries_per_refresh dashboard_mib_per_query audit_queries "
         "audit_scan_per_parquet report_queries_per_run report_mib_per_query "
@@ -548,21 +547,6 @@ def glue_jobs(v: Volumes, p: Prices) -> Line:
     return Line("Glue jobs", p["glue_job_dpu_hour"].cost(hours), detail, ("glue_job_dpu_hour",))
 
 
-def glue_crawlers(v: Volumes, p: Prices) -> Line:
-    runs = days(v) * runs_per_day(v) * num(v, "glue.crawlers.runs_per_execution")
-    minimum = p.rule("glue_crawler_minimum_seconds")
-    hours = glue_job_dpu_hours(
-        runs, num(v, "glue.crawlers.dpus"), num(v, "glue.crawlers.seconds"), minimum
-    )
-    detail = (
-        f"{runs:,.0f} crawler runs x {num(v, 'glue.crawlers.dpus'):g} DPU, billed "
-        f"{max(num(v, 'glue.crawlers.seconds'), minimum) / 60:g} min each: {hours:.1f} DPU-hours"
-    )
-    return Line(
-        "Glue crawlers", p["glue_crawler_dpu_hour"].cost(hours), detail, ("glue_crawler_dpu_hour",)
-    )
-
-
 def glue_catalog(v: Volumes, p: Prices) -> Line:
     objects = num(v, "glue.catalog_objects")
     requests = days(v) * num(v, "glue.catalog_requests_per_day")
@@ -757,7 +741,7 @@ def eventbridge(v: Volumes, p: Prices) -> Line:
 
 
 SERVICES = (
-    s3, glue_jobs, glue_crawlers, glue_catalog, athena, aws_lambda, step_functions, dynamodb,
+    s3, glue_jobs, glue_catalog, athena, aws_lambda, step_functions, dynamodb,
     sns, sqs, kms, cloudwatch, xray, api_gateway, cloudfront, eventbridge,
 )  # fmt: skip
 
@@ -881,7 +865,7 @@ def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
         description="The pipeline's monthly AWS bill from a volumes file and a prices file.",
         epilog=(
             "Example: tools/cost/model.py --set pipeline.runs_per_day=1 "
-            "--set glue.crawlers.runs_per_execution=0"
+            "--set athena.adhoc_queries_per_day=500"
         ),
     )
     parser.add_argument("--volumes", type=Path, default=VOLUMES_FILE, help="volumes file (YAML)")

@@ -102,11 +102,6 @@ output "glue_job_names" {
   value       = module.pipeline.glue_job_names
 }
 
-output "glue_crawler_names" {
-  description = "Raw-zone crawler by dataset."
-  value       = module.pipeline.glue_crawler_names
-}
-
 output "glue_runner_script_uri" {
   description = "Where the release's glue_runner.py must be (every job's script)."
   value       = module.pipeline.glue_runner_script_uri

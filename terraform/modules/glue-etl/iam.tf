@@ -1,6 +1,6 @@
-# Two roles: the jobs' (every notebook runs the same pipeline_lib code against the same
-# zones) and the crawlers' (read the raw zone, write the raw database). Policies are JSON
-# built here from names known at plan time, so `terraform test` can check them.
+# The jobs' role: every notebook runs the same pipeline_lib code against the same zones.
+# The policy is JSON built here from names known at plan time, so `terraform test` can
+# check it.
 
 locals {
   bucket_arns = { for zone, name in local.buckets : zone => "arn:${local.partition}:s3:::${name}" }
@@ -51,9 +51,9 @@ locals {
     "glue:BatchDeletePartition",
   ]
 
-  # Glue names the log groups of jobs and crawlers itself (/aws-glue/python-jobs/...,
-  # /aws-glue/crawlers, with the security configuration's name when logs are encrypted),
-  # so the roles may create groups under /aws-glue/ only, and associate the key with them.
+  # Glue names the log groups of jobs itself (/aws-glue/python-jobs/..., with the security
+  # configuration's name when logs are encrypted), so the role may create groups under
+  # /aws-glue/ only, and associate the key with them.
   glue_log_groups = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws-glue/*"
 
   glue_logs_statement = {
@@ -125,48 +125,6 @@ locals {
       local.glue_logs_statement,
     ]
   }
-
-  crawler_policy = {
-    Version = "2012-10-17"
-    Statement = [
-      {
-        Sid      = "ListRawDatasets"
-        Effect   = "Allow"
-        Action   = ["s3:ListBucket"]
-        Resource = [local.bucket_arns.raw]
-        Condition = {
-          StringLike = { "s3:prefix" = flatten([for d in var.raw_datasets : [d, "${d}/*"]]) }
-        }
-      },
-      {
-        Sid      = "ReadRawDatasets"
-        Effect   = "Allow"
-        Action   = ["s3:GetObject"]
-        Resource = [for d in var.raw_datasets : "${local.bucket_arns.raw}/${d}/*"]
-      },
-      {
-        Sid       = "DecryptRawThroughS3"
-        Effect    = "Allow"
-        Action    = ["kms:Decrypt"]
-        Resource  = [var.kms_key_arn]
-        Condition = { StringEquals = { "kms:ViaService" = ["s3.${local.region}.amazonaws.com"] } }
-      },
-      {
-        Sid    = "CatalogueRawPartitions"
-        Effect = "Allow"
-        Action = concat(local.glue_read_actions, [
-          "glue:CreateTable",
-          "glue:UpdateTable",
-          "glue:CreatePartition",
-          "glue:BatchCreatePartition",
-          "glue:UpdatePartition",
-          "glue:BatchUpdatePartition",
-        ])
-        Resource = [local.catalog_arn, local.database_arns.raw, local.table_arns.raw]
-      },
-      local.glue_logs_statement,
-    ]
-  }
 }
 
 resource "aws_iam_role" "job" {
@@ -192,33 +150,4 @@ resource "aws_iam_role_policy" "job" {
   name   = "${var.name_prefix}-glue-jobs-least-privilege"
   role   = aws_iam_role.job.name
   policy = jsonencode(local.job_policy)
-}
-
-resource "aws_iam_role" "crawler" {
-  count = var.create_crawlers ? 1 : 0
-
-  name                 = "${var.name_prefix}-glue-crawlers"
-  description          = "Runs the ${var.name_prefix} raw-zone crawlers: raw datasets read, the raw catalog database written."
-  permissions_boundary = var.permissions_boundary_arn
-
-  assume_role_policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [{
-      Sid       = "GlueAssumeRole"
-      Effect    = "Allow"
-      Action    = "sts:AssumeRole"
-      Principal = { Service = "glue.amazonaws.com" }
-      Condition = { StringEquals = { "aws:SourceAccount" = local.account_id } }
-    }]
-  })
-
-  tags = var.tags
-}
-
-resource "aws_iam_role_policy" "crawler" {
-  count = var.create_crawlers ? 1 : 0
-
-  name   = "${var.name_prefix}-glue-crawlers-least-privilege"
-  role   = aws_iam_role.crawler[0].name
-  policy = jsonencode(local.crawler_policy)
 }

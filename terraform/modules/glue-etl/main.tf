@@ -1,8 +1,8 @@
 # The Glue side of the pipeline: the Data Catalog databases of the three zones, a security
 # configuration (KMS for S3, CloudWatch Logs and job bookmarks), one Glue Python shell job
 # per notebook of notebooks/{ingestion,etl,quality}/ (each runs the packaged runner, which
-# executes its notebook with papermill), and the raw-zone crawlers that the state machine
-# still starts (state-machine.json, RunCrawlers).
+# executes its notebook with papermill). No crawlers: the pipeline registers every table
+# itself when it publishes (docs/adr/0004-glue-tables-registered-on-publish.md).
 
 data "aws_partition" "current" {}
 data "aws_region" "current" {}
@@ -81,11 +81,6 @@ locals {
     "--PIPELINE_PROCESSED_DATABASE" = local.database_names.processed
     "--PIPELINE_CURATED_DATABASE"   = local.database_names.curated
   }
-
-  # --- crawlers --------------------------------------------------------------------------------
-  crawlers = var.create_crawlers ? {
-    for dataset in var.raw_datasets : dataset => "${var.name_prefix}-raw-${dataset}"
-  } : {}
 }
 
 # --- Data Catalog -------------------------------------------------------------------------------
@@ -171,51 +166,4 @@ resource "aws_glue_job" "this" {
       error_message = "Two notebooks of notebooks/{ingestion,etl,quality} have the same file name: job names come from file names and must be unique."
     }
   }
-}
-
-# --- crawlers of the raw zone ---------------------------------------------------------------------
-
-# The state machine's RunCrawlers state starts these four after ValidateIncomingFiles, so
-# that Athena sees the new raw partitions (raw.* tables). Only new folders are crawled
-# (raw/<dataset>/ingest_date=<day>/ arrives daily); schema changes are logged, not applied:
-# the contracts in pipeline_lib/schemas already checked every accepted file.
-resource "aws_glue_crawler" "raw" {
-  for_each = local.crawlers
-
-  name                   = each.value
-  description            = "New partitions of s3://${local.buckets.raw}/${each.key}/ in ${aws_glue_catalog_database.this["raw"].name}; started by the state machine."
-  database_name          = aws_glue_catalog_database.this["raw"].name
-  role                   = aws_iam_role.crawler[0].arn
-  security_configuration = aws_glue_security_configuration.this.name
-
-  s3_target {
-    path = "s3://${local.buckets.raw}/${each.key}/"
-    # Not data: the lake's temporary objects, hidden keys and quarantine records.
-    exclusions = ["**/.*", "**.tmp", "**.part", "**.error.json"]
-  }
-
-  recrawl_policy {
-    recrawl_behavior = "CRAWL_NEW_FOLDERS_ONLY"
-  }
-
-  # CRAWL_NEW_FOLDERS_ONLY requires LOG for both.
-  schema_change_policy {
-    update_behavior = "LOG"
-    delete_behavior = "LOG"
-  }
-
-  configuration = jsonencode({
-    Version = 1.0
-    Grouping = {
-      TableGroupingPolicy = "CombineCompatibleSchemas"
-    }
-    CrawlerOutput = {
-      Partitions = { AddOrUpdateBehavior = "InheritFromTable" }
-    }
-  })
-
-  tags = var.tags
-
-  # Glue checks at creation that it can use the role.
-  depends_on = [aws_iam_role_policy.crawler]
 }

@@ -18,11 +18,6 @@ output "database_names" {
   value       = { for zone, db in aws_glue_catalog_database.this : zone => db.name }
 }
 
-output "crawler_names" {
-  description = "Raw-zone crawler name by dataset (the step-functions module's crawler_names); empty when create_crawlers is false."
-  value       = { for dataset, crawler in aws_glue_crawler.raw : dataset => crawler.name }
-}
-
 output "role_arn" {
   description = "ARN of the IAM role the jobs run as."
   value       = aws_iam_role.job.arn
@@ -33,13 +28,8 @@ output "role_name" {
   value       = aws_iam_role.job.name
 }
 
-output "crawler_role_arn" {
-  description = "ARN of the crawlers' IAM role (null without crawlers)."
-  value       = one(aws_iam_role.crawler[*].arn)
-}
-
 output "security_configuration_name" {
-  description = "Name of the Glue security configuration of every job and crawler (KMS for S3, CloudWatch Logs, job bookmarks)."
+  description = "Name of the Glue security configuration of every job (KMS for S3, CloudWatch Logs, job bookmarks)."
   value       = aws_glue_security_configuration.this.name
 }
 

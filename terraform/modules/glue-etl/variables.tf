@@ -1,5 +1,5 @@
 variable "name_prefix" {
-  description = "Prefix of every name this module creates (e.g. \"ecom-prod\"): jobs <name_prefix>-<notebook with - for _>, crawlers <name_prefix>-raw-<dataset>, roles <name_prefix>-glue-jobs and -glue-crawlers, security configuration <name_prefix>-glue."
+  description = "Prefix of every name this module creates (e.g. \"ecom-prod\"): jobs <name_prefix>-<notebook with - for _>, role <name_prefix>-glue-jobs, security configuration <name_prefix>-glue."
   type        = string
 
   validation {
@@ -191,27 +191,8 @@ variable "ledger_table_arn" {
   }
 }
 
-# --- crawlers -------------------------------------------------------------------------------------
-
-variable "create_crawlers" {
-  description = "Create the raw-zone crawlers the state machine starts (its RunCrawlers state). Set false once the definition no longer crawls (tables and partitions registered by the pipeline itself), together with the step-functions change."
-  type        = bool
-  default     = true
-}
-
-variable "raw_datasets" {
-  description = "Datasets of the raw zone with a crawler each, on s3://<raw>/<dataset>/: the step-functions module's crawler_names keys."
-  type        = list(string)
-  default     = ["transactions", "products", "clickstream", "reviews"]
-
-  validation {
-    condition     = length(var.raw_datasets) > 0 && alltrue([for d in var.raw_datasets : can(regex("^[a-z][a-z0-9_]*$", d))])
-    error_message = "raw_datasets must be dataset names (lowercase letters, digits, underscores)."
-  }
-}
-
 variable "permissions_boundary_arn" {
-  description = "ARN of an IAM permissions boundary for both roles, where the account requires one. null: none."
+  description = "ARN of an IAM permissions boundary for the jobs' role, where the account requires one. null: none."
   type        = string
   default     = null
 

@@ -112,10 +112,11 @@ locals {
   s3_delete_zones = { for n, a in local.access : n => sort([for z, level in a.s3 : z if level == "full"]) }
 
   # Glue Data Catalog: the catalog, the pipeline's databases and their tables. The API reads
-  # curated only; the publish and refresh steps maintain processed and curated.
+  # curated only; the publish and refresh steps maintain every table, raw.<dataset> included
+  # (there are no crawlers: docs/adr/0004-glue-tables-registered-on-publish.md).
   glue_databases = {
     read      = [var.glue_database_names.curated]
-    readwrite = [var.glue_database_names.processed, var.glue_database_names.curated]
+    readwrite = [var.glue_database_names.raw, var.glue_database_names.processed, var.glue_database_names.curated]
     none      = []
   }
   glue_resources = {

@@ -241,7 +241,7 @@ variable "state_machine_name" {
 }
 
 variable "glue_database_names" {
-  description = "Names of the Glue Data Catalog databases by zone (glue-etl outputs): raw, processed, curated. publish_curated and refresh_athena_tables maintain processed and curated; api_handler reads curated."
+  description = "Names of the Glue Data Catalog databases by zone (glue-etl outputs): raw, processed, curated. publish_curated and refresh_athena_tables maintain all three (the raw tables too: no crawlers); api_handler reads curated."
   type = object({
     raw       = string
     processed = string

@@ -24,9 +24,6 @@ locals {
   # The keys the state machine definition uses (step-functions refuses any other key).
   state_machine_lambdas = ["file_validator", "data_quality_check", "publish_curated", "refresh_athena_tables", "run_summary"]
   state_machine_jobs    = ["transaction_etl", "product_enrichment", "clickstream_aggregation", "reviews_etl", "master_data_merge", "data_quality"]
-  state_machine_crawlers = [
-    "transactions", "products", "clickstream", "reviews",
-  ]
 
   # The named queries are the files the local engine runs: sql/<name>.sql => <name>.
   named_queries = {
@@ -62,7 +59,7 @@ module "ledger" {
   tags                   = var.tags
 }
 
-# --- compute: Glue jobs and crawlers, Lambda functions --------------------------------------
+# --- compute: Glue jobs, Lambda functions ---------------------------------------------------
 
 module "glue" {
   source = "../glue-etl"
@@ -127,7 +124,6 @@ module "step_functions" {
   name_prefix                    = local.name_prefix
   lambda_function_arns           = { for k in local.state_machine_lambdas : k => module.lambdas.function_arns[k] }
   glue_job_names                 = { for k in local.state_machine_jobs : k => module.glue.job_names[k] }
-  crawler_names                  = { for k in local.state_machine_crawlers : k => module.glue.crawler_names[k] }
   notification_topic_arn         = module.monitoring.status_topic_arn
   notification_topic_kms_key_arn = module.monitoring.topics_kms_key_arn
   kms_key_arn                    = module.data_lake.kms_key_arn

@@ -116,11 +116,6 @@ output "glue_job_names" {
   value       = module.glue.job_names
 }
 
-output "glue_crawler_names" {
-  description = "Raw-zone crawler by dataset."
-  value       = module.glue.crawler_names
-}
-
 output "glue_runner_script_uri" {
   description = "Where the release's glue_runner.py must be (every job's script)."
   value       = module.glue.runner_script_uri

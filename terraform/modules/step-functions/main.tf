@@ -21,10 +21,6 @@ locals {
     for name in values(var.glue_job_names) :
     "arn:${local.partition}:glue:${local.region}:${local.account_id}:job/${name}"
   ]
-  crawler_arns = [
-    for name in values(var.crawler_names) :
-    "arn:${local.partition}:glue:${local.region}:${local.account_id}:crawler/${name}"
-  ]
 
   # Every ${name} placeholder of state-machine.json, and nothing else
   # (tests/terraform/test_step_functions_module.py checks both ways).
@@ -40,10 +36,6 @@ locals {
     reviews_etl_job             = var.glue_job_names["reviews_etl"]
     master_data_merge_job       = var.glue_job_names["master_data_merge"]
     data_quality_job            = var.glue_job_names["data_quality"]
-    transactions_crawler        = var.crawler_names["transactions"]
-    products_crawler            = var.crawler_names["products"]
-    clickstream_crawler         = var.crawler_names["clickstream"]
-    reviews_crawler             = var.crawler_names["reviews"]
     notification_topic_arn      = var.notification_topic_arn
   }
 }
@@ -107,13 +99,6 @@ data "aws_iam_policy_document" "state_machine" {
   }
 
   statement {
-    sid       = "StartRawCrawlers"
-    effect    = "Allow"
-    actions   = ["glue:StartCrawler"]
-    resources = sort(distinct(local.crawler_arns))
-  }
-
-  statement {
     sid       = "PublishRunNotifications"
     effect    = "Allow"
     actions   = ["sns:Publish"]
@@ -170,7 +155,7 @@ data "aws_iam_policy_document" "state_machine" {
 
 resource "aws_iam_role" "this" {
   name               = "${local.name}-sfn"
-  description        = "Runs the ${local.name} state machine: its Lambdas, Glue jobs and crawlers, SNS topic."
+  description        = "Runs the ${local.name} state machine: its Lambdas, Glue jobs and SNS topic."
   assume_role_policy = data.aws_iam_policy_document.assume_role.json
   tags               = var.tags
 }

@@ -44,24 +44,6 @@ variable "glue_job_names" {
   }
 }
 
-variable "crawler_names" {
-  description = "Names of the Glue crawlers the definition starts (aws-sdk:glue:startCrawler), by raw source: transactions, products, clickstream, reviews."
-  type        = map(string)
-
-  validation {
-    condition = (
-      length(setsubtract(["transactions", "products", "clickstream", "reviews"], keys(var.crawler_names))) == 0 &&
-      length(setsubtract(keys(var.crawler_names), ["transactions", "products", "clickstream", "reviews"])) == 0
-    )
-    error_message = "crawler_names must have exactly the keys transactions, products, clickstream and reviews."
-  }
-
-  validation {
-    condition     = alltrue([for name in values(var.crawler_names) : can(regex("^[A-Za-z0-9_.-]{1,255}$", name))])
-    error_message = "Glue crawler names are names, not ARNs: 1-255 letters, digits, '_', '.' or '-'."
-  }
-}
-
 variable "notification_topic_arn" {
   description = "ARN of the SNS topic that receives the success and failure notifications."
   type        = string

@@ -105,17 +105,6 @@ run "catalog_and_security_configuration" {
     )
     error_message = "The security configuration must encrypt S3 (SSE-KMS), CloudWatch Logs (SSE-KMS) and bookmarks (CSE-KMS) with the key."
   }
-
-  assert {
-    condition = (
-      toset(keys(aws_glue_crawler.raw)) == toset(["transactions", "products", "clickstream", "reviews"]) &&
-      aws_glue_crawler.raw["transactions"].name == "ecom-dev-raw-transactions" &&
-      aws_glue_crawler.raw["transactions"].s3_target[0].path == "s3://ecom-pipeline-raw-dev/transactions/" &&
-      aws_glue_crawler.raw["transactions"].database_name == "ecom_dev_raw" &&
-      aws_glue_crawler.raw["transactions"].recrawl_policy[0].recrawl_behavior == "CRAWL_NEW_FOLDERS_ONLY"
-    )
-    error_message = "The four raw crawlers the state machine starts must crawl raw/<dataset>/ into the raw database, new folders only."
-  }
 }
 
 run "least_privilege_roles" {
@@ -123,20 +112,16 @@ run "least_privilege_roles" {
 
   assert {
     condition = alltrue(flatten([
-      for p in [aws_iam_role_policy.job, aws_iam_role_policy.crawler[0]] : [
-        for s in jsondecode(p.policy).Statement : [
-          for action in flatten([s.Action]) : action != "*" && !endswith(action, ":*")
-        ]
+      for s in jsondecode(aws_iam_role_policy.job.policy).Statement : [
+        for action in flatten([s.Action]) : action != "*" && !endswith(action, ":*")
       ]
     ]))
     error_message = "No statement may allow Action \"*\" or a whole service."
   }
 
   assert {
-    condition = !contains(flatten([
-      for p in [aws_iam_role_policy.job, aws_iam_role_policy.crawler[0]] : [for s in jsondecode(p.policy).Statement : s.Resource]
-    ]), "*")
-    error_message = "No statement of the Glue roles needs Resource \"*\"."
+    condition     = !contains(flatten([for s in jsondecode(aws_iam_role_policy.job.policy).Statement : s.Resource]), "*")
+    error_message = "No statement of the jobs' role needs Resource \"*\"."
   }
 
   assert {
@@ -158,11 +143,6 @@ run "least_privilege_roles" {
   }
 
   assert {
-    condition     = toset(flatten([for s in jsondecode(aws_iam_role_policy.crawler[0].policy).Statement : s.Resource if s.Sid == "ReadRawDatasets"])) == toset(["arn:aws:s3:::ecom-pipeline-raw-dev/transactions/*", "arn:aws:s3:::ecom-pipeline-raw-dev/products/*", "arn:aws:s3:::ecom-pipeline-raw-dev/clickstream/*", "arn:aws:s3:::ecom-pipeline-raw-dev/reviews/*"])
-    error_message = "The crawlers read their raw datasets only."
-  }
-
-  assert {
     condition     = jsondecode(aws_iam_role.job.assume_role_policy).Statement[0].Principal.Service == "glue.amazonaws.com" && jsondecode(aws_iam_role.job.assume_role_policy).Statement[0].Condition.StringEquals["aws:SourceAccount"] == "123456789012"
     error_message = "Only Glue, for this account, may assume the job role."
   }
@@ -174,7 +154,6 @@ run "new_notebooks_become_jobs_and_overrides_apply" {
   variables {
     notebooks_dir   = "tests/fixtures/notebooks"
     database_prefix = ""
-    create_crawlers = false
     jobs = {
       orders_etl = { max_capacity = 1, timeout_minutes = 30, max_retries = 0 }
     }
@@ -197,8 +176,8 @@ run "new_notebooks_become_jobs_and_overrides_apply" {
   }
 
   assert {
-    condition     = output.database_names == { raw = "raw", processed = "processed", curated = "curated" } && length(aws_glue_crawler.raw) == 0 && length(aws_iam_role.crawler) == 0
-    error_message = "An empty database_prefix gives the bare zone names; create_crawlers = false creates no crawler and no crawler role."
+    condition     = output.database_names == { raw = "raw", processed = "processed", curated = "curated" }
+    error_message = "An empty database_prefix gives the bare zone names."
   }
 }
 

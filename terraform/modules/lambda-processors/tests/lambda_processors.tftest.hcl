@@ -164,6 +164,23 @@ run "one_least_privilege_role_per_function" {
   }
 
   assert {
+    # No crawlers: publish and refresh register every table, raw.<dataset> included.
+    condition = alltrue([
+      for name in ["publish_curated", "refresh_athena_tables"] :
+      length(setsubtract(
+        ["arn:aws:glue:eu-west-1:123456789012:table/ecom_dev_raw/*", "arn:aws:glue:eu-west-1:123456789012:table/ecom_dev_processed/*", "arn:aws:glue:eu-west-1:123456789012:table/ecom_dev_curated/*"],
+        flatten([for s in jsondecode(aws_iam_role_policy.this[name].policy).Statement : s.Resource if s.Sid == "MaintainGlueCatalog"])
+      )) == 0
+    ])
+    error_message = "publish_curated and refresh_athena_tables must maintain the tables of every zone's database (there are no crawlers)."
+  }
+
+  assert {
+    condition     = !contains(flatten([for s in jsondecode(aws_iam_role_policy.this["api_handler"].policy).Statement : s.Resource]), "arn:aws:glue:eu-west-1:123456789012:table/ecom_dev_raw/*")
+    error_message = "api_handler reads curated only."
+  }
+
+  assert {
     condition = alltrue([
       for s in jsondecode(aws_iam_role_policy.this["s3_trigger"].policy).Statement :
       s.Resource == ["arn:aws:states:eu-west-1:123456789012:stateMachine:ecom-dev-pipeline"] if s.Sid == "StartPipelineExecution"
