@@ -1,7 +1,7 @@
 # The Athena side of the query engine: one workgroup whose settings every query must use
 # (enforced), with a bytes-scanned cutoff per query, results encrypted with the lake's KMS key
 # in the query-results bucket, Athena engine version 3 and CloudWatch metrics; and the named
-# queries of sql/, saved in the workgroup with the text of their files.
+# queries of sql/, saved in the workgroup with the text of their files made runnable there.
 
 locals {
   output_location = "s3://${var.query_results_bucket_name}/${var.workgroup_name}/"
@@ -16,6 +16,18 @@ locals {
       ),
       0,
       1024,
+    )
+  }
+
+  # The files name tables by zone (curated.transactions: a schema of the local DuckDB
+  # catalog) and bind :name placeholders; Athena has one database per zone and environment
+  # and positional ? execution parameters (the console asks for them in order). The Python
+  # engine makes the same two changes with sqlglot (pipeline_lib/query/_athena.py).
+  named_query_texts = {
+    for name, sql in var.named_queries : name => replace(
+      replace(sql, "/\\bcurated\\./", "${var.database_name}."),
+      "/(^|[^:A-Za-z0-9_]):[A-Za-z_][A-Za-z0-9_]*/",
+      "$${1}?",
     )
   }
 }
@@ -59,5 +71,5 @@ resource "aws_athena_named_query" "this" {
   description = local.named_query_descriptions[each.key]
   workgroup   = aws_athena_workgroup.this.id
   database    = var.database_name
-  query       = each.value
+  query       = local.named_query_texts[each.key]
 }

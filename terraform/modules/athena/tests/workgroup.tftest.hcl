@@ -75,9 +75,30 @@ run "every_sql_file_becomes_a_named_query" {
   assert {
     condition = alltrue([
       for name, q in aws_athena_named_query.this :
-      q.query == file("../../../sql/${name}.sql") && q.database == var.database_name && q.name == name
+      q.database == var.database_name && q.name == name && startswith(q.query, "-- question:")
     ])
-    error_message = "Each named query must hold its file's SQL text verbatim, in database_name."
+    error_message = "Each named query must hold its file's SQL text (header included), in database_name."
+  }
+
+  assert {
+    condition = alltrue([
+      for name, q in aws_athena_named_query.this :
+      length(regexall("\\bcurated\\.", q.query)) == 0 && strcontains(q.query, "from ${var.database_name}.")
+    ])
+    error_message = "Named queries must read the environment's curated database, not the local 'curated.' schema."
+  }
+
+  assert {
+    condition = alltrue([
+      for name, q in aws_athena_named_query.this :
+      length(regexall("[^:A-Za-z0-9_]:[A-Za-z_]", q.query)) == 0
+    ])
+    error_message = "Named queries must use Athena's positional ? parameters, not :name placeholders."
+  }
+
+  assert {
+    condition     = strcontains(aws_athena_named_query.this["revenue_by_category"].query, "date_add('day', -?, current_date)")
+    error_message = "A :name placeholder must become ? in place."
   }
 
   assert {
