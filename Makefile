@@ -37,10 +37,11 @@ lab: venv ## JupyterLab on the repository; each notebooks/*/*.py is paired with 
 	$(BIN)/jupytext --sync $(wildcard notebooks/*/*.py)
 	$(BIN)/jupyter lab --ServerApp.root_dir=$(CURDIR) $(LAB_ARGS)
 
-lint: venv lint-infra lint-docs lint-workflows ## ruff (lint + format check), mypy, sqlfluff on the named queries, lint-infra, lint-docs, lint-workflows
+lint: venv lint-infra lint-docs lint-workflows ## ruff (lint + format check), mypy, import directions (lint-imports), sqlfluff on the named queries, lint-infra, lint-docs, lint-workflows
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 	cd sql && ../$(BIN)/sqlfluff lint . --dialect athena
 
 # Infrastructure checks, offline: the ASL definition and every Terraform module.
@@ -162,11 +163,12 @@ cost: venv ## the monthly AWS bill per service and which volume moves it most; f
 
 BENCH_LAKE ?= /tmp/ecom-bench-lake
 
-bench: venv ## benchmarks at 1M transactions: generate, ingest, run, partition layouts, queries, API; executor overhead; daily runs vs backfill
+bench: venv ## benchmarks at 1M transactions: generate, ingest, run, partition layouts, queries, API, CLI start-up; executor overhead; daily runs vs backfill
 	$(BIN)/python benchmarks/bench_foundation.py
 	$(BIN)/python benchmarks/bench_pipeline.py --keep $(BENCH_LAKE)
 	$(BIN)/python benchmarks/bench_partitioning.py --lake $(BENCH_LAKE)
 	$(BIN)/python benchmarks/bench_queries.py --lake $(BENCH_LAKE)
+	$(BIN)/python benchmarks/bench_cli.py --lake $(BENCH_LAKE)
 	$(BIN)/python benchmarks/bench_orchestration.py
 	$(BIN)/python benchmarks/bench_incremental.py
 	rm -rf $(BENCH_LAKE)

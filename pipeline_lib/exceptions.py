@@ -51,3 +51,22 @@ class TransientError(PipelineError):
 
 class PermanentError(PipelineError):
     """A failure that a retry cannot fix (bad input, a broken job): fail the step now."""
+
+
+class ASLError(PipelineError):
+    """The state machine definition uses something the local executor does not run, or is
+    malformed (raised when it is loaded, before anything runs)."""
+
+
+class StatesError(PipelineError):
+    """A failure inside an execution, named as Step Functions names it.
+
+    ``error`` is what ``Retry``/``Catch`` match in ``ErrorEquals`` (``States.TaskFailed``,
+    ``TransientError``, ``Lambda.ServiceException``...); ``cause`` is the detail, a JSON
+    string for task failures as on AWS.
+    """
+
+    def __init__(self, error: str, cause: str = "") -> None:
+        super().__init__(f"{error}: {cause}" if cause else error)
+        self.error = error
+        self.cause = cause

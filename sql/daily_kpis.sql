@@ -3,7 +3,9 @@
 -- param: days int = 90 [1, 3660] Look-back window in days, ending at current_date.
 -- tables: curated.transactions
 -- note: Mission definitions: every order line counts (revenue is gross bookings, all
--- note: statuses); returns are lines with status 'returned'; return_rate in percent.
+-- note: statuses); returns are lines returned or refunded (schemas.RETURN_STATUSES, as
+-- note: the audit counts them; the mission's own text counts 'returned' only);
+-- note: return_rate in percent.
 with recent_lines as (
     select
         transaction_date,
@@ -25,9 +27,11 @@ select
     round(sum(total_amount), 2) as revenue,
     round(avg(total_amount), 2) as avg_order_value,
     sum(quantity) as units_sold,
-    count(distinct case when status = 'returned' then transaction_id end) as returns,
+    count(distinct case when status in ('returned', 'refunded') then transaction_id end)
+        as returns,
     round(
-        100.0 * count(distinct case when status = 'returned' then transaction_id end)
+        100.0
+        * count(distinct case when status in ('returned', 'refunded') then transaction_id end)
         / count(distinct transaction_id),
         2
     ) as return_rate

@@ -21,13 +21,9 @@ staged = False  # True: the run's staged (unpublished) versions; False: the live
 from pipeline_lib import jobs
 from pipeline_lib.config import load_settings
 from pipeline_lib.quality import charts, live_runner, staged_runner
+from pipeline_lib.quality.anomalies import read_metric_history
 from pipeline_lib.quality.audit import live_inputs, run_quality, save_report
 from pipeline_lib.quality.settings import quality_settings
-
-try:
-    from pipeline_lib.quality.anomalies import load_history
-except ImportError:  # every kept snapshot; the chart keeps the latest value per day
-    from pipeline_lib.quality.anomalies import read_metric_history as load_history
 
 ctx = jobs.JobContext.create(lake, run_id, as_of, env)
 if staged:  # the run's own versions and row accounting
@@ -84,7 +80,8 @@ charts.table(charts.unjudged_frame(report), empty="Every metric was judged")
 # detector expected, and an × marks an anomaly. Hover for its explanation.
 
 # %%
-charts.offline(charts.history_figure(load_history(ctx.lake), report.anomalies))
+# Every kept snapshot; the chart keeps the latest value per day.
+charts.offline(charts.history_figure(read_metric_history(ctx.lake), report.anomalies))
 
 # %% [markdown]
 # ## Null rates

@@ -6,24 +6,29 @@ Locally a DuckDB file (``_meta/catalog.duckdb``) with schemas ``raw``, ``process
 
 from __future__ import annotations
 
-from pipeline_lib.catalog._evolution import SAFE_WIDENING, SchemaChange, compare_schemas
-from pipeline_lib.catalog._glue import (
-    DATABASE_ENV,
-    GlueCatalog,
-    PublishConflictError,
-    refresh_catalog,
-)
-from pipeline_lib.catalog._local import (
-    CATALOG_KEY,
-    PUBLISHED_KEY,
-    LocalCatalog,
-    PublishedState,
-    SchemaEvolutionError,
-    TableChange,
-    read_published,
-    write_published,
-)
-from pipeline_lib.catalog._publish import PublishResult, prune_versions, publish
+from typing import TYPE_CHECKING
+
+from pipeline_lib._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from pipeline_lib.catalog._evolution import SAFE_WIDENING, SchemaChange, compare_schemas
+    from pipeline_lib.catalog._glue import (
+        DATABASE_ENV,
+        GlueCatalog,
+        PublishConflictError,
+        refresh_catalog,
+    )
+    from pipeline_lib.catalog._local import (
+        CATALOG_KEY,
+        PUBLISHED_KEY,
+        LocalCatalog,
+        PublishedState,
+        SchemaEvolutionError,
+        TableChange,
+        read_published,
+        write_published,
+    )
+    from pipeline_lib.catalog._publish import PublishResult, prune_versions, publish
 
 __all__ = [
     "CATALOG_KEY",
@@ -45,3 +50,23 @@ __all__ = [
     "refresh_catalog",
     "write_published",
 ]
+
+if not TYPE_CHECKING:  # imported on first use: see pipeline_lib._lazy
+    __getattr__, __dir__ = lazy_exports(
+        __name__,
+        {
+            "._evolution": ("SAFE_WIDENING", "SchemaChange", "compare_schemas"),
+            "._glue": ("DATABASE_ENV", "GlueCatalog", "PublishConflictError", "refresh_catalog"),
+            "._local": (
+                "CATALOG_KEY",
+                "PUBLISHED_KEY",
+                "LocalCatalog",
+                "PublishedState",
+                "SchemaEvolutionError",
+                "TableChange",
+                "read_published",
+                "write_published",
+            ),
+            "._publish": ("PublishResult", "prune_versions", "publish"),
+        },
+    )

@@ -12,15 +12,10 @@ from rich.console import Console
 from rich.panel import Panel
 from rich.table import Table
 
-from pipeline_lib.catalog import CATALOG_KEY
 from pipeline_lib.cli._generate import render_generation
 from pipeline_lib.cli._ingest import render_ingest_report
 from pipeline_lib.cli._run import render_run, run_with_progress
 from pipeline_lib.cli._state import state
-from pipeline_lib.generators import GeneratorConfig, generate_all
-from pipeline_lib.ingestion import ingest_paths
-from pipeline_lib.orchestration.pipeline import run_lock
-from pipeline_lib.storage import Zone
 
 console = Console()
 
@@ -55,6 +50,12 @@ def demo_command(
     Running it again with the same options finds the same files already ingested
     (content hashes in the ledger) and processes nothing twice.
     """
+    from pipeline_lib.catalog import CATALOG_KEY
+    from pipeline_lib.generators import GeneratorConfig, generate_all
+    from pipeline_lib.ingestion import ingest_paths
+    from pipeline_lib.orchestration.pipeline import run_lock
+    from pipeline_lib.storage import Zone
+
     lake = state(ctx).lake
     settings = state(ctx).settings
     last_day = date.fromisoformat(end_date) if end_date else datetime.now(timezone.utc).date()

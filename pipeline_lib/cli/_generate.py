@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import date
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
 from rich.console import Console
@@ -14,7 +14,10 @@ from rich.table import Table
 
 from pipeline_lib.cli._state import state
 from pipeline_lib.exceptions import GeneratorError
-from pipeline_lib.generators import GenerationResult, GeneratorConfig, generate_all
+from pipeline_lib.generators import GeneratorConfig
+
+if TYPE_CHECKING:
+    from pipeline_lib.generators import GenerationResult
 
 logger = logging.getLogger(__name__)
 
@@ -98,6 +101,8 @@ def generate_command(
 
     Example: ecom-pipeline generate --out data --transactions 100000 --dirty-rate 0.02
     """
+    from pipeline_lib.generators import generate_all
+
     settings = state(ctx).settings
     config = GeneratorConfig(
         transactions=transactions,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
 from rich.console import Console
@@ -14,22 +14,19 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from pipeline_lib.cli._state import state
-from pipeline_lib.config import IngestionSettings
-from pipeline_lib.ingestion import (
-    ACCEPTED,
-    DUPLICATE,
-    QUARANTINED,
-    FileResult,
-    IngestReport,
-    collect_files,
-    ingest_paths,
-)
-from pipeline_lib.orchestration.pipeline import run_lock
-from pipeline_lib.storage import LocalLake
+
+if TYPE_CHECKING:
+    from pipeline_lib.config import IngestionSettings
+    from pipeline_lib.ingestion import FileResult, IngestReport
+    from pipeline_lib.storage import LocalLake
 
 logger = logging.getLogger(__name__)
 
-_STATUS_STYLE = {ACCEPTED: "green", QUARANTINED: "red", DUPLICATE: "yellow"}
+
+def _status_style(status: str) -> str:
+    from pipeline_lib.ingestion import ACCEPTED, DUPLICATE, QUARANTINED
+
+    return {ACCEPTED: "green", QUARANTINED: "red", DUPLICATE: "yellow"}.get(status, "")
 
 
 def ingest_command(
@@ -75,6 +72,9 @@ def ingest_command(
     Exit code 0 when every file was handled (accepted, quarantined or duplicate);
     with --strict, 1 when any file was quarantined.
     """
+    from pipeline_lib.ingestion import QUARANTINED, collect_files, ingest_paths
+    from pipeline_lib.orchestration.pipeline import run_lock
+
     lake = state(ctx).lake
     settings = state(ctx).settings.ingestion
     console = Console()
@@ -97,6 +97,8 @@ def _ingest_with_progress(
     dataset: Optional[str],
     console: Console,
 ) -> IngestReport:
+    from pipeline_lib.ingestion import ingest_paths
+
     progress = Progress(
         TextColumn("[bold]ingest"),
         BarColumn(),
@@ -136,7 +138,7 @@ def render_ingest_report(report: IngestReport, console: Console) -> None:
     table.add_column("rejected", justify="right", no_wrap=True)
     table.add_column("route", no_wrap=True)
     for result in report.results:
-        style = _STATUS_STYLE.get(result.status, "")
+        style = _status_style(result.status)
         cells = [
             escape(result.source.name),
             result.dataset or "-",
@@ -151,7 +153,7 @@ def render_ingest_report(report: IngestReport, console: Console) -> None:
     # Reasons are long (paths, figures): full lines under the table read better than cells.
     for result, reason in zip(report.results, reasons):
         if reason:
-            style = _STATUS_STYLE.get(result.status, "")
+            style = _status_style(result.status)
             console.print(
                 f"[{style}]{escape(result.source.name)}[/] ({result.status}): {escape(reason)}",
                 highlight=False,

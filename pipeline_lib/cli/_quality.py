@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
 from rich.console import Console
@@ -14,12 +14,9 @@ from rich.table import Table
 
 from pipeline_lib.cli._state import state
 from pipeline_lib.exceptions import PipelineError
-from pipeline_lib.orchestration.audit import QUALITY_NOTEBOOK
-from pipeline_lib.orchestration.notebooks import run_notebook
-from pipeline_lib.quality import FAIL, PASS, WARN, QualityReport
-from pipeline_lib.quality.audit import load_report
 
-_STYLE = {PASS: "green", WARN: "yellow", FAIL: "red"}
+if TYPE_CHECKING:
+    from pipeline_lib.quality import QualityReport
 
 
 def quality_command(
@@ -46,6 +43,10 @@ def quality_command(
     """
     if output_format not in ("table", "json"):
         raise PipelineError(f"--format must be table or json, got {output_format!r}")
+    from pipeline_lib.orchestration.audit import QUALITY_NOTEBOOK
+    from pipeline_lib.orchestration.notebooks import run_notebook
+    from pipeline_lib.quality.audit import load_report
+
     cli = state(ctx)
     now = datetime.now(timezone.utc)
     as_of = date.fromisoformat(run_date) if run_date else now.date()
@@ -98,12 +99,15 @@ def _text(value: object) -> str:
 
 def render_quality(report: QualityReport, console: Console, html: Optional[Path] = None) -> None:
     """Every rule's outcome (failures first), every anomaly, then the verdict and report."""
+    from pipeline_lib.quality import FAIL, PASS, WARN
+
+    styles = {PASS: "green", WARN: "yellow", FAIL: "red"}
     rules = Table(title="Rules", header_style="bold", title_justify="left")
     for column in ("rule", "table", "column", "severity", "status", "observed", "threshold"):
         rules.add_column(column, overflow="fold")
     order = {FAIL: 0, WARN: 1, PASS: 2}
     for rule in sorted(report.rules, key=lambda r: (order[r.status], r.table, r.rule)):
-        style = _STYLE[rule.status]
+        style = styles[rule.status]
         rules.add_row(
             escape(rule.rule),
             escape(rule.table),
@@ -131,7 +135,7 @@ def render_quality(report: QualityReport, console: Console, html: Optional[Path]
     else:
         console.print("anomalies: none", highlight=False)
     counts = {s: sum(r.status == s for r in report.rules) for s in (PASS, WARN, FAIL)}
-    style = _STYLE[report.status]
+    style = styles[report.status]
     console.print(
         f"quality [{style}]{report.status}[/]: {len(report.rules)} rules, {counts[FAIL]} failed, "
         f"{counts[WARN]} warnings, {len(report.anomalies)} anomalies in {report.seconds:.1f} s "

@@ -4,28 +4,18 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from pipeline_lib.analytics.settings import analytics_settings
 from pipeline_lib.cli._options import parse_date, parse_params
 from pipeline_lib.cli._state import state
-from pipeline_lib.query import (
-    DuckDBEngine,
-    NamedQuery,
-    PreparedQuery,
-    QueryError,
-    QueryResult,
-    format_bytes,
-    load_queries,
-    load_query,
-    query_settings,
-)
-from pipeline_lib.query.csv_export import to_csv
+
+if TYPE_CHECKING:
+    from pipeline_lib.query import DuckDBEngine, NamedQuery, PreparedQuery, QueryResult
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +49,15 @@ def query_command(
 
     Example: ecom-pipeline --lake lake query top_products --param days=7 --format json
     """
+    from pipeline_lib.analytics.settings import analytics_settings
+    from pipeline_lib.query import (
+        DuckDBEngine,
+        QueryError,
+        load_queries,
+        load_query,
+        query_settings,
+    )
+
     if output not in FORMATS:
         raise QueryError(f"unknown format {output!r}; use one of {', '.join(FORMATS)}")
     console = Console()
@@ -111,6 +110,8 @@ def _display(value: object) -> str:
 
 
 def _render_table(result: QueryResult, console: Console) -> None:
+    from pipeline_lib.query import format_bytes
+
     table = Table(header_style="bold")
     for column in result.columns:
         table.add_column(escape(column), overflow="fold")
@@ -128,6 +129,8 @@ def _render_table(result: QueryResult, console: Console) -> None:
 def _to_csv(result: QueryResult) -> str:
     # This CSV is opened in spreadsheets: text from the data (product names) must not
     # run as a formula there; to_csv escapes such cells.
+    from pipeline_lib.query.csv_export import to_csv
+
     return to_csv(result.columns, (list(r.values()) for r in result.to_records()))
 
 
@@ -146,6 +149,8 @@ def _explain_dict(prepared: PreparedQuery, engine: DuckDBEngine) -> dict[str, ob
 
 
 def _render_explain(prepared: PreparedQuery, engine: DuckDBEngine, console: Console) -> None:
+    from pipeline_lib.query import format_bytes
+
     table = Table(
         title=f"{prepared.query.name}: estimated scan", header_style="bold", title_justify="left"
     )

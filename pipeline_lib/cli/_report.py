@@ -12,12 +12,6 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from pipeline_lib.analytics.reports import (
-    convert_parameters,
-    notebook_parameters,
-    render_report,
-)
-from pipeline_lib.analytics.settings import notebook_names
 from pipeline_lib.cli._options import parse_date, parse_params
 from pipeline_lib.cli._state import state
 
@@ -51,6 +45,8 @@ def report_command(
 
     Example: ecom-pipeline --lake lake report top_products_by_category --param days=7
     """
+    from pipeline_lib.analytics.reports import convert_parameters, render_report
+
     console = Console()
     if name is None:
         _list_reports(console)
@@ -76,6 +72,9 @@ def report_command(
 
 
 def _list_reports(console: Console) -> None:
+    from pipeline_lib.analytics.reports import notebook_parameters
+    from pipeline_lib.analytics.settings import notebook_names
+
     table = Table(title="Analytics reports (notebooks/analytics/)", header_style="bold",
                   title_justify="left")  # fmt: skip
     table.add_column("report", no_wrap=True)

@@ -5,18 +5,19 @@ from __future__ import annotations
 import json
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from pipeline_lib.catalog import CATALOG_KEY
 from pipeline_lib.cli._state import state
-from pipeline_lib.config import Settings
-from pipeline_lib.orchestration.pipeline import RunResult, run_pipeline
-from pipeline_lib.storage import LocalLake, Zone
+
+if TYPE_CHECKING:
+    from pipeline_lib.config import Settings
+    from pipeline_lib.orchestration.pipeline import RunResult
+    from pipeline_lib.storage import LocalLake
 
 _STATUS_STYLE = {"succeeded": "green", "failed": "red", "skipped": "yellow"}
 
@@ -53,6 +54,8 @@ def run_command(
 
     Example: ecom-pipeline --lake lake run --date 2026-11-28
     """
+    from pipeline_lib.orchestration.pipeline import run_pipeline
+
     cli = state(ctx)
     as_of = date.fromisoformat(run_date) if run_date else datetime.now(timezone.utc).date()
     console = Console()
@@ -79,6 +82,8 @@ def run_with_progress(
     full_refresh: bool = False,
 ) -> RunResult:
     """Run with a live status line naming the steps in progress."""
+    from pipeline_lib.orchestration.pipeline import run_pipeline
+
     running: list[str] = []
     with console.status("starting run") as status:
 
@@ -96,6 +101,9 @@ def run_with_progress(
 
 def render_run(result: RunResult, lake: LocalLake, console: Console) -> None:
     """Steps with durations, rows per table, the row accounting, then the verdict."""
+    from pipeline_lib.catalog import CATALOG_KEY
+    from pipeline_lib.storage import Zone
+
     steps = Table(title="Steps", header_style="bold", title_justify="left")
     steps.add_column("step")
     steps.add_column("status", no_wrap=True)

@@ -13,9 +13,6 @@ from rich.table import Table
 
 from pipeline_lib.cli._state import state
 from pipeline_lib.exceptions import PipelineError
-from pipeline_lib.orchestration.history import failure_of, list_runs, load_history, record_key
-from pipeline_lib.orchestration.pipeline import lake_is_busy
-from pipeline_lib.storage import Zone
 
 runs_app = typer.Typer(
     help="Past runs: status, duration, failed state; `runs show RUN_ID` for the history.",
@@ -39,6 +36,9 @@ def runs_command(
     """
     if ctx.invoked_subcommand is not None:
         return
+    from pipeline_lib.orchestration.history import list_runs
+    from pipeline_lib.orchestration.pipeline import lake_is_busy
+
     lake = state(ctx).lake
     runs = sorted(list_runs(lake), key=lambda r: r.started_at or "", reverse=True)[:limit]
     busy = lake_is_busy(lake)
@@ -85,6 +85,9 @@ def show_command(
 
     Example: ecom-pipeline runs show 20261128T075012Z-3f9a1c
     """
+    from pipeline_lib.orchestration.history import failure_of, load_history, record_key
+    from pipeline_lib.storage import Zone
+
     lake = state(ctx).lake
     events = load_history(lake, run_id)
     if not events:

@@ -10,18 +10,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from pipeline_lib.analytics.settings import analytics_settings
-from pipeline_lib.api import (
-    AnalyticsApi,
-    LakeSource,
-    api_settings,
-    check_loopback,
-    dashboard_dir,
-    make_server,
-    serve,
-)
 from pipeline_lib.cli._state import state
-from pipeline_lib.query import load_queries, query_settings
 
 
 def serve_command(
@@ -51,6 +40,18 @@ def serve_command(
 
     Example: ecom-pipeline --lake lake serve --port 8050, then open http://127.0.0.1:8050/
     """
+    from pipeline_lib.analytics.settings import analytics_settings
+    from pipeline_lib.api import (
+        AnalyticsApi,
+        LakeSource,
+        api_settings,
+        check_loopback,
+        dashboard_dir,
+        make_server,
+        serve,
+    )
+    from pipeline_lib.query import load_queries, query_settings
+
     check_loopback(host)
     cli = state(ctx)
     source = LakeSource(cli.lake, query_settings(cli.settings))

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import typer
 
-from pipeline_lib.config import Settings
 from pipeline_lib.exceptions import ConfigError
-from pipeline_lib.storage import LocalLake
+
+if TYPE_CHECKING:
+    from pipeline_lib.config import Settings
+    from pipeline_lib.storage import LocalLake
 
 
 @dataclass
@@ -18,6 +21,8 @@ class CliState:
 
     @cached_property
     def lake(self) -> LocalLake:
+        from pipeline_lib.storage import LocalLake
+
         if "://" in self.settings.lake:
             raise ConfigError(
                 f"lake {self.settings.lake!r} is remote; the command line runs on a local "

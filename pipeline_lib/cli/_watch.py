@@ -4,20 +4,17 @@ from __future__ import annotations
 
 import signal
 import threading
-from collections.abc import Mapping, Sequence
-from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
 from pipeline_lib.cli._state import state
-from pipeline_lib.ingestion import ACCEPTED, DUPLICATE, QUARANTINED
-from pipeline_lib.orchestration.pipeline import RunResult
-from pipeline_lib.orchestration.schedule import daily_cron, event_time
-from pipeline_lib.orchestration.watch import Outcome, RawWatcher, Reporter
+
+if TYPE_CHECKING:
+    from pipeline_lib.orchestration.watch import RawWatcher
 
 #: Exit status of ``--once`` when nothing arrived before ``--timeout`` (as timeout(1)).
 TIMED_OUT = 124
@@ -61,6 +58,10 @@ def watch_command(
 
     Example: ecom-pipeline --lake lake watch --schedule
     """
+    from pipeline_lib.cli._watch_console import ConsoleReporter, say
+    from pipeline_lib.orchestration.schedule import daily_cron
+    from pipeline_lib.orchestration.watch import RawWatcher
+
     cli = state(ctx)
     console = Console(soft_wrap=True, highlight=False)
     cron = daily_cron(cli.settings) if schedule else None
@@ -72,89 +73,35 @@ def watch_command(
         if stop.is_set():
             raise KeyboardInterrupt
         stop.set()
-        _say(console, "stopping (Ctrl-C again to abort a run in progress)")
+        say(console, "stopping (Ctrl-C again to abort a run in progress)")
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         watcher.start()
-        _say(console, _banner(watcher))
+        say(console, _banner(watcher))
         outcomes = watcher.run(stop, once=once, timeout=timeout if once else None)
     except KeyboardInterrupt:
-        _say(console, "[red]interrupted[/]")
+        say(console, "[red]interrupted[/]")
         raise typer.Exit(INTERRUPTED) from None
     finally:
         watcher.stop()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     if not once or stop.is_set():
-        _say(console, "stopped")
+        say(console, "stopped")
         return
     if not outcomes:
-        _say(console, f"[yellow]no file arrived in raw/ within {timeout:g} s[/]; "
-                      "give --timeout more seconds to wait longer")  # fmt: skip
+        say(console, f"[yellow]no file arrived in raw/ within {timeout:g} s[/]; "
+                     "give --timeout more seconds to wait longer")  # fmt: skip
         raise typer.Exit(TIMED_OUT)
     raise typer.Exit(max(o.exit_code for o in outcomes))
 
 
 def _banner(watcher: RawWatcher) -> str:
+    from pipeline_lib.orchestration.schedule import event_time
+
     text = f"watching {escape(str(watcher.raw))} (debounce {watcher.debounce:g} s)"
     if watcher.schedule is not None and watcher.next_fire is not None:
         text += (f"; schedule {escape(watcher.schedule.expression)}, next run at "
                  f"{event_time(watcher.next_fire)}")  # fmt: skip
     return text
-
-
-def _say(console: Console, text: str) -> None:
-    console.print(f"[dim]{datetime.now(timezone.utc):%H:%M:%S}[/] {text}")
-
-
-def _some(items: Sequence[str], limit: int = 3) -> str:
-    shown = ", ".join(escape(i) for i in items[:limit])
-    return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
-
-
-class ConsoleReporter(Reporter):
-    """One line per batch, run and schedule firing."""
-
-    def __init__(self, console: Console) -> None:
-        self.console = console
-
-    def batch(self, keys: Sequence[str]) -> None:
-        _say(self.console, f"batch of {len(keys)} file(s): {_some(keys)}")
-
-    def run_started(self, name: str, execution_input: Mapping[str, Any]) -> None:
-        _say(self.console, f"run {escape(name)} started (trigger "
-                           f"{escape(str(execution_input.get('trigger')))}, as of "
-                           f"{escape(str(execution_input.get('as_of')))})")  # fmt: skip
-
-    def run_finished(self, result: RunResult) -> None:
-        if result.succeeded:
-            _say(self.console, f"[green]run {escape(result.run_id)} succeeded[/] in "
-                               f"{result.seconds:.1f} s")  # fmt: skip
-        else:
-            _say(self.console, f"[bold red]run {escape(result.run_id)} failed[/] at "
-                               f"{escape(result.failed_state or '?')}: "
-                               f"{escape(result.error or '')}")  # fmt: skip
-
-    def outcome(self, outcome: Outcome) -> None:
-        if outcome.error:
-            _say(self.console, f"[bold red]{outcome.kind} failed:[/] {escape(outcome.error)}")
-            return
-        response = outcome.response
-        execution = escape(str(response.get("execution") or ""))
-        if outcome.kind == "schedule":
-            verb = "started" if response.get("started") else "already ran"
-            _say(self.console, f"schedule fired: run {execution} {verb}")
-            return
-        rejected = outcome.files_with(QUARANTINED)
-        text = (f"batch done: {len(outcome.files_with(ACCEPTED))} accepted, "
-                f"{len(rejected)} quarantined, {len(outcome.files_with(DUPLICATE))} "
-                f"duplicate(s)")  # fmt: skip
-        if rejected:
-            reasons = [f"{f['key']} ({f.get('reason') or '?'})" for f in rejected]
-            text += f"; [red]rejected:[/] {_some(reasons)}"
-        if response.get("started"):
-            text += f"; run {execution} ran"
-        else:
-            text += f"; no run: {escape(str(response.get('reason', '')))}"
-        _say(self.console, text)

@@ -1,4 +1,9 @@
-"""The ``ecom-pipeline`` command: one sub-command per verb of the pipeline."""
+"""The ``ecom-pipeline`` command: one sub-command per verb of the pipeline.
+
+The command modules import what a command needs when it runs, not when the command line
+starts: ``--help`` must not wait for pandas, DuckDB or the notebook machinery
+(tests/unit/test_cli_main.py checks which modules it loads; benchmarks/bench_cli.py times it).
+"""
 
 from __future__ import annotations
 
@@ -22,7 +27,6 @@ from pipeline_lib.cli._runs import runs_app
 from pipeline_lib.cli._serve import serve_command
 from pipeline_lib.cli._state import CliState
 from pipeline_lib.cli._watch import watch_command
-from pipeline_lib.config import load_settings
 from pipeline_lib.exceptions import PipelineError
 
 # soft_wrap: a one-line error stays one line whatever the terminal width.
@@ -58,6 +62,8 @@ def _global_options(
     ),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log progress details."),
 ) -> None:
+    from pipeline_lib.config import load_settings
+
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
         format="%(message)s",

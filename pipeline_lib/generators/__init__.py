@@ -11,10 +11,15 @@ Example
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from pipeline_lib._lazy import lazy_exports
 from pipeline_lib.exceptions import GeneratorError
-from pipeline_lib.generators._config import GenerationResult, GeneratorConfig
-from pipeline_lib.generators._dirty import DIRTY_KINDS
-from pipeline_lib.generators._orchestrate import DATASETS, MANIFEST_NAME, generate_all
+
+if TYPE_CHECKING:
+    from pipeline_lib.generators._config import GenerationResult, GeneratorConfig
+    from pipeline_lib.generators._dirty import DIRTY_KINDS
+    from pipeline_lib.generators._orchestrate import DATASETS, MANIFEST_NAME, generate_all
 
 __all__ = [
     "DATASETS",
@@ -25,3 +30,13 @@ __all__ = [
     "GeneratorError",
     "generate_all",
 ]
+
+if not TYPE_CHECKING:  # imported on first use: see pipeline_lib._lazy
+    __getattr__, __dir__ = lazy_exports(
+        __name__,
+        {
+            "._config": ("GenerationResult", "GeneratorConfig"),
+            "._dirty": ("DIRTY_KINDS",),
+            "._orchestrate": ("DATASETS", "MANIFEST_NAME", "generate_all"),
+        },
+    )

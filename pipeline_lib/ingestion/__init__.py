@@ -15,31 +15,36 @@ Examples
 
 from __future__ import annotations
 
-from pipeline_lib.ingestion._detect import dataset_for_name
-from pipeline_lib.ingestion._ledger import (
-    LEDGER_KEY,
-    IngestionLedger,
-    Ledger,
-    LedgerEntry,
-    open_ledger,
-)
-from pipeline_lib.ingestion._quarantine import DEAD_LETTER_KEY
-from pipeline_lib.ingestion._result import (
-    ACCEPTED,
-    DUPLICATE,
-    QUARANTINED,
-    FileResult,
-    IngestReport,
-)
-from pipeline_lib.ingestion._route import LIGHTWEIGHT, NOTEBOOK, VALIDATED_PREFIX, route_for
-from pipeline_lib.ingestion._service import (
-    collect_files,
-    ingest_file,
-    ingest_paths,
-    ingest_raw_objects,
-    pending_raw_files,
-    pending_raw_keys,
-)
+from typing import TYPE_CHECKING
+
+from pipeline_lib._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from pipeline_lib.ingestion._detect import dataset_for_name
+    from pipeline_lib.ingestion._ledger import (
+        LEDGER_KEY,
+        IngestionLedger,
+        Ledger,
+        LedgerEntry,
+        open_ledger,
+    )
+    from pipeline_lib.ingestion._quarantine import DEAD_LETTER_KEY
+    from pipeline_lib.ingestion._result import (
+        ACCEPTED,
+        DUPLICATE,
+        QUARANTINED,
+        FileResult,
+        IngestReport,
+    )
+    from pipeline_lib.ingestion._route import LIGHTWEIGHT, NOTEBOOK, VALIDATED_PREFIX, route_for
+    from pipeline_lib.ingestion._service import (
+        collect_files,
+        ingest_file,
+        ingest_paths,
+        ingest_raw_objects,
+        pending_raw_files,
+        pending_raw_keys,
+    )
 
 __all__ = [
     "ACCEPTED",
@@ -65,3 +70,23 @@ __all__ = [
     "pending_raw_keys",
     "route_for",
 ]
+
+if not TYPE_CHECKING:  # imported on first use: see pipeline_lib._lazy
+    __getattr__, __dir__ = lazy_exports(
+        __name__,
+        {
+            "._detect": ("dataset_for_name",),
+            "._ledger": ("LEDGER_KEY", "IngestionLedger", "Ledger", "LedgerEntry", "open_ledger"),
+            "._quarantine": ("DEAD_LETTER_KEY",),
+            "._result": ("ACCEPTED", "DUPLICATE", "QUARANTINED", "FileResult", "IngestReport"),
+            "._route": ("LIGHTWEIGHT", "NOTEBOOK", "VALIDATED_PREFIX", "route_for"),
+            "._service": (
+                "collect_files",
+                "ingest_file",
+                "ingest_paths",
+                "ingest_raw_objects",
+                "pending_raw_files",
+                "pending_raw_keys",
+            ),
+        },
+    )

@@ -22,6 +22,7 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
 from pipeline_lib.exceptions import PipelineError
+from pipeline_lib.schemas import PARTITIONS
 from pipeline_lib.storage import Lake, Zone
 
 logger = logging.getLogger(__name__)
@@ -52,21 +53,24 @@ class TableLayout:
     partition_source: Optional[str] = None
 
 
+#: The sort order of each table's rows.
+_SORT_BY: dict[str, tuple[str, ...]] = {
+    "transactions": ("transaction_date", "transaction_id"),
+    "clickstream": ("timestamp", "derived_session_id"),
+    "sessions": ("session_start", "derived_session_id"),
+    "products": ("product_id",),
+    "reviews": ("review_date", "review_id"),
+    "product_ratings": ("product_id",),
+    "daily_funnel": ("date",),
+    "customer_metrics": ("customer_id",),
+    "product_performance": ("product_id",),
+    "product_affinity": (),  # the transform's order (by excess baskets) is the meaning
+}
+#: Each table's layout: its sort order, and its month partition from the table contracts
+#: (pipeline_lib.schemas.PARTITIONS, the one place that says which tables are partitioned).
 LAYOUTS: dict[str, TableLayout] = {
-    "transactions": TableLayout(
-        ("transaction_date", "transaction_id"), "transaction_month", "transaction_date"
-    ),
-    "clickstream": TableLayout(("timestamp", "derived_session_id"), "event_month", "event_date"),
-    "sessions": TableLayout(
-        ("session_start", "derived_session_id"), "session_month", "session_date"
-    ),
-    "products": TableLayout(("product_id",)),
-    "reviews": TableLayout(("review_date", "review_id")),
-    "product_ratings": TableLayout(("product_id",)),
-    "daily_funnel": TableLayout(("date",)),
-    "customer_metrics": TableLayout(("customer_id",)),
-    "product_performance": TableLayout(("product_id",)),
-    "product_affinity": TableLayout(()),  # the transform's order (by excess baskets) is the meaning
+    name: TableLayout(sort_by, *PARTITIONS.get(name, (None, None)))
+    for name, sort_by in _SORT_BY.items()
 }
 
 

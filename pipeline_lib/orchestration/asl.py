@@ -19,7 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pipeline_lib.exceptions import PipelineError
+# The two errors live in pipeline_lib.exceptions (paths.py raises them too); importable here.
+from pipeline_lib.exceptions import ASLError as ASLError
+from pipeline_lib.exceptions import StatesError as StatesError
+from pipeline_lib.orchestration.paths import compile_path, is_definite
 from pipeline_lib.resources import resource_path
 
 STATE_MACHINE_FILE = resource_path("state_machine") / "state-machine.json"
@@ -59,10 +62,6 @@ TYPE_TESTS = {"IsNull", "IsPresent", "IsString", "IsNumeric", "IsBoolean", "Stri
 _PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 #: Paths written or filtered here (ResultPath, InputPath, OutputPath): $, $.a, $.a.b only.
 _REFERENCE_PATH = re.compile(r"^\$(\.[A-Za-z_][A-Za-z0-9_]*)*$")
-
-
-class ASLError(PipelineError):
-    """The definition uses something the local executor does not run, or is malformed."""
 
 
 @dataclass(frozen=True)
@@ -244,8 +243,6 @@ def _check_payload_template(template: Any, here: str) -> None:
 
 def _is_path(value: str, *, reference: bool = False) -> bool:
     """A JSONPath (``$$`` reads the context object); ``reference``: one that names one node."""
-    from pipeline_lib.orchestration.paths import compile_path, is_definite
-
     path = value[1:] if value.startswith("$$") else value
     try:
         compile_path(path)
@@ -293,17 +290,3 @@ def _check_choice_rule(rule: Any, here: str, *, top_level: bool) -> None:
     )  # fmt: skip
     if not isinstance(operand, types) or (kind == "a number" and isinstance(operand, bool)):
         raise ASLError(f"{here}: {operator} needs {kind}, not {operand!r}")
-
-
-class StatesError(Exception):
-    """A failure inside an execution, named as Step Functions names it.
-
-    ``error`` is what ``Retry``/``Catch`` match in ``ErrorEquals`` (``States.TaskFailed``,
-    ``TransientError``, ``Lambda.ServiceException``...); ``cause`` is the detail, a JSON
-    string for task failures as on AWS.
-    """
-
-    def __init__(self, error: str, cause: str = "") -> None:
-        super().__init__(f"{error}: {cause}" if cause else error)
-        self.error = error
-        self.cause = cause

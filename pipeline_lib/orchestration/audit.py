@@ -20,8 +20,6 @@ from pipeline_lib.config import Settings, load_settings
 from pipeline_lib.exceptions import PipelineError
 from pipeline_lib.jobs import StageAccounting, TableVersion
 from pipeline_lib.quality import QualityReport, RuleResult, staged_runner
-from pipeline_lib.quality.checker import FINAL_TABLES
-from pipeline_lib.quality.checker import check_table_contracts as _check_table_contracts
 from pipeline_lib.quality.checker import reconcile_rows as _reconcile_rows
 from pipeline_lib.resources import resource_path
 from pipeline_lib.storage import LocalLake
@@ -31,11 +29,9 @@ logger = logging.getLogger(__name__)
 QUALITY_NOTEBOOK = resource_path("notebooks") / "quality" / "data_quality.py"
 
 __all__ = [
-    "FINAL_TABLES",
     "QUALITY_NOTEBOOK",
     "AuditHook",
     "AuditInput",
-    "check_table_contracts",
     "default_audit",
     "in_process_audit",
     "reconcile_rows",
@@ -66,11 +62,6 @@ AuditHook = Callable[[AuditInput], QualityReport]
 def reconcile_rows(audit: AuditInput) -> list[RuleResult]:
     """Rows reconcile across stages and with the tables written (critical rules)."""
     return _reconcile_rows(audit.versions, audit.accounting)
-
-
-def check_table_contracts(audit: AuditInput) -> list[RuleResult]:
-    """Every staged table has exactly the columns and types of its contract (critical)."""
-    return _check_table_contracts(audit.lake, audit.versions)
 
 
 def in_process_audit(audit: AuditInput) -> QualityReport:

@@ -25,7 +25,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable, Optional, Protocol
 
-from pipeline_lib.orchestration.asl import StateMachine, StatesError
+from pipeline_lib.exceptions import StatesError
+from pipeline_lib.orchestration.asl import StateMachine
 from pipeline_lib.orchestration.paths import RUNTIME, apply_template, read_path, write_path
 
 #: The account and region of local ARNs and events (as moto and LocalStack use them).

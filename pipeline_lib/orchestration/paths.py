@@ -19,7 +19,7 @@ from jsonpath_ng.ext import parse
 from jsonpath_ng.ext.filter import Filter
 from jsonpath_ng.jsonpath import Child, Descendants, Fields, Index, Root, Slice, Wildcard
 
-from pipeline_lib.orchestration.asl import ASLError, StatesError
+from pipeline_lib.exceptions import ASLError, StatesError
 
 RUNTIME = "States.Runtime"
 _INDEFINITE = re.compile(r"\*|\.\.|\[\?|\[[^\]]*[:,][^\]]*\]")

@@ -8,34 +8,39 @@ workgroup's bytes-scanned cutoff; :func:`estimate_scan` shows what a query would
 
 from __future__ import annotations
 
-from pipeline_lib.query._athena import AthenaEngine, athena_literal, athena_request
-from pipeline_lib.query._cost import (
-    QueryBudgetError,
-    QuerySettings,
-    ScanEstimate,
-    TableScan,
-    estimate_scan,
-    format_bytes,
-    query_settings,
-)
-from pipeline_lib.query._dialect import pin_current_date, to_duckdb, to_qmark
-from pipeline_lib.query._duckdb import (
-    DuckDBEngine,
-    PreparedQuery,
-    QueryExecutionError,
-    QueryResult,
-    resolve_current_date,
-)
-from pipeline_lib.query._loader import (
-    NamedQuery,
-    ParamSpec,
-    QueryDefaults,
-    QueryError,
-    load_queries,
-    load_query,
-    query_names,
-    sql_dir,
-)
+from typing import TYPE_CHECKING
+
+from pipeline_lib._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from pipeline_lib.query._athena import AthenaEngine, athena_literal, athena_request
+    from pipeline_lib.query._cost import (
+        QueryBudgetError,
+        QuerySettings,
+        ScanEstimate,
+        TableScan,
+        estimate_scan,
+        format_bytes,
+        query_settings,
+    )
+    from pipeline_lib.query._dialect import pin_current_date, to_duckdb, to_qmark
+    from pipeline_lib.query._duckdb import (
+        DuckDBEngine,
+        PreparedQuery,
+        QueryExecutionError,
+        QueryResult,
+        resolve_current_date,
+    )
+    from pipeline_lib.query._loader import (
+        NamedQuery,
+        ParamSpec,
+        QueryDefaults,
+        QueryError,
+        load_queries,
+        load_query,
+        query_names,
+        sql_dir,
+    )
 
 __all__ = [
     "AthenaEngine",
@@ -65,3 +70,38 @@ __all__ = [
     "to_duckdb",
     "to_qmark",
 ]
+
+if not TYPE_CHECKING:  # imported on first use: see pipeline_lib._lazy
+    __getattr__, __dir__ = lazy_exports(
+        __name__,
+        {
+            "._athena": ("AthenaEngine", "athena_literal", "athena_request"),
+            "._cost": (
+                "QueryBudgetError",
+                "QuerySettings",
+                "ScanEstimate",
+                "TableScan",
+                "estimate_scan",
+                "format_bytes",
+                "query_settings",
+            ),
+            "._dialect": ("pin_current_date", "to_duckdb", "to_qmark"),
+            "._duckdb": (
+                "DuckDBEngine",
+                "PreparedQuery",
+                "QueryExecutionError",
+                "QueryResult",
+                "resolve_current_date",
+            ),
+            "._loader": (
+                "NamedQuery",
+                "ParamSpec",
+                "QueryDefaults",
+                "QueryError",
+                "load_queries",
+                "load_query",
+                "query_names",
+                "sql_dir",
+            ),
+        },
+    )

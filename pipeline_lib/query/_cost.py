@@ -11,6 +11,7 @@ Athena's ``BytesScannedCutoffPerQuery``.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
@@ -366,15 +367,29 @@ def _constant(node: exp.Expression, params: Mapping[str, object]) -> Optional[da
         return None
     names = {str(p.name) for p in node.find_all(exp.Placeholder) if p.name}
     try:
-        with duckdb.connect() as con:
-            con.execute("SET TimeZone = 'UTC'")
-            row = con.execute(
-                f"SELECT {to_duckdb(node)}", {n: params[n] for n in names} or None
-            ).fetchone()
+        row = (
+            _constants_connection()
+            .execute(f"SELECT {to_duckdb(node)}", {n: params[n] for n in names} or None)
+            .fetchone()
+        )
     except (duckdb.Error, KeyError):
         logger.debug("not a constant bound: %s", node.sql("athena"))
         return None
     return _as_time(row[0] if row else None)
+
+
+_THREAD = threading.local()
+
+
+def _constants_connection() -> duckdb.DuckDBPyConnection:
+    """This thread's in-memory DuckDB for :func:`_constant` (a new one per bound costs
+    tens of milliseconds, a query's estimate often needs two)."""
+    con: Optional[duckdb.DuckDBPyConnection] = getattr(_THREAD, "constants", None)
+    if con is None:
+        con = duckdb.connect()
+        con.execute("SET TimeZone = 'UTC'")
+        _THREAD.constants = con
+    return con
 
 
 def _as_time(value: object) -> Optional[datetime]:

@@ -8,10 +8,9 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
-from typing import Any, Optional, Union
+from typing import TYPE_CHECKING, Any, Optional, Union
 
 import duckdb
-import pandas as pd
 
 from pipeline_lib.catalog import LocalCatalog, read_published
 from pipeline_lib.exceptions import PipelineError
@@ -19,6 +18,9 @@ from pipeline_lib.query._cost import QuerySettings, ScanEstimate, estimate_scan
 from pipeline_lib.query._dialect import pin_current_date, to_duckdb
 from pipeline_lib.query._loader import NamedQuery, ParamValue, load_query, placeholders
 from pipeline_lib.storage import LocalLake
+
+if TYPE_CHECKING:  # pandas only for to_frame: a query answers without it
+    import pandas as pd
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +60,8 @@ class QueryResult:
 
     def to_frame(self) -> pd.DataFrame:
         """The rows as a DataFrame."""
+        import pandas as pd
+
         return pd.DataFrame.from_records(self.rows, columns=self.columns)
 
 

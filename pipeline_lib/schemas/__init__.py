@@ -18,6 +18,7 @@ from pipeline_lib.schemas._contracts import (
 )
 from pipeline_lib.schemas._domains import (
     DEFAULT_DOMAINS,
+    RETURN_STATUSES,
     FeedDomains,
     PatternRule,
     ReferenceRule,
@@ -25,7 +26,14 @@ from pipeline_lib.schemas._domains import (
     domains_from_params,
 )
 from pipeline_lib.schemas._model import ATHENA_TYPES, LOGICAL_TYPES, Column, DatasetContract
-from pipeline_lib.schemas._tables import TABLES, TableSchema, with_domains
+from pipeline_lib.schemas._tables import (
+    PARTITIONS,
+    RFM_SEGMENTS,
+    TABLES,
+    VALUE_SEGMENTS,
+    TableSchema,
+    with_domains,
+)
 
 __all__ = [
     "ATHENA_TYPES",
@@ -37,12 +45,16 @@ __all__ = [
     "DEVICES",
     "EVENT_TYPES",
     "LOGICAL_TYPES",
+    "PARTITIONS",
     "PRODUCTS",
+    "RETURN_STATUSES",
     "REVIEWS",
+    "RFM_SEGMENTS",
     "TABLES",
     "TIMESTAMP_FORMATS",
     "TRANSACTIONS",
     "TRANSACTION_STATUSES",
+    "VALUE_SEGMENTS",
     "Column",
     "DatasetContract",
     "FeedDomains",

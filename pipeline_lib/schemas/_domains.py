@@ -36,6 +36,10 @@ REFERENCE_ACTIONS = (KEEP, REJECT)
 
 #: The canonical statuses the named queries use; revenue counts ``completed`` only.
 CANONICAL_STATUSES = ("completed", "returned", "refunded", "pending", "cancelled")
+#: The statuses that count as a return (``returns``, ``return_rate``) wherever one is
+#: counted: the customer and product tables, the named queries of sql/ and the audit's
+#: return rate (tests/unit/test_schemas_domains.py checks that the SQL says the same).
+RETURN_STATUSES = ("returned", "refunded")
 #: A status the mapping does not know is kept under this name (and reported).
 OTHER_STATUS = "other"
 #: Words feeds use for the canonical statuses (compared trimmed and lowercased).

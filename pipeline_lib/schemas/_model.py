@@ -3,21 +3,33 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional
-
-import pyarrow as pa
+from functools import cache
+from typing import TYPE_CHECKING, Optional
 
 from pipeline_lib.exceptions import ContractError
 
-#: Logical column types and the Arrow type each one is stored as.
-LOGICAL_TYPES: dict[str, pa.DataType] = {
-    "string": pa.string(),
-    "int64": pa.int64(),
-    "float64": pa.float64(),
-    "date": pa.date32(),
-    "timestamp": pa.timestamp("us", tz="UTC"),
-    "bool": pa.bool_(),
-}
+if TYPE_CHECKING:  # pyarrow is imported when a contract's Arrow types are asked for
+    import pyarrow as pa
+
+#: Logical column types, by name (``Column.arrow_type`` is the Arrow type each is stored as).
+LOGICAL_TYPES: tuple[str, ...] = ("string", "int64", "float64", "date", "timestamp", "bool")
+
+
+@cache
+def _arrow_type(dtype: str) -> pa.DataType:
+    """The Arrow type logical type ``dtype`` (one of ``LOGICAL_TYPES``) is stored as."""
+    import pyarrow as pa
+
+    types = {
+        "string": pa.string(),
+        "int64": pa.int64(),
+        "float64": pa.float64(),
+        "date": pa.date32(),
+        "timestamp": pa.timestamp("us", tz="UTC"),
+        "bool": pa.bool_(),
+    }
+    return types[dtype]
+
 
 #: The Athena (Trino) type of each logical type, for the docs and the Glue catalog.
 ATHENA_TYPES: dict[str, str] = {
@@ -86,7 +98,7 @@ class Column:
 
     @property
     def arrow_type(self) -> pa.DataType:
-        return LOGICAL_TYPES[self.dtype]
+        return _arrow_type(self.dtype)
 
     @property
     def athena_type(self) -> str:
@@ -147,6 +159,8 @@ class DatasetContract:
 
     def arrow_schema(self) -> pa.Schema:
         """The typed Arrow schema of the contract columns, in contract order."""
+        import pyarrow as pa
+
         return pa.schema(
             [pa.field(c.name, c.arrow_type, nullable=c.nullable) for c in self.columns]
         )

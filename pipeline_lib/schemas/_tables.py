@@ -7,9 +7,7 @@ that the tables a run writes have exactly these columns and types.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Optional
-
-import pyarrow as pa
+from typing import TYPE_CHECKING, Optional
 
 from pipeline_lib.schemas._contracts import (
     CLICKSTREAM,
@@ -20,6 +18,31 @@ from pipeline_lib.schemas._contracts import (
 )
 from pipeline_lib.schemas._domains import REJECT, FeedDomains
 from pipeline_lib.schemas._model import Column
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+
+#: The month-partitioned tables (in both zones): name -> (partition column, the date column
+#: whose ``YYYY-MM`` it holds). The files' layout (pipeline_lib.jobs) reads it from here.
+PARTITIONS: dict[str, tuple[str, str]] = {
+    "transactions": ("transaction_month", "transaction_date"),
+    "clickstream": ("event_month", "event_date"),
+    "sessions": ("session_month", "session_date"),
+}
+#: Customer segments from the RFM scores, in the order their rules are tried (the last one
+#: is the default); the rules are in pipeline_lib.transform.customers.
+RFM_SEGMENTS = (
+    "Champions",
+    "Loyal",
+    "Potential Loyalist",
+    "New",
+    "At Risk",
+    "Hibernating",
+    "Lost",
+)
+#: Customer segments by lifetime value, highest first.
+VALUE_SEGMENTS = ("High Value", "Medium Value", "Low Value")
 
 
 @dataclass(frozen=True)
@@ -32,11 +55,16 @@ class TableSchema:
     grain: str
     columns: tuple[Column, ...]
     written_by: str
-    partition_column: Optional[str] = None
 
     @property
     def qualified_name(self) -> str:
         return f"{self.zone}.{self.name}"
+
+    @property
+    def partition_column(self) -> Optional[str]:
+        """The Hive partition column (``YYYY-MM`` of a date column), None if unpartitioned."""
+        partition = PARTITIONS.get(self.name)
+        return partition[0] if partition else None
 
     @property
     def column_names(self) -> list[str]:
@@ -44,6 +72,8 @@ class TableSchema:
 
     def arrow_schema(self) -> pa.Schema:
         """The schema of the table's Parquet files (the partition column lives in paths)."""
+        import pyarrow as pa
+
         return pa.schema([pa.field(c.name, c.arrow_type) for c in self.columns])
 
 
@@ -266,7 +296,6 @@ TABLES: dict[str, TableSchema] = {
             "one row per transaction_id",
             TRANSACTION_COLUMNS,
             _ETL + "transaction_etl",
-            "transaction_month",
         ),
         TableSchema(
             "processed",
@@ -283,7 +312,6 @@ TABLES: dict[str, TableSchema] = {
             "one row per event",
             CLICKSTREAM_COLUMNS,
             _ETL + "clickstream_aggregation",
-            "event_month",
         ),
         TableSchema(
             "processed",
@@ -292,7 +320,6 @@ TABLES: dict[str, TableSchema] = {
             "one row per derived_session_id",
             SESSION_COLUMNS,
             _ETL + "clickstream_aggregation",
-            "session_month",
         ),
         TableSchema(
             "processed",
@@ -328,7 +355,6 @@ TABLES: dict[str, TableSchema] = {
                 _col("brand", "string", _UNKNOWN_PRODUCT.format("Product brand"), nullable=True),
             ),
             _ETL + "master_data_merge",
-            "transaction_month",
         ),
         TableSchema(
             "curated",
@@ -365,7 +391,6 @@ TABLES: dict[str, TableSchema] = {
             "one row per event",
             CLICKSTREAM_COLUMNS,
             _ETL + "master_data_merge",
-            "event_month",
         ),
         TableSchema(
             "curated",
@@ -374,7 +399,6 @@ TABLES: dict[str, TableSchema] = {
             "one row per derived_session_id",
             SESSION_COLUMNS,
             _ETL + "master_data_merge",
-            "session_month",
         ),
         TableSchema(
             "curated",
@@ -441,21 +465,13 @@ TABLES: dict[str, TableSchema] = {
                     "rfm_segment",
                     "string",
                     "Segment from the RFM scores (rules in docs/PIPELINE_GUIDE.md).",
-                    allowed_values=(
-                        "Champions",
-                        "Loyal",
-                        "Potential Loyalist",
-                        "New",
-                        "At Risk",
-                        "Hibernating",
-                        "Lost",
-                    ),
+                    allowed_values=RFM_SEGMENTS,
                 ),
                 _col(
                     "value_segment",
                     "string",
                     "High Value (lifetime_value >= 1000), Medium Value (>= 500), Low Value.",
-                    allowed_values=("High Value", "Medium Value", "Low Value"),
+                    allowed_values=VALUE_SEGMENTS,
                 ),
             ),
             _ETL + "master_data_merge",

@@ -7,14 +7,15 @@ import io
 from collections.abc import Sequence
 from enum import Enum
 from pathlib import PurePosixPath
-from typing import BinaryIO, Optional
-
-import pyarrow as pa
-import pyarrow.dataset as ds
-import pyarrow.fs as pafs
-import pyarrow.parquet as pq
+from typing import TYPE_CHECKING, BinaryIO, Optional
 
 from pipeline_lib.exceptions import StorageError
+
+if TYPE_CHECKING:  # pyarrow is imported where it is used: listing keys does not need it
+    import pyarrow as pa
+    import pyarrow.dataset as ds
+    import pyarrow.fs as pafs
+    import pyarrow.parquet as pq
 
 
 class Zone(str, Enum):
@@ -147,6 +148,8 @@ class Lake(abc.ABC):
         self, zone: Zone, key: str, table: pa.Table, *, row_group_size: Optional[int] = None
     ) -> str:
         """Write ``table`` as one snappy-compressed Parquet object."""
+        import pyarrow.parquet as pq
+
         buffer = io.BytesIO()
         pq.write_table(table, buffer, compression="snappy", row_group_size=row_group_size)
         return self.write_bytes(zone, key, buffer.getvalue())
@@ -155,6 +158,8 @@ class Lake(abc.ABC):
         self, zone: Zone, key: str, columns: Optional[Sequence[str]] = None
     ) -> pa.Table:
         """Object ``key`` as an Arrow table (only ``columns`` when given)."""
+        import pyarrow.parquet as pq
+
         return pq.read_table(
             self.arrow_path(zone, key),
             filesystem=self.arrow_filesystem,
@@ -165,10 +170,14 @@ class Lake(abc.ABC):
 
     def parquet_metadata(self, zone: Zone, key: str) -> pq.FileMetaData:
         """The footer of Parquet object ``key`` (row counts, schema), read without its data."""
+        import pyarrow.parquet as pq
+
         with self.arrow_filesystem.open_input_file(self.arrow_path(zone, key)) as handle:
             return pq.ParquetFile(handle).metadata
 
     def dataset(self, zone: Zone, keys: Sequence[str]) -> ds.Dataset:
         """The Parquet objects ``keys`` as one Arrow dataset (filters prune row groups)."""
+        import pyarrow.dataset as ds
+
         paths = [self.arrow_path(zone, key) for key in keys]
         return ds.dataset(paths, format="parquet", filesystem=self.arrow_filesystem)

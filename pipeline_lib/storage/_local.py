@@ -11,14 +11,14 @@ import shutil
 import tempfile
 import threading
 from pathlib import Path
-from typing import BinaryIO, Callable, Optional
-
-import pyarrow as pa
-import pyarrow.fs as pafs
-import pyarrow.parquet as pq
+from typing import TYPE_CHECKING, BinaryIO, Callable, Optional
 
 from pipeline_lib.exceptions import StorageError
 from pipeline_lib.storage._base import Lake, Zone, check_key
+
+if TYPE_CHECKING:  # pyarrow is imported where it is used (see _base)
+    import pyarrow as pa
+    import pyarrow.fs as pafs
 
 logger = logging.getLogger(__name__)
 
@@ -175,6 +175,8 @@ class LocalLake(Lake):
     def write_parquet(
         self, zone: Zone, key: str, table: pa.Table, *, row_group_size: Optional[int] = None
     ) -> str:
+        import pyarrow.parquet as pq
+
         target = self._object(zone, key)
 
         def write(handle: BinaryIO) -> None:
@@ -235,6 +237,8 @@ class LocalLake(Lake):
 
     @property
     def arrow_filesystem(self) -> pafs.FileSystem:
+        import pyarrow.fs as pafs
+
         return pafs.LocalFileSystem()
 
     def arrow_path(self, zone: Zone, key: str) -> str:

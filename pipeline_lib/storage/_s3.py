@@ -11,13 +11,14 @@ import logging
 import os
 from collections.abc import Iterator, Mapping
 from functools import cached_property
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 from urllib.parse import urlparse
-
-import pyarrow.fs as pafs
 
 from pipeline_lib.exceptions import ConfigError, StorageError
 from pipeline_lib.storage._base import Lake, Zone, check_key
+
+if TYPE_CHECKING:  # pyarrow is imported where it is used (see _base)
+    import pyarrow.fs as pafs
 
 logger = logging.getLogger(__name__)
 
@@ -275,6 +276,8 @@ class S3Lake(Lake):
 
     @cached_property
     def arrow_filesystem(self) -> pafs.FileSystem:
+        import pyarrow.fs as pafs
+
         options: dict[str, Any] = {"region": self.region}
         if self.endpoint_url:
             parsed = urlparse(self.endpoint_url)

@@ -9,24 +9,14 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from pipeline_lib.schemas import RETURN_STATUSES, RFM_SEGMENTS, VALUE_SEGMENTS
 from pipeline_lib.transform import _frames as fr
 
 logger = logging.getLogger(__name__)
 
-RETURN_STATUSES = ("returned", "refunded")
 #: Lifetime value thresholds of the mission's customer_ltv query.
 HIGH_VALUE_MIN = 1000.0
 MEDIUM_VALUE_MIN = 500.0
-RFM_SEGMENTS = (
-    "Champions",
-    "Loyal",
-    "Potential Loyalist",
-    "New",
-    "At Risk",
-    "Hibernating",
-    "Lost",
-)
-VALUE_SEGMENTS = ("High Value", "Medium Value", "Low Value")
 
 CUSTOMER_METRIC_COLUMNS = (
     "customer_id",
@@ -142,8 +132,8 @@ def customer_metrics(transactions: pd.DataFrame, *, as_of: dt.date) -> pd.DataFr
     m_score = quintile_scores(lifetime_value)
     value_segment = np.select(
         [lifetime_value >= HIGH_VALUE_MIN, lifetime_value >= MEDIUM_VALUE_MIN],
-        ["High Value", "Medium Value"],
-        default="Low Value",
+        list(VALUE_SEGMENTS[:-1]),
+        default=VALUE_SEGMENTS[-1],
     )
 
     def dates(values: np.ndarray) -> pd.Series:

@@ -10,11 +10,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from pipeline_lib.schemas import RETURN_STATUSES
 from pipeline_lib.transform import _frames as fr
 
 logger = logging.getLogger(__name__)
 
-RETURN_STATUSES = ("returned", "refunded")
 #: Clickstream events counted per product, in the order of their columns.
 FUNNEL_EVENTS = ("product_view", "add_to_cart", "purchase")
 

@@ -28,7 +28,6 @@ from pipeline_lib.generators import GenerationResult, GeneratorConfig, generate_
 from pipeline_lib.ingestion import LEDGER_KEY, IngestionLedger, ingest_paths, pending_raw_files
 from pipeline_lib.jobs import StageAccounting, load_accounting
 from pipeline_lib.orchestration.pipeline import (
-    ETL_NOTEBOOKS,
     LOCK_KEY,
     MERGE_NOTEBOOK,
     NOTEBOOKS_DIR,
@@ -37,6 +36,7 @@ from pipeline_lib.orchestration.pipeline import (
 from pipeline_lib.schemas import TABLES
 from pipeline_lib.storage import LocalLake, Zone
 from tests.integration.conftest import CLI
+from tests.state_machine import etl_jobs
 
 pytestmark = pytest.mark.integration
 
@@ -155,7 +155,7 @@ def test_run_prints_steps_tables_and_where_every_row_went(cli_runs: TwoCliRuns) 
     out = cli_runs.first.stdout
     for heading in ("Steps", "Tables written", "Where every row went"):
         assert heading in out
-    for step in ("ingest", *ETL_NOTEBOOKS, MERGE_NOTEBOOK, "audit", "publish"):
+    for step in ("ingest", *etl_jobs(), MERGE_NOTEBOOK, "audit", "publish"):
         assert step in out
     assert "curated.transactions" in out and "curated.product_affinity" in out
     assert "negative_amount" in out  # a rejected row's reason
@@ -172,7 +172,7 @@ def test_run_record_says_succeeded_with_every_step(cli_runs: TwoCliRuns) -> None
     assert record["as_of"] == "2026-11-28"
     steps = {step["name"]: step["status"] for step in record["steps"]}
     assert steps == {
-        name: "succeeded" for name in ("ingest", *ETL_NOTEBOOKS, MERGE_NOTEBOOK, "audit", "publish")
+        name: "succeeded" for name in ("ingest", *etl_jobs(), MERGE_NOTEBOOK, "audit", "publish")
     }
     assert sorted(record["published"]) == sorted(t["table"] for t in record["tables"])
     assert {f"curated.{t}" for t in CURATED_TABLES} <= set(record["published"])
@@ -194,7 +194,7 @@ def test_executed_notebooks_are_kept_under_the_reports_folder(cli_runs: TwoCliRu
     for run_id in ("first", "second"):
         folder = cli_runs.reports / "runs" / run_id
         names = sorted(p.stem for p in folder.glob("*.ipynb"))
-        assert names == sorted((*ETL_NOTEBOOKS, MERGE_NOTEBOOK, "data_quality"))
+        assert names == sorted((*etl_jobs(), MERGE_NOTEBOOK, "data_quality"))
         executed = json.loads((folder / f"{MERGE_NOTEBOOK}.ipynb").read_text())
         injected = [
             cell

@@ -19,7 +19,8 @@ from pipeline_lib.jobs import (
     read_table,
     write_table,
 )
-from pipeline_lib.jobs._tables import EMPTY_PARTITION
+from pipeline_lib.jobs._tables import EMPTY_PARTITION, layout_of
+from pipeline_lib.schemas import TABLES
 from pipeline_lib.storage import LocalLake, Zone
 
 
@@ -239,3 +240,24 @@ def test_read_table_can_read_only_some_columns(tmp_path: Path) -> None:
 
     assert list(back.columns) == ["total_amount"]
     assert back["total_amount"].tolist() == whole["total_amount"].tolist()
+
+
+@pytest.mark.parametrize("qualified", sorted(TABLES))
+def test_every_table_is_written_in_the_partitions_its_contract_names(
+    qualified: str, tmp_path: Path
+) -> None:
+    schema = TABLES[qualified]
+    layout = layout_of(schema.name)
+    assert layout.partition_column == schema.partition_column
+    if layout.partition_source is None:
+        return
+    assert layout.partition_source in schema.column_names
+    day = date(2026, 2, 14)
+    frame = pd.DataFrame(
+        {
+            c: [day if c == layout.partition_source else "x"]
+            for c in (*layout.sort_by, layout.partition_source)
+        }
+    )
+    version = write_table(LocalLake(tmp_path), Zone(schema.zone), schema.name, "r1", frame)
+    assert list(version.partitions) == [f"{schema.partition_column}=2026-02/part-0.parquet"]

@@ -10,8 +10,9 @@ import pytest
 
 from pipeline_lib.config import load_settings
 from pipeline_lib.exceptions import PipelineError
-from pipeline_lib.orchestration.pipeline import ETL_NOTEBOOKS, MERGE_NOTEBOOK, run_pipeline
+from pipeline_lib.orchestration.pipeline import MERGE_NOTEBOOK, run_pipeline
 from pipeline_lib.storage import LocalLake, Zone
+from tests.state_machine import etl_jobs
 
 PARAMETERS_CELL = """\
 # %% tags=["parameters"]
@@ -26,7 +27,7 @@ env = "local"
 def stand_in_notebooks(folder: Path, merge_body: str) -> Path:
     """ETL notebooks that do nothing, and a merge notebook running ``merge_body``."""
     folder.mkdir()
-    for name in ETL_NOTEBOOKS:
+    for name in etl_jobs():
         (folder / f"{name}.py").write_text(PARAMETERS_CELL + "# %%\nprint('nothing to do')\n")
     (folder / f"{MERGE_NOTEBOOK}.py").write_text(PARAMETERS_CELL + merge_body)
     return folder
@@ -57,7 +58,7 @@ def test_a_kernel_that_dies_fails_the_run_instead_of_raising(tmp_path: Path) -> 
     steps = {step.name: step.status for step in result.steps}
     assert steps == {
         "ingest": "succeeded",
-        **dict.fromkeys(ETL_NOTEBOOKS, "succeeded"),
+        **dict.fromkeys(etl_jobs(), "succeeded"),
         MERGE_NOTEBOOK: "failed",
     }
     record = json.loads(lake.read_bytes(Zone.META, "runs/dies/run.json"))
@@ -87,7 +88,7 @@ def test_a_run_whose_jobs_write_nothing_fails_the_audit_and_publishes_nothing(
     assert [s.name for s in result.steps if s.status == "failed"] == ["audit"]
     assert not lake.exists(Zone.META, "published.json")
     executed = sorted(p.stem for p in (tmp_path / "reports" / "runs" / "empty").glob("*.ipynb"))
-    assert executed == sorted((*ETL_NOTEBOOKS, MERGE_NOTEBOOK))
+    assert executed == sorted((*etl_jobs(), MERGE_NOTEBOOK))
 
 
 def lake_files(root: Path) -> dict[str, bytes]:

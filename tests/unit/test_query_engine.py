@@ -18,6 +18,8 @@ import pytest
 
 from pipeline_lib.catalog import read_published
 from pipeline_lib.config import load_settings
+from pipeline_lib.quality import live_runner
+from pipeline_lib.quality._metrics import daily_metrics
 from pipeline_lib.query import (
     DuckDBEngine,
     QueryBudgetError,
@@ -28,6 +30,7 @@ from pipeline_lib.query import (
     load_queries,
     query_settings,
 )
+from pipeline_lib.schemas import RETURN_STATUSES
 from pipeline_lib.storage import LocalLake, Zone
 from tests.lake_builder import build_lake
 
@@ -156,12 +159,14 @@ def expected_funnel(lake: LocalLake, days: int, *, weighted: bool = True) -> pd.
     return pd.DataFrame(rows)
 
 
-def expected_daily_kpis(lake: LocalLake, days: int) -> pd.DataFrame:
+def expected_daily_kpis(
+    lake: LocalLake, days: int, returned: Sequence[str] = RETURN_STATUSES
+) -> pd.DataFrame:
     lines = since(curated(lake, "transactions"), days)
     rows = []
     for day, g in sorted(lines.groupby("transaction_date"), key=lambda kv: kv[0], reverse=True):
         orders = g["transaction_id"].nunique()
-        returns = g.loc[g["status"] == "returned", "transaction_id"].nunique()
+        returns = g.loc[g["status"].isin(returned), "transaction_id"].nunique()
         rows.append({
             "date": day, "total_orders": orders, "unique_customers": g["customer_id"].nunique(),
             "revenue": g["total_amount"].sum(), "avg_order_value": g["total_amount"].mean(),
@@ -212,6 +217,24 @@ def test_conversion_funnel(engine: DuckDBEngine, lake: LocalLake, days: int) -> 
 
 def test_daily_kpis(engine: DuckDBEngine, lake: LocalLake) -> None:
     assert_rows(engine.run("daily_kpis"), expected_daily_kpis(lake, 90), ["date"])
+
+
+def test_daily_kpis_counts_refunds_as_returns_like_the_audit(
+    engine: DuckDBEngine, lake: LocalLake
+) -> None:
+    tx = since(curated(lake, "transactions"), 90)
+    assert (tx["status"] == "refunded").any()  # the data has both kinds of return
+    kpis = {r["date"]: r for r in engine.run("daily_kpis").to_records()}
+    runner = live_runner(lake)
+    try:
+        metrics = daily_metrics(runner)
+    finally:
+        runner.close()
+    audit = metrics[metrics["metric"] == "return_rate"]
+    audit_rate = dict(zip(pd.to_datetime(audit["day"]).dt.date.map(str), audit["value"]))
+    assert kpis and set(kpis) <= set(audit_rate)
+    for day, row in kpis.items():  # the API's return rate is the audit's, to the cent
+        assert row["return_rate"] == pytest.approx(audit_rate[day], abs=0.005), day
 
 
 def test_current_kpis(engine: DuckDBEngine, lake: LocalLake) -> None:
@@ -476,7 +499,10 @@ def test_mission_conversion_funnel(engine: DuckDBEngine, lake: LocalLake) -> Non
 
 
 def test_mission_daily_kpis(engine: DuckDBEngine, lake: LocalLake) -> None:
-    assert_rows(engine.run(mission("daily_kpis")), expected_daily_kpis(lake, 90), ["date"])
+    # The mission's own text counts status 'returned' only; sql/daily_kpis.sql counts
+    # refunds too (schemas.RETURN_STATUSES), as the audit does.
+    expected = expected_daily_kpis(lake, 90, returned=("returned",))
+    assert_rows(engine.run(mission("daily_kpis")), expected, ["date"])
 
 
 # --- CURRENT_DATE, safety, errors -------------------------------------------------------

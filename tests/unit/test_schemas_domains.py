@@ -7,11 +7,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlglot
 import yaml
+from sqlglot import exp
 
 from pipeline_lib.config import load_settings, params_dir
 from pipeline_lib.exceptions import ConfigError
-from pipeline_lib.schemas import DEFAULT_DOMAINS, domains_from_params
+from pipeline_lib.schemas import DEFAULT_DOMAINS, RETURN_STATUSES, domains_from_params
+from pipeline_lib.schemas._domains import CANONICAL_STATUSES
+
+SQL = Path(__file__).resolve().parents[2] / "sql"
 
 
 def test_no_feeds_section_gives_the_defaults() -> None:
@@ -89,3 +94,38 @@ def test_a_bad_feeds_setting_stops_at_start_up(
     with pytest.raises(ConfigError, match=r"local.yaml: feeds.products.values.colour: products "
                        r"has no such column; columns: \['product_id'"):  # fmt: skip
         load_settings(env="local")
+
+
+def status_word_sets(sql: str) -> list[set[str]]:
+    """Each set of words a query compares a ``status`` column with (``in (...)`` or ``=``)."""
+    tree = sqlglot.parse_one(sql, read="athena")
+    found = []
+    for node in tree.find_all(exp.In):
+        if isinstance(node.this, exp.Column) and node.this.name == "status":
+            found.append({e.name for e in node.expressions if isinstance(e, exp.Literal)})
+    for node in tree.find_all(exp.EQ):
+        column, value = node.this, node.expression
+        if isinstance(column, exp.Column) and column.name == "status" and value.is_string:
+            found.append({value.name})
+    return found
+
+
+def test_the_return_statuses_are_canonical_statuses() -> None:
+    assert set(RETURN_STATUSES) < set(CANONICAL_STATUSES)
+
+
+@pytest.mark.parametrize(
+    "path", sorted(SQL.rglob("*.sql")), ids=lambda p: p.relative_to(SQL).as_posix()
+)
+def test_every_query_that_counts_returns_counts_the_return_statuses(path: Path) -> None:
+    for words in status_word_sets(path.read_text(encoding="utf-8")):
+        if words & set(RETURN_STATUSES):
+            assert words == set(RETURN_STATUSES), (
+                f"{path.name} counts {sorted(words)} as returns; schemas.RETURN_STATUSES says "
+                f"{list(RETURN_STATUSES)}"
+            )
+
+
+def test_the_check_sees_a_query_that_counts_returned_only() -> None:
+    words = status_word_sets("select count(*) from t where status = 'returned'")
+    assert words == [{"returned"}] and words[0] != set(RETURN_STATUSES)
