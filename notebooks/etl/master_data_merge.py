@@ -8,6 +8,9 @@
 # insights). Lines and reviews of products missing from the catalog are checked here,
 # because only the merge sees every dataset: kept with empty product attributes and
 # reported (the default), or rejected with a reason (`feeds.<dataset>.references`).
+# The tables over the whole history (ratings, customer metrics, product performance,
+# affinity) are SQL in `sql/aggregates/`, run by DuckDB within a memory limit
+# (`aggregates:` in the params file), never the history in pandas.
 
 # %% tags=["parameters"]
 lake = "lake"
@@ -19,16 +22,9 @@ rating_prior_weight = 10.0
 affinity_min_pair_count = 3
 
 # %%
-from pipeline_lib import jobs
+from pipeline_lib import jobs, query
 from pipeline_lib.storage import Zone
-from pipeline_lib.transform import (
-    customer_metrics,
-    enrich_transactions,
-    inventory_metrics,
-    product_affinity,
-    product_performance,
-    rating_stats,
-)
+from pipeline_lib.transform import enrich_transactions, inventory_metrics
 from pipeline_lib.transform.references import check_references
 
 ctx = jobs.JobContext.create(lake, run_id, as_of, env)
@@ -37,10 +33,6 @@ ctx = jobs.JobContext.create(lake, run_id, as_of, env)
 products = jobs.read_table(ctx.lake, Zone.PROCESSED, "products", ctx.run_id)
 transactions = jobs.read_table(ctx.lake, Zone.PROCESSED, "transactions", ctx.run_id)
 reviews = jobs.read_table(ctx.lake, Zone.PROCESSED, "reviews", ctx.run_id)
-# Only product_performance reads the events, and only these two of their columns.
-events = jobs.read_table(
-    ctx.lake, Zone.PROCESSED, "clickstream", ctx.run_id, columns=["event_type", "product_id"]
-)
 
 # %% [markdown]
 # ## References to products missing from the catalog
@@ -63,17 +55,12 @@ jobs.accounting_frame(accounting)
 # ## Build the curated tables
 
 # %%
-ratings = rating_stats(rated.data, prior_weight=rating_prior_weight)
 curated = {
     "transactions": enrich_transactions(lines.data, products),
     "products": inventory_metrics(
         products, lines.data, as_of=ctx.as_of, window_days=inventory_window_days
     ),
     "reviews": rated.data,
-    "product_ratings": ratings,
-    "customer_metrics": customer_metrics(lines.data, as_of=ctx.as_of),
-    "product_performance": product_performance(lines.data, events, ratings, products),
-    "product_affinity": product_affinity(lines.data, min_pair_count=affinity_min_pair_count),
 }
 versions = [
     jobs.write_table(ctx.lake, Zone.CURATED, name, ctx.run_id, frame)
@@ -86,12 +73,31 @@ versions += [
 jobs.versions_frame(versions)
 
 # %% [markdown]
+# ## Whole-history aggregates in SQL
+#
+# `sql/aggregates/<table>.sql` (Athena SQL, which an Athena CTAS can run too) over the
+# curated tables just written: product ratings, customer metrics as of the run's date,
+# product performance and product affinity. DuckDB spills to disk beyond its memory limit.
+
+# %%
+del products, transactions, reviews, lines, rated, curated  # DuckDB's turn for the memory
+aggregates = query.write_aggregates(
+    ctx,
+    {
+        "rating_prior_weight": rating_prior_weight,
+        "affinity_min_pair_count": affinity_min_pair_count,
+    },
+)
+jobs.versions_frame(aggregates)
+
+# %% [markdown]
 # ## A first look: customer segments and the strongest co-purchases
 
 # %%
-curated["customer_metrics"].groupby("value_segment", observed=True)["lifetime_value"].agg(
-    ["count", "mean"]
+customers = jobs.read_table(
+    ctx.lake, Zone.CURATED, "customer_metrics", ctx.run_id, ["value_segment", "lifetime_value"]
 )
+customers.groupby("value_segment", observed=True)["lifetime_value"].agg(["count", "mean"])
 
 # %%
-curated["product_affinity"].head(10)
+jobs.read_table(ctx.lake, Zone.CURATED, "product_affinity", ctx.run_id).head(10)

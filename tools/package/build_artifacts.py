@@ -57,7 +57,12 @@ GLUE_RUNNER = "glue_runner.py"
 #: The files a Glue job needs beside the wheel (pipeline_lib.resources: the runner unpacks
 #: them and points PIPELINE_<NAME>_DIR at each folder).
 GLUE_RESOURCES_ZIP = "resources.zip"
-GLUE_RESOURCE_PATTERNS = ("params/*.yaml", "sql/*.sql", "notebooks/*/*.py")
+GLUE_RESOURCE_PATTERNS = (
+    "params/*.yaml",
+    "sql/*.sql",
+    "sql/aggregates/*.sql",  # the whole-history tables of master_data_merge
+    "notebooks/*/*.py",
+)
 MANIFEST = "manifest.json"
 LAMBDA_IN = ROOT / "requirements" / "lambda.in"
 LAMBDA_LOCK = ROOT / "requirements" / "lambda.txt"
