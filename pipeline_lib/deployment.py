@@ -4,7 +4,9 @@ The names follow terraform/environments (module ``pipeline``): buckets
 ``<project>-<zone>-<env>`` (the ``lake`` of ``params/<env>.yaml``), everything else
 ``<project>-<env>-...``; the variables Terraform sets on the Lambdas and Glue jobs
 (``PIPELINE_LEDGER_TABLE``...) override them. Each check reads one resource and says,
-when it is missing or misconfigured, how to fix it.
+when it is missing or misconfigured, how to fix it. "not found" means AWS said so (404,
+NoSuchBucket, ResourceNotFoundException...); a read that failed otherwise (no credentials,
+no network, access denied) is ``cannot check: <error>``, which says nothing of the resource.
 """
 
 from __future__ import annotations
@@ -84,7 +86,44 @@ class Check:
 
 
 def _code(error: Exception) -> str:
-    return str(getattr(error, "response", {}).get("Error", {}).get("Code", ""))
+    response = getattr(error, "response", None)
+    if not isinstance(response, dict):
+        return ""
+    return str(response.get("Error", {}).get("Code", ""))
+
+
+#: Error codes that mean the resource itself does not exist (not: no access, no network).
+NOT_FOUND_CODES = frozenset(
+    {
+        "404",
+        "NotFound",
+        "NoSuchBucket",
+        "ResourceNotFoundException",
+        "EntityNotFoundException",
+        "NotFoundException",
+        "StateMachineDoesNotExist",
+        "AWS.SimpleQueueService.NonExistentQueue",
+        "QueueDoesNotExist",
+    }
+)
+#: Error codes of a bucket setting that is absent (the bucket itself exists).
+ABSENT_SETTING_CODES = frozenset(
+    {
+        "ServerSideEncryptionConfigurationNotFoundError",
+        "NoSuchPublicAccessBlockConfiguration",
+        "NoSuchBucketPolicy",
+    }
+)
+
+
+def is_not_found(error: Exception) -> bool:
+    """Whether ``error`` says the resource does not exist: a 404 or a not-found code, never
+    a credentials, connection or access error (those say nothing about the resource)."""
+    code = _code(error)
+    if code in NOT_FOUND_CODES:
+        return True
+    # Athena answers a missing workgroup with InvalidRequestException "... is not found".
+    return code == "InvalidRequestException" and "not found" in str(error).lower()
 
 
 class _Checker:
@@ -96,35 +135,59 @@ class _Checker:
     def missing(self, resource: str, what: str) -> Check:
         return Check(resource, False, f"{what} not found", f"create it: {self.apply}")
 
+    @staticmethod
+    def cannot(resource: str, error: Exception) -> Check:
+        """The resource could not be read (no credentials, no network, no permission...):
+        say so, never "not found"."""
+        hint = ""
+        if _code(error) in ("403", "Forbidden"):
+            hint = " (no permission, or the name belongs to another account)"
+        return Check(
+            resource,
+            False,
+            f"cannot check: {type(error).__name__}: {error}{hint}",
+            "check the credentials, region and permissions: aws sts get-caller-identity",
+        )
+
+    def missing_or_cannot(self, resource: str, what: str, error: Exception) -> Check:
+        if is_not_found(error):
+            return self.missing(resource, what)
+        return self.cannot(resource, error)
+
+    @staticmethod
+    def setting(read: Callable[..., Any], **arguments: Any) -> Any:
+        """A bucket setting, None when it is not set; any other error propagates."""
+        try:
+            return read(**arguments)
+        except Exception as exc:
+            if _code(exc) in ABSENT_SETTING_CODES:
+                return None
+            raise
+
     def buckets(self) -> Iterator[Check]:
         s3 = self.client("s3")
         for zone, bucket in self.names.buckets.items():
             resource = f"s3 bucket {bucket} ({zone})"
             try:
                 s3.head_bucket(Bucket=bucket)
-            except Exception:
-                yield self.missing(resource, "bucket")
+                encryption = self.setting(s3.get_bucket_encryption, Bucket=bucket)
+                access = self.setting(s3.get_public_access_block, Bucket=bucket)
+                policy_found = self.setting(s3.get_bucket_policy, Bucket=bucket)
+            except Exception as exc:
+                yield self.missing_or_cannot(resource, "bucket", exc)
                 continue
             problems = []
             try:
-                rules = s3.get_bucket_encryption(Bucket=bucket)[
-                    "ServerSideEncryptionConfiguration"
-                ]["Rules"]
+                rules = encryption["ServerSideEncryptionConfiguration"]["Rules"]
                 algorithm = rules[0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"]
-            except Exception:
+            except (TypeError, KeyError, IndexError):
                 algorithm = "none"
             if algorithm != "aws:kms":
                 problems.append(f"default encryption {algorithm}, not SSE-KMS")
-            try:
-                block = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
-            except Exception:
-                block = {}
+            block = (access or {}).get("PublicAccessBlockConfiguration") or {}
             if not (block and all(block.values())):
                 problems.append("public access not fully blocked")
-            try:
-                policy = s3.get_bucket_policy(Bucket=bucket)["Policy"]
-            except Exception:
-                policy = ""
+            policy = str((policy_found or {}).get("Policy") or "")
             if "aws:SecureTransport" not in policy:
                 problems.append("no TLS-only bucket policy")
             if problems:
@@ -139,15 +202,20 @@ class _Checker:
 
     def kms(self) -> Iterator[Check]:
         s3, kms = self.client("s3"), self.client("kms")
+        resource = "kms key of the lake"
         try:
-            rules = s3.get_bucket_encryption(Bucket=self.names.buckets["raw"])[
-                "ServerSideEncryptionConfiguration"
-            ]["Rules"]
-            key = rules[0]["ApplyServerSideEncryptionByDefault"]["KMSMasterKeyID"]
+            raw = self.names.buckets["raw"]
+            encryption = self.setting(s3.get_bucket_encryption, Bucket=raw)
+            try:
+                rules = encryption["ServerSideEncryptionConfiguration"]["Rules"]
+                key = rules[0]["ApplyServerSideEncryptionByDefault"]["KMSMasterKeyID"]
+            except (TypeError, KeyError, IndexError):
+                yield self.missing(resource, "the raw bucket's KMS key")
+                return
             metadata = kms.describe_key(KeyId=key)["KeyMetadata"]
             rotation = kms.get_key_rotation_status(KeyId=key)["KeyRotationEnabled"]
-        except Exception:
-            yield self.missing("kms key of the lake", "the raw bucket's KMS key")
+        except Exception as exc:
+            yield self.missing_or_cannot(resource, "the raw bucket's KMS key", exc)
             return
         if metadata.get("KeyState") != "Enabled" or not rotation:
             yield Check(
@@ -168,8 +236,8 @@ class _Checker:
             resource = f"dynamodb table {table}"
             try:
                 found = dynamodb.describe_table(TableName=table)["Table"]
-            except Exception:
-                yield self.missing(resource, "table")
+            except Exception as exc:
+                yield self.missing_or_cannot(resource, "table", exc)
                 continue
             schema = [k["AttributeName"] for k in found["KeySchema"]]
             if schema != keys:
@@ -186,8 +254,9 @@ class _Checker:
         resource = f"athena workgroup {self.names.workgroup}"
         try:
             group = self.client("athena").get_work_group(WorkGroup=self.names.workgroup)
-        except Exception:
-            group = {}
+        except Exception as exc:
+            yield self.missing_or_cannot(resource, "workgroup", exc)
+            return
         if "WorkGroup" not in group:
             yield self.missing(resource, "workgroup")
             return
@@ -210,13 +279,20 @@ class _Checker:
         for zone, name in self.names.databases.items():
             try:
                 glue.get_database(Name=name)
-            except Exception:
-                yield self.missing(f"glue database {name} ({zone})", "database")
+            except Exception as exc:
+                yield self.missing_or_cannot(f"glue database {name} ({zone})", "database", exc)
                 continue
             yield Check(f"glue database {name} ({zone})", True, "exists")
 
     def topics(self) -> Iterator[Check]:
-        arns = [t["TopicArn"] for t in self.client("sns").list_topics().get("Topics", [])]
+        try:
+            sns = self.client("sns")
+            arns = [t["TopicArn"] for p in sns.get_paginator("list_topics").paginate()
+                    for t in p.get("Topics", [])]  # fmt: skip
+        except Exception as exc:
+            for topic in self.names.topics:
+                yield self.cannot(f"sns topic {topic}", exc)
+            return
         for topic in self.names.topics:
             found = any(arn.rsplit(":", 1)[-1] == topic for arn in arns)
             yield (
@@ -226,17 +302,23 @@ class _Checker:
             )
 
     def state_machine(self) -> Iterator[Check]:
-        machines = self.client("stepfunctions").list_state_machines().get("stateMachines", [])
-        found = any(m["name"] == self.names.state_machine for m in machines)
         resource = f"state machine {self.names.state_machine}"
+        try:
+            sfn = self.client("stepfunctions")
+            machines = [m for p in sfn.get_paginator("list_state_machines").paginate()
+                        for m in p.get("stateMachines", [])]  # fmt: skip
+        except Exception as exc:
+            yield self.cannot(resource, exc)
+            return
+        found = any(m["name"] == self.names.state_machine for m in machines)
         yield Check(resource, True, "exists") if found else self.missing(resource, "state machine")
 
     def queue(self) -> Iterator[Check]:
         resource = f"sqs queue {self.names.dead_letter_queue}"
         try:
             self.client("sqs").get_queue_url(QueueName=self.names.dead_letter_queue)
-        except Exception:
-            yield self.missing(resource, "dead-letter queue")
+        except Exception as exc:
+            yield self.missing_or_cannot(resource, "dead-letter queue", exc)
             return
         yield Check(resource, True, "exists")
 
@@ -265,15 +347,8 @@ def check_deployment(
     for step in steps:
         try:
             checks.extend(step())
-        except Exception as exc:  # no access, no network: say so, and go on
-            checks.append(
-                Check(
-                    step.__name__,
-                    False,
-                    f"cannot check: {type(exc).__name__}: {exc}",
-                    "check the credentials and region: aws sts get-caller-identity",
-                )
-            )
+        except Exception as exc:  # e.g. no region for the client: say so, and go on
+            checks.append(checker.cannot(step.__name__, exc))
     return checks
 
 
@@ -284,4 +359,4 @@ def describe(checks: list[Check]) -> str:
     return "\n".join([*(c.line() for c in checks), tail])
 
 
-__all__ = ["Check", "DeploymentNames", "check_deployment", "describe"]
+__all__ = ["Check", "DeploymentNames", "check_deployment", "describe", "is_not_found"]

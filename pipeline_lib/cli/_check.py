@@ -17,7 +17,8 @@ def check_deployment_command(ctx: typer.Context) -> None:
     Buckets (SSE-KMS, private, TLS-only), the lake's KMS key, the ledger and lock tables,
     the Glue databases, the Athena workgroup (enforced, with the params' cutoff), the SNS
     topics, the dead-letter queue and the state machine. A problem line ends with its fix;
-    the exit code is 1 when any check fails.
+    a resource that cannot be read (no credentials, no network, access denied) says
+    ``cannot check: <error>``, never "not found". The exit code is 1 when any check fails.
 
     Example: ecom-pipeline --env dev check-deployment
     """

@@ -94,6 +94,30 @@ def unpack_resources(uri: str, folder: Path, s3: Any) -> dict[str, str]:
     }
 
 
+def notebook_path(notebook: str) -> Path:
+    """The file of ``--notebook``: a path relative to the notebooks folder
+    (``PIPELINE_NOTEBOOKS_DIR``, the ``notebooks/`` of the unpacked resources.zip), such as
+    ``etl/transaction_etl.py`` (the ``.py`` may be left out), as the glue-etl module passes it.
+
+    Raises
+    ------
+    ConfigError
+        When there is no such notebook.
+    """
+    from pipeline_lib.resources import resource_dir
+
+    folder = resource_dir("notebooks")
+    path = folder / notebook
+    if path.suffix != ".py":
+        path = path.with_suffix(".py")
+    if not path.is_file():
+        raise ConfigError(
+            f"no notebook {notebook!r} ({path}): --notebook is relative to the notebooks "
+            f"folder {folder}, e.g. etl/transaction_etl.py"
+        )
+    return path
+
+
 def notebook_parameters(
     path: Path, arguments: Mapping[str, str], settings_params: Mapping[str, Any], lake: str
 ) -> dict[str, Any]:
@@ -155,14 +179,9 @@ def run(argv: Sequence[str], *, s3: Any = None, scratch: Optional[Path] = None) 
         # Imported only now: the package reads the resource folders set just above.
         from pipeline_lib.config import load_settings
         from pipeline_lib.orchestration.notebooks import NotebookError, run_notebook
-        from pipeline_lib.resources import resource_dir
 
         settings = load_settings(env=os.environ.get("PIPELINE_ENV"))
-        path = resource_dir("notebooks") / arguments["notebook"]
-        if path.suffix != ".py":
-            path = path.with_suffix(".py")
-        if not path.is_file():
-            raise ConfigError(f"no notebook {arguments['notebook']!r} ({path})")
+        path = notebook_path(arguments["notebook"])
         parameters = notebook_parameters(path, arguments, settings.params, settings.lake)
         output = folder / "executed"
         failure: Optional[BaseException] = None

@@ -460,9 +460,21 @@ def test_the_alarms_watch_the_deployed_resources(
     existing = {url.rsplit("/", 1)[1] for url in dev.client("sqs").list_queues()["QueueUrls"]}
     assert queues <= existing, "a depth alarm watches a queue that does not exist"
 
+    # Freshness on Step Functions' own metric (nothing in the pipeline puts a custom one):
+    # every hour of the last 50 (dev's terraform.tfvars) without a successful execution.
     freshness = next(a for a in alarms if a["AlarmName"] == "ecom-pipeline-dev-data-freshness")
+    assert (freshness["Namespace"], freshness["MetricName"]) == (
+        "AWS/States",
+        "ExecutionsSucceeded",
+    )
+    assert freshness["Dimensions"] == [{"Name": "StateMachineArn", "Value": state_machine}]
+    assert (freshness["Statistic"], freshness["Period"]) == ("Sum", 3600)
+    assert freshness["EvaluationPeriods"] == freshness["DatapointsToAlarm"] == 50
+    assert (freshness["ComparisonOperator"], freshness["Threshold"]) == ("LessThanThreshold", 1)
     assert freshness["TreatMissingData"] == "breaching"
-    assert freshness["Threshold"] == 50  # dev's terraform.tfvars
+    namespaces = {a.get("Namespace") for a in alarms} - {None}
+    custom = {n for n in namespaces if not n.startswith("AWS/")}
+    assert custom == set(), f"alarms on custom metrics nothing puts: {custom}"
     athena = next(a for a in alarms if a["AlarmName"] == "ecom-pipeline-dev-athena-processed-bytes")
     (query,) = athena["Metrics"]
     assert f"WorkGroup = '{outputs['athena_workgroup']}'" in query["Expression"]

@@ -87,6 +87,56 @@ def test_staging_and_prod_keep_their_data() -> None:
         assert re.search(r"(?m)^deletion_protection\s*=\s*true\s*$", tfvars), name
 
 
+LAMBDA_MAIN_TF = ROOT / "terraform" / "modules" / "lambda-processors" / "main.tf"
+
+
+def module_reserved_concurrency() -> dict[str, int]:
+    """reserved_concurrency of every handler in lambda-processors' ``handlers`` defaults."""
+    text = LAMBDA_MAIN_TF.read_text(encoding="utf-8")
+    start = re.search(r"(?m)^  handlers = \{$", text)
+    assert start is not None, "lambda-processors/main.tf has no `handlers = {` local"
+    block = text[start.end() : text.index("\n  }\n", start.end())]
+    handlers = dict(re.findall(r"(?ms)^    ([a-z0-9_]+) = \{\n(.*?)^    \}", block))
+    reserved = {}
+    for name, body in handlers.items():
+        value = re.search(r"(?m)^\s*reserved_concurrency\s*=\s*(-?\d+)", body)
+        assert value is not None, f"handler {name} has no reserved_concurrency default"
+        reserved[name] = int(value.group(1))
+    return reserved
+
+
+def reserved_concurrency(name: str) -> dict[str, int]:
+    """What each function of environment ``name`` reserves: the module's defaults with the
+    ``lambda_functions`` overrides of its terraform.tfvars (-1 = no reservation)."""
+    reserved = module_reserved_concurrency()
+    tfvars = _read(name, "terraform.tfvars")
+    block = re.search(r"(?ms)^lambda_functions\s*=\s*\{(.*?)^\}", tfvars)
+    if block is None:  # `lambda_functions = {}` on one line
+        assert re.search(r"(?m)^lambda_functions\s*=\s*\{\s*\}\s*$", tfvars), name
+        return reserved
+    for function, fields in re.findall(r"(?m)^\s*([a-z0-9_]+)\s*=\s*\{([^}]*)\}", block.group(1)):
+        assert function in reserved, f"{name}: lambda_functions names no handler {function!r}"
+        value = re.search(r"reserved_concurrency\s*=\s*(-?\d+)", fields)
+        if value:
+            reserved[function] = int(value.group(1))
+    return reserved
+
+
+def test_dev_reserves_no_concurrency_in_a_fresh_account() -> None:
+    # A new account's concurrency quota is 10 and AWS keeps 10 unreserved: any reservation
+    # fails the apply with InvalidParameterValueException (UnreservedConcurrentExecution).
+    assert module_reserved_concurrency()["s3_trigger"] > 0  # the parser reads the defaults
+    reserving = {f: n for f, n in reserved_concurrency("dev").items() if n != -1}
+    assert reserving == {}, f"dev reserves concurrency for {reserving}"
+
+
+def test_staging_and_prod_keep_the_reservations_that_protect_cost() -> None:
+    for name in ("staging", "prod"):
+        reserved = reserved_concurrency(name)
+        assert reserved["s3_trigger"] > 0 and reserved["schedule_trigger"] > 0, (name, reserved)
+        assert reserved["api_handler"] > 0, (name, reserved)
+
+
 def test_the_provider_is_the_mirrors_with_default_tags() -> None:
     versions = _read("dev", "versions.tf")
     assert re.search(r'version\s*=\s*"5\.100\.0"', versions)

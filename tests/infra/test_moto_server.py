@@ -209,3 +209,36 @@ def test_lambda_keeps_its_logging_and_dead_letter_config(server: MotoServer) -> 
     configuration = aws_lambda.get_function(FunctionName="fn")["Configuration"]
     assert configuration["DeadLetterConfig"] == {"TargetArn": dlq}
     assert configuration["LoggingConfig"]["LogGroup"] == "/aws/lambda/fn"
+
+
+def test_objects_can_be_put_and_read_in_a_bucket_with_a_tls_only_policy(
+    server: MotoServer,
+) -> None:
+    """Patch 13: the server's requests stand for SDK calls over TLS, so the TLS-only Deny
+    (`aws:SecureTransport` false) does not apply to them; an unconditional Deny still does."""
+    s3 = _client(server, "s3")
+    s3.create_bucket(Bucket="tls-only", CreateBucketConfiguration={"LocationConstraint": REGION})
+    tls_only = {
+        "Sid": "DenyInsecureTransport",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:*",
+        "Resource": ["arn:aws:s3:::tls-only", "arn:aws:s3:::tls-only/*"],
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }
+    s3.put_bucket_policy(
+        Bucket="tls-only", Policy=json.dumps({"Version": "2012-10-17", "Statement": [tls_only]})
+    )
+    s3.put_object(Bucket="tls-only", Key="a/b.txt", Body=b"over TLS")
+    assert s3.get_object(Bucket="tls-only", Key="a/b.txt")["Body"].read() == b"over TLS"
+    s3.delete_object(Bucket="tls-only", Key="a/b.txt")
+
+    # A Deny whose condition holds for a secure request still refuses it.
+    deny_secure = {**tls_only, "Sid": "DenySecure"}
+    deny_secure["Condition"] = {"Bool": {"aws:SecureTransport": ["TRUE"]}}
+    s3.put_bucket_policy(
+        Bucket="tls-only",
+        Policy=json.dumps({"Version": "2012-10-17", "Statement": [deny_secure]}),
+    )
+    with pytest.raises(ClientError, match=r"403|AccessDenied|Forbidden"):
+        s3.put_object(Bucket="tls-only", Key="c.txt", Body=b"refused")

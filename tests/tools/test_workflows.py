@@ -153,6 +153,76 @@ def test_every_environment_init_reads_the_backend_config() -> None:
     assert (ROOT / "terraform" / "environments" / "backend.hcl.example").is_file()
 
 
+_OUTPUT_DECLARED = re.compile(r'^output\s+"([A-Za-z_][\w-]*)"', re.MULTILINE)
+#: `terraform [-chdir=...] output [-raw|-json|...] NAME`; NAME may be a shell variable.
+_OUTPUT_READ = re.compile(
+    r"\bterraform\b(?:\s+-chdir=\S+)?\s+output((?:\s+-[\w=-]+)*)\s+\"?(\$\{?\w+\}?|[A-Za-z_]\w*)"
+)
+
+
+def environment_outputs(environment: str) -> set[str]:
+    """The outputs terraform/environments/<environment>/outputs.tf declares."""
+    text = (ROOT / "terraform" / "environments" / environment / "outputs.tf").read_text(
+        encoding="utf-8"
+    )
+    return set(_OUTPUT_DECLARED.findall(re.sub(r"(?m)^\s*#.*$", "", text)))
+
+
+def terraform_outputs_read(script: str) -> set[str]:
+    """The output names a shell script reads with `terraform output`, following a
+    `for VAR in a b c; do ... output "$VAR"` loop when the name is a variable."""
+    script = script.replace("\\\n", " ")  # continued lines
+    names: set[str] = set()
+    for match in _OUTPUT_READ.finditer(script):
+        name = match.group(2)
+        if not name.startswith("$"):
+            names.add(name)
+            continue
+        variable = name.strip("${}")
+        loops = re.findall(rf"\bfor\s+{variable}\s+in\s+([^;\n]+?)\s*;\s*do\b", script)
+        assert loops, f"`terraform output {name}`: no `for {variable} in ...; do` loop"
+        for words in loops:
+            names.update(words.split())
+    return names
+
+
+def test_the_output_reader_follows_names_and_loops() -> None:
+    script = (
+        "for name in a_bucket b_topic \\\n  c_arn; do\n"
+        '  v="$(terraform -chdir="$D" output -raw "$name")"\n'
+        "done\nterraform -chdir=x output -json bucket_names | jq .reports\n"
+        "terraform output -raw plain\n"
+    )
+    assert terraform_outputs_read(script) == {
+        "a_bucket",
+        "b_topic",
+        "c_arn",
+        "bucket_names",
+        "plain",
+    }
+
+
+def test_every_terraform_output_a_workflow_reads_is_an_environment_output() -> None:
+    environments = ("dev", "staging", "prod")
+    declared = {e: environment_outputs(e) for e in environments}
+    assert all("quality_topic_arn" in names for names in declared.values()), declared
+    read: dict[str, set[str]] = {}
+    for name, workflow in _workflows().items():
+        for job in workflow["jobs"].values():
+            for step in _steps(job):
+                read.setdefault(name, set()).update(
+                    terraform_outputs_read(str(step.get("run", "")))
+                )
+    assert read["data-quality-monitoring.yml"] and read["deploy-environment.yml"], read
+    for name, outputs in read.items():
+        for environment in environments:
+            missing = sorted(outputs - declared[environment])
+            assert not missing, (
+                f"{name} reads terraform outputs {missing}, which "
+                f"terraform/environments/{environment}/outputs.tf does not declare"
+            )
+
+
 # ------------------------------------------------------------------------ the linter
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import uuid
-from typing import Any
+from typing import Any, Optional
 
 import pytest
 
@@ -149,3 +149,139 @@ def test_the_command_prints_one_line_per_resource_and_fails_on_a_gap(
     lines = done.stdout.splitlines()
     assert any(line.startswith("PROBLEM s3 bucket ecom-pipeline-raw-prod") for line in lines)
     assert lines[-1].endswith("problem(s)")
+
+
+# ------------------------------------------------ unreadable is not missing
+
+
+@pytest.fixture
+def no_credentials(
+    moto_server: MotoServer, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> dict[str, str]:
+    """An environment with no AWS credentials anywhere (still aimed at the moto server,
+    so nothing can reach AWS): what a newcomer's shell looks like before `aws configure`."""
+    import os
+
+    for name in [n for n in os.environ if n.startswith("AWS_")]:
+        monkeypatch.delenv(name)
+    empty = tmp_path / "empty"
+    empty.write_text("", encoding="utf-8")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(empty))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(empty))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")  # no instance role either
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server.endpoint)
+    import boto3
+
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)  # it caches the credentials it found
+    return dict(os.environ)
+
+
+@pytest.mark.parametrize("region", [None, "eu-west-1"], ids=["no-region", "region"])
+def test_without_credentials_every_check_cannot_check_and_none_says_not_found(
+    no_credentials: dict[str, str], monkeypatch: pytest.MonkeyPatch, region: Optional[str]
+) -> None:
+    if region:
+        monkeypatch.setenv("AWS_DEFAULT_REGION", region)
+    settings = load_settings(env="dev")
+    checks = check_deployment(settings)
+    assert len(checks) >= 8, describe(checks)
+    assert all(not c.ok for c in checks), describe(checks)
+    assert [c for c in checks if "not found" in c.detail] == [], describe(checks)
+    assert all(c.detail.startswith("cannot check: ") for c in checks), describe(checks)
+    if region:  # every resource is named and says why it could not be read
+        assert len(checks) == 4 + 1 + 2 + 3 + 1 + 2 + 1 + 1
+        assert all("NoCredentialsError" in c.detail for c in checks), describe(checks)
+        assert all("aws sts get-caller-identity" in c.fix for c in checks)
+
+
+def test_the_command_without_credentials_says_it_cannot_check(
+    no_credentials: dict[str, str], tmp_path: Any
+) -> None:
+    done = subprocess.run(
+        [CLI, "--env", "dev", "check-deployment"],
+        capture_output=True,
+        text=True,
+        env={**no_credentials, "AWS_DEFAULT_REGION": "eu-west-1"},
+        cwd=tmp_path,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 1, done.stderr
+    lines = done.stdout.splitlines()[:-1]
+    assert lines and all("cannot check: NoCredentialsError" in line for line in lines), done.stdout
+    assert "not found" not in done.stdout
+    assert "terraform" not in done.stdout  # no "create it" advice for what may well exist
+
+
+class _Denied:
+    """A client whose every call is refused, as IAM refuses a role without the permission."""
+
+    def __init__(self, code: str) -> None:
+        self.code = code
+
+    def __getattr__(self, operation: str) -> Any:
+        from botocore.exceptions import ClientError
+
+        def refuse(*args: Any, **kwargs: Any) -> Any:
+            raise ClientError({"Error": {"Code": self.code, "Message": "denied"}}, operation)
+
+        return refuse
+
+
+@pytest.mark.parametrize("code", ["AccessDenied", "AccessDeniedException", "403"])
+def test_access_denied_is_cannot_check_not_missing(code: str) -> None:
+    settings, _ = staging_names()
+    checks = check_deployment(settings, client=lambda service: _Denied(code))
+    assert len(checks) == 4 + 1 + 2 + 3 + 1 + 2 + 1 + 1
+    assert all(c.detail.startswith("cannot check: ClientError: ") for c in checks), describe(checks)
+    assert all(code in c.detail for c in checks)
+
+
+def test_a_bucket_whose_settings_cannot_be_read_is_not_misconfigured(
+    moto_server: MotoServer,
+) -> None:
+    """Readable bucket, unreadable policy: cannot check, not "no TLS-only bucket policy"."""
+    settings, names = staging_names()
+    real: Any = moto_server.client("s3")
+    existing = {b["Name"] for b in real.list_buckets()["Buckets"]}
+    for bucket in set(names.buckets.values()) - existing:
+        real.create_bucket(Bucket=bucket)
+
+    class PolicyDenied:
+        def __getattr__(self, operation: str) -> Any:
+            if operation == "get_bucket_policy":
+                return _Denied("AccessDenied").__getattr__(operation)
+            return getattr(real, operation)
+
+    def client(service: str) -> Any:
+        return PolicyDenied() if service == "s3" else moto_server.client(service)
+
+    buckets = [c for c in check_deployment(settings, client=client) if c.resource.startswith("s3")]
+    assert len(buckets) == 4
+    assert all(c.detail.startswith("cannot check: ClientError") for c in buckets), buckets
+
+
+def test_on_an_empty_account_every_resource_is_not_found(moto_server: MotoServer) -> None:
+    """A real not-found (404, NoSuchBucket, ResourceNotFoundException...) says "not found"
+    with the apply that creates it."""
+    import os
+
+    env = {"PIPELINE_LEDGER_TABLE": f"missing-{uuid.uuid4().hex}"}
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        settings = load_settings(env="prod")
+        names = DeploymentNames.of(settings)
+        s3 = moto_server.client("s3")
+        existing = {b["Name"] for b in s3.list_buckets()["Buckets"]}  # type: ignore[attr-defined]
+        assert not existing & set(names.buckets.values()), "another test provisioned prod"
+        checks = check_deployment(settings)
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    assert all(not c.ok for c in checks), describe(checks)
+    assert all(c.detail.endswith("not found") for c in checks), describe(checks)
+    assert all("terraform -chdir=terraform/environments/prod apply" in c.fix for c in checks)

@@ -51,6 +51,13 @@ Requests that fail in moto but succeed on AWS:
     (``logging.s3.amazonaws.com``, ``s3:PutObject`` on ``<target>/<prefix>*``). The same
     check, reading every form the IAM policy grammar allows (a string or a list for
     Principal, Action and Resource).
+13. Every object request to a bucket with a TLS-only policy (``Deny`` ``s3:*`` when
+    ``Bool`` ``aws:SecureTransport`` is ``false``) answers 403: moto ignores the ``Bool``
+    operator, so the conditional Deny applies to every request. On AWS every SDK call uses
+    TLS; the server's plain-HTTP requests stand for those, so bucket policies are evaluated
+    with ``aws:SecureTransport = true``: a statement whose ``Bool`` test of it fails does
+    not apply (moto would turn any unmet condition into a Deny); the others are evaluated
+    by moto as before, so an unconditional Deny still refuses.
 """
 
 from __future__ import annotations
@@ -276,6 +283,10 @@ def _as_list(value: Any) -> list[Any]:
     return list(value) if isinstance(value, list) else [value]
 
 
+#: The request context of every request to this server: an SDK call over TLS, as on AWS (13).
+SECURE_TRANSPORT = {"aws:SecureTransport": "true"}
+
+
 def patch_s3() -> None:
     from moto.core.responses import ActionResult
     from moto.s3.models import LOGGING_SERVICE_PRINCIPAL, FakeBucket
@@ -312,6 +323,40 @@ def patch_s3() -> None:
         return False
 
     FakeBucket._log_permissions_enabled_policy = staticmethod(log_permissions_enabled_policy)  # 12
+
+    from moto.iam.access_control import IAMPolicy, PermissionResult
+
+    def condition_holds(condition: Any) -> bool:  # 13
+        """Whether a statement's Condition holds for a request over TLS. Only the
+        ``Bool`` ``aws:SecureTransport`` test is evaluated; any other condition is taken
+        to hold, as moto takes it."""
+        for operator, tests in (condition or {}).items():
+            if operator != "Bool" or not isinstance(tests, dict):
+                continue
+            for key, expected in tests.items():
+                values = {str(v).lower() for v in _as_list(expected)}
+                if key == "aws:SecureTransport" and SECURE_TRANSPORT[key] not in values:
+                    return False
+        return True
+
+    def get_permission(self: Any, action: str, resource: str) -> Any:  # 13
+        if self.policy is None:
+            return PermissionResult.NEUTRAL
+        policy = json.loads(self.policy.decode())
+        # A statement whose condition does not hold does not apply (moto would turn it into
+        # a Deny); the ones that apply are evaluated by moto without their condition.
+        applies = [
+            {k: v for k, v in statement.items() if k != "Condition"}
+            for statement in _as_list(policy.get("Statement"))
+            if condition_holds(statement.get("Condition"))
+        ]
+        if not applies:
+            return PermissionResult.NEUTRAL
+        return IAMPolicy(json.dumps({**policy, "Statement": applies})).is_action_permitted(
+            action, resource
+        )
+
+    FakeBucket.get_permission = get_permission
 
 
 # --- 9: Lambda ------------------------------------------------------------------------------------

@@ -11,9 +11,12 @@ environment = "dev"
 # lambda_layer_arns = ["arn:aws:lambda:eu-west-1:336392948345:layer:AWSSDKPandas-Python312:<version>"]
 
 # Sizes: a new account's Lambda concurrency quota is 10, and AWS keeps 10 unreserved, so dev
-# reserves nothing for the API.
+# reserves nothing: every function the module reserves for (the two triggers, the API) runs
+# from the shared pool. staging and prod keep the reservations (their accounts' quota is raised).
 lambda_functions = {
-  api_handler = { reserved_concurrency = -1 }
+  s3_trigger       = { reserved_concurrency = -1 }
+  schedule_trigger = { reserved_concurrency = -1 }
+  api_handler      = { reserved_concurrency = -1 }
 }
 glue_jobs = {
   clickstream_aggregation = { max_capacity = 0.0625 }

@@ -241,12 +241,12 @@ variable "alarm_email_subscriptions" {
 }
 
 variable "freshness_threshold_hours" {
-  description = "Curated data older than this (or not reported) alarms."
+  description = "No successful run of the state machine for this many hours alarms (stale curated data)."
   type        = number
 
   validation {
-    condition     = var.freshness_threshold_hours > 0 && var.freshness_threshold_hours <= 744
-    error_message = "freshness_threshold_hours must be above 0 and at most 744 (31 days)."
+    condition     = var.freshness_threshold_hours >= 1 && var.freshness_threshold_hours <= 168 && floor(var.freshness_threshold_hours) == var.freshness_threshold_hours
+    error_message = "freshness_threshold_hours must be a whole number of hours from 1 to 168 (7 days, the longest a CloudWatch alarm evaluates)."
   }
 }
 

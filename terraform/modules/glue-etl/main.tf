@@ -26,13 +26,15 @@ locals {
   # --- notebooks -> jobs ----------------------------------------------------------------------
   # Every notebook of these folders is a job, named after its file: notebooks/etl/
   # transaction_etl.py is the job <name_prefix>-transaction-etl, key transaction_etl.
-  # Files starting with "_" are helpers/templates, not notebooks.
+  # Files starting with "_" are helpers/templates, not notebooks. --notebook is the path
+  # relative to the notebooks folder (etl/transaction_etl.py): the runner joins it onto
+  # PIPELINE_NOTEBOOKS_DIR, the notebooks/ folder of the unpacked resources.zip.
   notebooks_dir = var.notebooks_dir == null ? "${path.module}/../../../notebooks" : var.notebooks_dir
   notebook_files = sort([
     for f in fileset(local.notebooks_dir, "{ingestion,etl,quality}/*.py") : f
     if !startswith(basename(f), "_")
   ])
-  notebooks = { for f in local.notebook_files : trimsuffix(basename(f), ".py") => "notebooks/${f}" }
+  notebooks = { for f in local.notebook_files : trimsuffix(basename(f), ".py") => f }
 
   # The heavy notebooks get a whole DPU (16 GB): the clickstream sessionization, the merge
   # of every processed table, and the audit (measured: they dominate the run's memory,
@@ -123,7 +125,7 @@ resource "aws_glue_job" "this" {
   for_each = local.jobs
 
   name        = each.value.job_name
-  description = "Runs ${each.value.notebook} with papermill (the packaged glue_runner.py), for the state machine."
+  description = "Runs notebooks/${each.value.notebook} with papermill (the packaged glue_runner.py), for the state machine."
   role_arn    = aws_iam_role.job.arn
 
   glue_version    = "3.0" # Python shell with Python 3.9

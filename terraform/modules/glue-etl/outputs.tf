@@ -9,7 +9,7 @@ output "job_arns" {
 }
 
 output "notebooks" {
-  description = "The notebook each job runs, by job key (its --notebook argument)."
+  description = "The notebook each job runs, by job key: its --notebook argument, relative to the notebooks folder (etl/transaction_etl.py)."
   value       = local.notebooks
 }
 

@@ -1,7 +1,7 @@
 # What tells people that the pipeline needs them: two SNS topics (pipeline status, data
 # quality) encrypted with their own KMS key, CloudWatch alarms on the things that go wrong
-# (failed or timed-out executions, Lambda errors, messages in dead-letter queues, stale
-# curated data, Athena scanning too much), and a dashboard of the same metrics.
+# (failed or timed-out executions, Lambda errors, messages in dead-letter queues, no
+# successful run for a day, Athena scanning too much), and a dashboard of the same metrics.
 
 data "aws_partition" "current" {}
 data "aws_region" "current" {}
@@ -25,8 +25,6 @@ locals {
   # Athena publishes ProcessedBytes per query state and type; a Metrics Insights query sums
   # the DML queries of the workgroup whatever other dimensions the data points carry.
   athena_processed_bytes_query = "SELECT SUM(ProcessedBytes) FROM \"AWS/Athena\" WHERE WorkGroup = '${var.athena_workgroup_name}' AND QueryType = 'DML'"
-
-  freshness_dimensions = flatten([for name, value in var.freshness_metric_dimensions : [name, value]])
 
   email_subscriptions = {
     for pair in setproduct(["status", "data_quality"], var.email_subscriptions) :
@@ -213,17 +211,22 @@ resource "aws_cloudwatch_metric_alarm" "dead_letter_queue" {
 }
 
 resource "aws_cloudwatch_metric_alarm" "data_freshness" {
-  alarm_name          = "${var.name_prefix}-data-freshness"
-  alarm_description   = "${var.freshness_metric_namespace}/${var.freshness_metric_name} is above ${var.freshness_threshold_hours} hours, or was not reported: curated data is stale, or the pipeline stopped reporting."
-  namespace           = var.freshness_metric_namespace
-  metric_name         = var.freshness_metric_name
-  dimensions          = var.freshness_metric_dimensions
-  statistic           = "Maximum"
-  period              = var.freshness_period_seconds
-  evaluation_periods  = 1
-  threshold           = var.freshness_threshold_hours
-  comparison_operator = "GreaterThanThreshold"
-  treat_missing_data  = "breaching" # a pipeline that stopped reporting is not fresh
+  alarm_name        = "${var.name_prefix}-data-freshness"
+  alarm_description = "No execution of the state machine succeeded in the last ${var.freshness_threshold_hours} hours (AWS/States ExecutionsSucceeded): the curated data was not published, because the daily run failed, did not start, or is stuck."
+  # Step Functions' own metric: a successful execution is a published run. Summed per hour;
+  # the alarm fires when every one of the last freshness_threshold_hours hours had none. An
+  # hour without data points is an hour without a success (breaching), so a pipeline that
+  # stopped running alarms too.
+  namespace           = "AWS/States"
+  metric_name         = "ExecutionsSucceeded"
+  dimensions          = { StateMachineArn = var.state_machine_arn }
+  statistic           = "Sum"
+  period              = 3600
+  evaluation_periods  = var.freshness_threshold_hours
+  datapoints_to_alarm = var.freshness_threshold_hours
+  threshold           = 1
+  comparison_operator = "LessThanThreshold"
+  treat_missing_data  = "breaching"
   actions_enabled     = true
   alarm_actions       = [aws_sns_topic.status.arn, aws_sns_topic.data_quality.arn]
   ok_actions          = [aws_sns_topic.status.arn, aws_sns_topic.data_quality.arn]
@@ -281,15 +284,12 @@ locals {
         width  = 12
         height = 6
         properties = {
-          title   = "Hours since the last publish"
+          title   = "Successful runs per hour (alarm: none for ${var.freshness_threshold_hours} hours)"
           region  = local.region
           view    = "timeSeries"
-          stat    = "Maximum"
-          period  = var.freshness_period_seconds
-          metrics = [concat([var.freshness_metric_namespace, var.freshness_metric_name], local.freshness_dimensions)]
-          annotations = {
-            horizontal = [{ label = "alarm", value = var.freshness_threshold_hours }]
-          }
+          stat    = "Sum"
+          period  = 3600
+          metrics = [["AWS/States", "ExecutionsSucceeded", "StateMachineArn", var.state_machine_arn]]
         }
       },
       {

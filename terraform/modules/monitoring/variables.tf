@@ -82,58 +82,14 @@ variable "athena_workgroup_name" {
   }
 }
 
-variable "freshness_metric_namespace" {
-  description = "CloudWatch namespace of the data freshness metric the pipeline puts (custom metric)."
-  type        = string
-  default     = "EcomPipeline"
-
-  validation {
-    condition     = can(regex("^[A-Za-z0-9._/#:-]{1,255}$", var.freshness_metric_namespace)) && !startswith(var.freshness_metric_namespace, "AWS/")
-    error_message = "freshness_metric_namespace must be a custom CloudWatch namespace (1-255 characters, not starting with AWS/)."
-  }
-}
-
-variable "freshness_metric_name" {
-  description = "Name of the data freshness metric: hours since curated data was last published. The pipeline must put it at least once per freshness_period_seconds; a period without it counts as stale."
-  type        = string
-  default     = "HoursSinceLastPublish"
-
-  validation {
-    condition     = length(var.freshness_metric_name) >= 1 && length(var.freshness_metric_name) <= 255
-    error_message = "freshness_metric_name must be 1-255 characters."
-  }
-}
-
-variable "freshness_metric_dimensions" {
-  description = "Dimensions the pipeline puts the freshness metric with (e.g. { Environment = \"dev\" }); the alarm matches exactly these. {} for none."
-  type        = map(string)
-  default     = {}
-
-  validation {
-    condition     = length(var.freshness_metric_dimensions) <= 30
-    error_message = "A CloudWatch metric has at most 30 dimensions."
-  }
-}
-
 variable "freshness_threshold_hours" {
-  description = "Alarm when the freshness metric is above this many hours (the daily run plus its usual duration and some slack)."
+  description = "Alarm when no execution of the state machine succeeded (AWS/States ExecutionsSucceeded) for this many hours: the daily run, its usual duration and some slack. A whole number of hours from 1 to 168 (CloudWatch evaluates at most 7 days)."
   type        = number
   default     = 26
 
   validation {
-    condition     = var.freshness_threshold_hours > 0 && var.freshness_threshold_hours <= 24 * 31
-    error_message = "freshness_threshold_hours must be above 0 and at most 744 (31 days)."
-  }
-}
-
-variable "freshness_period_seconds" {
-  description = "Period of the freshness alarm: the pipeline must report the metric at least once per period."
-  type        = number
-  default     = 3600
-
-  validation {
-    condition     = var.freshness_period_seconds >= 60 && var.freshness_period_seconds <= 86400 && var.freshness_period_seconds % 60 == 0
-    error_message = "freshness_period_seconds must be a multiple of 60 from 60 to 86400."
+    condition     = var.freshness_threshold_hours >= 1 && var.freshness_threshold_hours <= 168 && floor(var.freshness_threshold_hours) == var.freshness_threshold_hours
+    error_message = "freshness_threshold_hours must be a whole number of hours from 1 to 168 (7 days, the longest an alarm can evaluate)."
   }
 }
 

@@ -168,7 +168,6 @@ module "monitoring" {
   )
   athena_workgroup_name = module.athena.workgroup_name
 
-  freshness_metric_dimensions      = { Environment = var.environment }
   freshness_threshold_hours        = var.freshness_threshold_hours
   alarm_period_seconds             = var.alarm_period_seconds
   failed_executions_threshold      = var.failed_executions_threshold

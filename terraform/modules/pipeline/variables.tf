@@ -160,7 +160,7 @@ variable "alarm_email_subscriptions" {
 }
 
 variable "freshness_threshold_hours" {
-  description = "The data freshness alarm fires when the curated data is older than this (or not reported)."
+  description = "The data freshness alarm fires when no execution of the state machine succeeded for this many hours (whole hours, 1-168)."
   type        = number
   default     = 26
 }

@@ -42,12 +42,20 @@ run "one_python_shell_job_per_notebook_of_the_repository" {
   }
 
   assert {
-    condition     = alltrue([for name, job in aws_glue_job.this : fileexists("../../../${job.default_arguments["--notebook"]}") && job.default_arguments["--notebook"] == output.notebooks[name]])
-    error_message = "Every job's --notebook must be a notebook file of the repository."
+    # The runner resolves --notebook against PIPELINE_NOTEBOOKS_DIR, the notebooks/ folder of
+    # the unpacked resources.zip (the repository's notebooks/ here), never the repository root.
+    condition = alltrue([
+      for name, job in aws_glue_job.this : (
+        fileexists("../../../notebooks/${job.default_arguments["--notebook"]}") &&
+        !startswith(job.default_arguments["--notebook"], "notebooks/") &&
+        job.default_arguments["--notebook"] == output.notebooks[name]
+      )
+    ])
+    error_message = "Every job's --notebook must be a notebook file relative to the notebooks folder (etl/transaction_etl.py), as the runner resolves it."
   }
 
   assert {
-    condition     = aws_glue_job.this["transaction_etl"].name == "ecom-dev-transaction-etl" && aws_glue_job.this["transaction_etl"].default_arguments["--notebook"] == "notebooks/etl/transaction_etl.py"
+    condition     = aws_glue_job.this["transaction_etl"].name == "ecom-dev-transaction-etl" && aws_glue_job.this["transaction_etl"].default_arguments["--notebook"] == "etl/transaction_etl.py"
     error_message = "Job names are <name_prefix>-<notebook with - for _>."
   }
 
@@ -163,6 +171,11 @@ run "new_notebooks_become_jobs_and_overrides_apply" {
   assert {
     condition     = toset(keys(aws_glue_job.this)) == toset(["orders_etl"])
     error_message = "Only notebooks of ingestion/, etl/, quality/ not starting with _ are jobs."
+  }
+
+  assert {
+    condition     = fileexists("tests/fixtures/notebooks/${aws_glue_job.this["orders_etl"].default_arguments["--notebook"]}")
+    error_message = "--notebook is relative to notebooks_dir."
   }
 
   assert {

@@ -130,7 +130,6 @@ run "alarms_watch_the_right_metrics_with_the_configured_thresholds" {
     freshness_threshold_hours        = 30
     athena_processed_bytes_threshold = 5368709120
     alarm_period_seconds             = 600
-    freshness_metric_dimensions      = { Environment = "dev" }
   }
 
   assert {
@@ -171,14 +170,18 @@ run "alarms_watch_the_right_metrics_with_the_configured_thresholds" {
 
   assert {
     condition = (
-      aws_cloudwatch_metric_alarm.data_freshness.namespace == "EcomPipeline" &&
-      aws_cloudwatch_metric_alarm.data_freshness.metric_name == "HoursSinceLastPublish" &&
-      aws_cloudwatch_metric_alarm.data_freshness.dimensions == tomap({ Environment = "dev" }) &&
-      aws_cloudwatch_metric_alarm.data_freshness.threshold == 30 &&
-      aws_cloudwatch_metric_alarm.data_freshness.comparison_operator == "GreaterThanThreshold" &&
+      aws_cloudwatch_metric_alarm.data_freshness.namespace == "AWS/States" &&
+      aws_cloudwatch_metric_alarm.data_freshness.metric_name == "ExecutionsSucceeded" &&
+      aws_cloudwatch_metric_alarm.data_freshness.dimensions == tomap({ StateMachineArn = var.state_machine_arn }) &&
+      aws_cloudwatch_metric_alarm.data_freshness.statistic == "Sum" &&
+      aws_cloudwatch_metric_alarm.data_freshness.period == 3600 &&
+      aws_cloudwatch_metric_alarm.data_freshness.evaluation_periods == 30 &&
+      aws_cloudwatch_metric_alarm.data_freshness.datapoints_to_alarm == 30 &&
+      aws_cloudwatch_metric_alarm.data_freshness.threshold == 1 &&
+      aws_cloudwatch_metric_alarm.data_freshness.comparison_operator == "LessThanThreshold" &&
       aws_cloudwatch_metric_alarm.data_freshness.treat_missing_data == "breaching"
     )
-    error_message = "The freshness alarm must watch EcomPipeline/HoursSinceLastPublish above freshness_threshold_hours and treat missing data as breaching."
+    error_message = "The freshness alarm must fire when every hour of the last freshness_threshold_hours had no successful execution (AWS/States ExecutionsSucceeded < 1, missing data breaching)."
   }
 
   assert {
@@ -196,10 +199,10 @@ run "alarms_watch_the_right_metrics_with_the_configured_thresholds" {
       aws_cloudwatch_dashboard.this.dashboard_name == "ecom-dev-pipeline" &&
       contains(flatten([for w in jsondecode(aws_cloudwatch_dashboard.this.dashboard_body).widgets : w.properties.metrics]), var.state_machine_arn) &&
       alltrue([for name in concat(var.lambda_function_names, var.dead_letter_queue_names) : contains(flatten([for w in jsondecode(aws_cloudwatch_dashboard.this.dashboard_body).widgets : w.properties.metrics]), name)]) &&
-      contains([for w in jsondecode(aws_cloudwatch_dashboard.this.dashboard_body).widgets : w.properties.metrics], [["EcomPipeline", "HoursSinceLastPublish", "Environment", "dev"]]) &&
+      contains([for w in jsondecode(aws_cloudwatch_dashboard.this.dashboard_body).widgets : w.properties.metrics], [["AWS/States", "ExecutionsSucceeded", "StateMachineArn", var.state_machine_arn]]) &&
       length([for w in jsondecode(aws_cloudwatch_dashboard.this.dashboard_body).widgets : w if strcontains(jsonencode(w), "ProcessedBytes")]) == 1
     )
-    error_message = "The dashboard must graph the executions, each Lambda function's errors, each DLQ, the freshness metric and Athena's bytes scanned."
+    error_message = "The dashboard must graph the executions, each Lambda function's errors, each DLQ, the successful runs (freshness) and Athena's bytes scanned."
   }
 }
 
@@ -237,21 +240,30 @@ run "a_period_that_is_not_a_multiple_of_60_is_refused" {
   command = plan
 
   variables {
-    alarm_period_seconds     = 90
-    freshness_period_seconds = 30
+    alarm_period_seconds = 90
   }
 
-  expect_failures = [var.alarm_period_seconds, var.freshness_period_seconds]
+  expect_failures = [var.alarm_period_seconds]
 }
 
-run "an_aws_namespace_for_the_custom_metric_is_refused" {
+run "a_freshness_window_cloudwatch_cannot_evaluate_is_refused" {
   command = plan
 
   variables {
-    freshness_metric_namespace = "AWS/States"
+    freshness_threshold_hours = 169 # over 7 days of hourly periods
   }
 
-  expect_failures = [var.freshness_metric_namespace]
+  expect_failures = [var.freshness_threshold_hours]
+}
+
+run "a_fractional_freshness_window_is_refused" {
+  command = plan
+
+  variables {
+    freshness_threshold_hours = 26.5
+  }
+
+  expect_failures = [var.freshness_threshold_hours]
 }
 
 run "a_lambda_arn_instead_of_a_name_is_refused" {
