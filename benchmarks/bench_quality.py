@@ -124,13 +124,14 @@ def run(
     scale: float = 1.0,
     workers: int = 1,
     progress: bool = True,
+    first_seed: int = 1,
 ) -> tuple[dict[str, Any], list[Outcome]]:
     """Prepare the lakes, run the clean and fault trials; the summary and every outcome."""
     started = time.perf_counter()
     jobs = [
         (name, seed, work / "lakes", history_days, daily_runs, scale)
         for name, seeds in shops.items()
-        for seed in range(1, seeds + 1)
+        for seed in range(first_seed, first_seed + seeds)
     ]
     lakes: list[Prepared] = list(_map(_prepare, jobs, workers))
     if progress:
@@ -232,6 +233,12 @@ def main(argv: Optional[list[str]] = None) -> int:
     )
     parser.add_argument("--faults", default="", help="comma-separated fault kinds (all)")
     parser.add_argument("--fault-lakes", type=int, default=2, help="lakes per shop per fault")
+    parser.add_argument(
+        "--first-seed",
+        type=int,
+        default=1,
+        help="the first lake seed of each shop: other seeds are data the thresholds never saw",
+    )
     parser.add_argument("--history-days", type=int, default=70)
     parser.add_argument("--daily-runs", type=int, default=7)
     parser.add_argument("--scale", type=float, default=1.0, help="volume factor of every shop")
@@ -282,12 +289,14 @@ def main(argv: Optional[list[str]] = None) -> int:
         daily_runs=daily,
         scale=args.scale,
         workers=args.workers,
+        first_seed=args.first_seed,
     )
     meta = {
         "shops": shops,
         "history_days": history,
         "daily_runs": daily,
         "fault_lakes_per_shop": lakes_per_fault,
+        "first_seed": args.first_seed,
         "first_trial_day": FIRST_DAY.isoformat(),
     }
     save(args.out, summary, outcomes, meta)
