@@ -121,6 +121,7 @@ def main() -> None:
     for run, seconds in result["steps"].items():
         print(f"  {run}: " + ", ".join(f"{name} {s:.1f}" for name, s in seconds.items()))
     out = ROOT / "benchmarks" / "results" / "incremental.json"
+    out.parent.mkdir(parents=True, exist_ok=True)  # results/ is not in a fresh clone
     out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
 
 

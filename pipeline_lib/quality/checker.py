@@ -727,9 +727,7 @@ def check_reject_rates(
     Above ``fail_above_pct`` the rule fails (critical); above ``warn_above_pct`` it warns.
     Duplicates removed are not rejects.
     """
-    by_dataset: dict[str, list[StageAccounting]] = {}
-    for entry in sorted(accounting, key=lambda e: STAGES.index(e.stage)):
-        by_dataset.setdefault(entry.dataset, []).append(entry)
+    by_dataset = _stages_by_dataset(accounting)
     results = []
     for rule in rules:
         stages = by_dataset.get(rule.dataset)
@@ -757,6 +755,16 @@ def check_reject_rates(
     return results
 
 
+def _stages_by_dataset(
+    accounting: Sequence[StageAccounting],
+) -> dict[str, list[StageAccounting]]:
+    """Each dataset's stage entries in pipeline order (the first read the batch)."""
+    by_dataset: dict[str, list[StageAccounting]] = {}
+    for entry in sorted(accounting, key=lambda e: STAGES.index(e.stage)):
+        by_dataset.setdefault(entry.dataset, []).append(entry)
+    return by_dataset
+
+
 def check_duplicate_rates(
     accounting: Sequence[StageAccounting], rules: Sequence[DuplicateRateRule]
 ) -> list[RuleResult]:
@@ -766,9 +774,7 @@ def check_duplicate_rates(
     one row per key, so nothing is wrong in the tables, but the delivery is. Above
     ``fail_above_pct`` the rule fails (critical); above ``warn_above_pct`` it warns.
     """
-    by_dataset: dict[str, list[StageAccounting]] = {}
-    for entry in sorted(accounting, key=lambda e: STAGES.index(e.stage)):
-        by_dataset.setdefault(entry.dataset, []).append(entry)
+    by_dataset = _stages_by_dataset(accounting)
     results = []
     for rule in rules:
         stages = by_dataset.get(rule.dataset)
