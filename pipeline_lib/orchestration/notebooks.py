@@ -35,6 +35,11 @@ from pipeline_lib.exceptions import PipelineError
 logger = logging.getLogger(__name__)
 
 KERNEL_NAME = "python3"
+#: Starts of a notebook's kernel, when one dies before it answers. Under load a kernel can
+#: die at start-up (e.g. a port jupyter_client picked was taken by another process before
+#: the kernel bound it); no cell has run then, so starting again is safe.
+KERNEL_START_ATTEMPTS = 3
+_KERNEL_START_FAILURES = ("Kernel died before replying to kernel_info", "Kernel didn't respond")
 
 
 class NotebookError(PipelineError):
@@ -136,20 +141,7 @@ def run_notebook(
     started = time.perf_counter()
     logger.info("running notebook %s", path)
     try:
-        papermill.execute_notebook(
-            notebook,
-            str(executed_path),
-            parameters=dict(parameters),
-            kernel_name=KERNEL_NAME,
-            cwd=str(cwd) if cwd else None,
-            progress_bar=False,
-            log_output=False,
-            # The kernel logs warnings about its local TCP transport on every start; they
-            # say nothing about the job. Its errors still reach us through the cells.
-            extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
-            kernel_manager_class=LoggedKernelManager,
-            config=Config({"LoggedKernelManager": {"output_log": str(kernel_log)}}),
-        )
+        _execute(notebook, executed_path, parameters, cwd, kernel_log, name)
     except PapermillExecutionError as exc:
         raise NotebookError(
             name,
@@ -182,6 +174,44 @@ def run_notebook(
         parameters=dict(parameters),
         kernel_log=kernel_log if kernel_log.exists() else None,
     )
+
+
+def _execute(
+    notebook: nbformat.NotebookNode,
+    executed_path: Path,
+    parameters: Mapping[str, Any],
+    cwd: Optional[Path],
+    kernel_log: Path,
+    name: str,
+) -> None:
+    """papermill's execution, started again when the kernel dies before it answers."""
+    for attempt in range(1, KERNEL_START_ATTEMPTS + 1):
+        try:
+            papermill.execute_notebook(
+                notebook,
+                str(executed_path),
+                parameters=dict(parameters),
+                kernel_name=KERNEL_NAME,
+                cwd=str(cwd) if cwd else None,
+                progress_bar=False,
+                log_output=False,
+                # The kernel logs warnings about its local TCP transport on every start; they
+                # say nothing about the job. Its errors still reach us through the cells.
+                extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
+                kernel_manager_class=LoggedKernelManager,
+                config=Config({"LoggedKernelManager": {"output_log": str(kernel_log)}}),
+            )
+            return
+        except RuntimeError as exc:
+            if not str(exc).startswith(_KERNEL_START_FAILURES) or attempt == KERNEL_START_ATTEMPTS:
+                raise
+            logger.warning(
+                "notebook %s: %s; starting its kernel again (%d of %d)",
+                name,
+                exc,
+                attempt + 1,
+                KERNEL_START_ATTEMPTS,
+            )
 
 
 def _last_started_cell(executed_path: Optional[Path]) -> tuple[int, str]:

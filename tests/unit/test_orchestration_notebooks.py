@@ -151,3 +151,47 @@ def test_a_quiet_kernel_leaves_no_log(tmp_path: Path) -> None:
     run = run_notebook(path, output_dir=tmp_path / "out", parameters={"value": 2})
     assert run.kernel_log is None
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["doubler.ipynb"]
+
+
+def _kernel_that_dies_first(monkeypatch: pytest.MonkeyPatch, deaths: int) -> list[int]:
+    """Make the first ``deaths`` kernel launches start a process that exits at once."""
+    import sys
+
+    from pipeline_lib.orchestration.notebooks import LoggedKernelManager
+
+    launches: list[int] = []
+    real_launch = LoggedKernelManager._async_launch_kernel
+
+    async def launch(self: LoggedKernelManager, kernel_cmd: list[str], **kw: object) -> None:
+        launches.append(len(launches))
+        if len(launches) <= deaths:
+            kernel_cmd = [sys.executable, "-c", "raise SystemExit(1)"]
+        await real_launch(self, kernel_cmd, **kw)
+
+    monkeypatch.setattr(LoggedKernelManager, "_async_launch_kernel", launch)
+    return launches
+
+
+def test_a_kernel_that_dies_before_answering_is_started_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    launches = _kernel_that_dies_first(monkeypatch, deaths=1)
+    path = write_notebook(tmp_path, "doubler", TINY_NOTEBOOK)
+
+    run = run_notebook(path, output_dir=tmp_path / "out", parameters={"value": 21})
+
+    assert len(launches) == 2
+    assert "x=42" in outputs_text(nbformat.read(run.executed_path, as_version=4))
+
+
+def test_a_kernel_that_never_starts_fails_after_the_last_attempt(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pipeline_lib.orchestration.notebooks import KERNEL_START_ATTEMPTS
+
+    launches = _kernel_that_dies_first(monkeypatch, deaths=KERNEL_START_ATTEMPTS)
+    path = write_notebook(tmp_path, "doubler", TINY_NOTEBOOK)
+
+    with pytest.raises(RuntimeError, match="Kernel died before replying to kernel_info"):
+        run_notebook(path, output_dir=tmp_path / "out", parameters={"value": 21})
+    assert len(launches) == KERNEL_START_ATTEMPTS
