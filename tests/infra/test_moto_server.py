@@ -100,29 +100,38 @@ def test_cache_policies_in_use_cannot_be_deleted(server: MotoServer) -> None:
             "OriginAccessControlOriginType": "s3",
         }
     )["OriginAccessControl"]["Id"]
-    distribution = cloudfront.create_distribution(
-        DistributionConfig={
-            "CallerReference": "test",
-            "Comment": "",
-            "Enabled": True,
-            "Origins": {
-                "Quantity": 1,
-                "Items": [
-                    {
-                        "Id": "s3",
-                        "DomainName": f"site.s3.{REGION}.amazonaws.com",
-                        "OriginAccessControlId": oac,
-                        "S3OriginConfig": {"OriginAccessIdentity": ""},
-                    }
-                ],
-            },
-            "DefaultCacheBehavior": {
-                "TargetOriginId": "s3",
-                "ViewerProtocolPolicy": "redirect-to-https",
-                "CachePolicyId": policy_id,
-            },
-        }
-    )["Distribution"]
+    distribution_config = {
+        "CallerReference": "test",
+        "Comment": "",
+        "Enabled": True,
+        "Origins": {
+            "Quantity": 1,
+            "Items": [
+                {
+                    "Id": "s3",
+                    "DomainName": f"site.s3.{REGION}.amazonaws.com",
+                    "OriginAccessControlId": oac,
+                    "S3OriginConfig": {"OriginAccessIdentity": ""},
+                }
+            ],
+        },
+        "DefaultCacheBehavior": {
+            "TargetOriginId": "s3",
+            "ViewerProtocolPolicy": "redirect-to-https",
+            "CachePolicyId": policy_id,
+        },
+    }
+    distribution = cloudfront.create_distribution(DistributionConfig=distribution_config)[
+        "Distribution"
+    ]
+    # A retry of the same create (its caller reference and configuration) is answered with
+    # the distribution it created, as on AWS; another configuration is refused (14).
+    again = cloudfront.create_distribution(DistributionConfig=distribution_config)
+    assert again["Distribution"]["Id"] == distribution["Id"]
+    with pytest.raises(ClientError, match="DistributionAlreadyExists"):
+        cloudfront.create_distribution(
+            DistributionConfig={**distribution_config, "Comment": "another"}
+        )
     (origin,) = distribution["DistributionConfig"]["Origins"]["Items"]
     assert origin["OriginAccessControlId"] == oac
     behavior = distribution["DistributionConfig"]["DefaultCacheBehavior"]

@@ -58,10 +58,17 @@ Requests that fail in moto but succeed on AWS:
     with ``aws:SecureTransport = true``: a statement whose ``Bool`` test of it fails does
     not apply (moto would turn any unmet condition into a Deny); the others are evaluated
     by moto as before, so an unconditional Deny still refuses.
+14. CreateDistribution again with a caller reference already used answers 409
+    ``DistributionAlreadyExists`` even when the configuration is the same. AWS answers such
+    a retry with the distribution it created (the caller reference makes the call
+    idempotent), and the provider's SDK retries a create whose answer was slow or lost:
+    under load, an apply failed here and not on AWS. The same answer for the same
+    configuration; 409 still for a different one.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import signal
@@ -249,6 +256,25 @@ def patch_cloudfront() -> None:
             self.forwarded_values = None
 
     models.DefaultCacheBehaviour.__init__ = behavior_init
+
+    original_create = models.CloudFrontBackend.create_distribution_with_tags
+
+    def create_distribution_with_tags(
+        self: Any, distribution_config: dict[str, Any], tags: list[dict[str, str]]
+    ) -> Any:  # 14
+        reference = distribution_config.get("CallerReference")
+        for existing in self.distributions.values():
+            sent = getattr(existing, "sent_config", None)
+            if existing.distribution_config.caller_reference == reference and (
+                sent == distribution_config
+            ):
+                return existing, existing.location, existing.etag
+        sent = copy.deepcopy(distribution_config)  # moto's models change what they read
+        dist, location, etag = original_create(self, distribution_config, tags)
+        dist.sent_config = sent
+        return dist, location, etag
+
+    models.CloudFrontBackend.create_distribution_with_tags = create_distribution_with_tags
 
 
 # --- 7, 8: SQS ------------------------------------------------------------------------------------
