@@ -38,6 +38,7 @@ import pyarrow as pa
 
 from pipeline_lib.exceptions import PipelineError, StorageError
 from pipeline_lib.quality._runner import SqlRunner
+from pipeline_lib.schemas import RETURN_STATUSES
 from pipeline_lib.storage import Lake, Zone
 
 logger = logging.getLogger(__name__)
@@ -550,6 +551,10 @@ def _median(expression: str, dialect: str) -> str:
     return f"median({expression})"
 
 
+#: The statuses that count as returns, from their one definition (schemas), as SQL literals.
+_RETURNS = ", ".join(f"'{status}'" for status in RETURN_STATUSES)
+
+
 def _sql_transactions(w: Window) -> str:
     return f"""
 select
@@ -560,7 +565,7 @@ select
     count(*) as order_lines,
     sum(t.quantity) as units,
     count(distinct t.customer_id) as customers,
-    sum(case when t.status in ('returned', 'refunded') then 1 else 0 end) as returned_lines,
+    sum(case when t.status in ({_RETURNS}) then 1 else 0 end) as returned_lines,
     sum(case when t.status = 'refunded' then 1 else 0 end) as refunded_lines,
     sum(case when t.status = 'cancelled' then 1 else 0 end) as cancelled_lines
 from curated.transactions as t

@@ -1,6 +1,7 @@
 # The pipeline in one environment: terraform/modules/pipeline wires every module together;
 # this root only picks the values (terraform.tfvars) and keeps the state (backend.tf).
-# dev, staging and prod are the same files except terraform.tfvars and the state key.
+# staging and prod link this file and the other root files here (symlinks): only their
+# terraform.tfvars and backend.tf (the state key) are their own.
 
 module "pipeline" {
   source = "../../modules/pipeline"
