@@ -18,7 +18,7 @@ from pipeline_lib.cli._state import state
 if TYPE_CHECKING:
     from pipeline_lib.config import IngestionSettings
     from pipeline_lib.ingestion import FileResult, IngestReport
-    from pipeline_lib.storage import LocalLake
+    from pipeline_lib.storage import Lake
 
 logger = logging.getLogger(__name__)
 
@@ -75,7 +75,7 @@ def ingest_command(
     from pipeline_lib.ingestion import QUARANTINED, collect_files, ingest_paths
     from pipeline_lib.orchestration.pipeline import run_lock
 
-    lake = state(ctx).lake
+    lake = state(ctx).any_lake
     settings = state(ctx).settings.ingestion
     console = Console()
     files = collect_files(paths)
@@ -92,7 +92,7 @@ def ingest_command(
 
 def _ingest_with_progress(
     files: list[Path],
-    lake: LocalLake,
+    lake: Lake,
     settings: IngestionSettings,
     dataset: Optional[str],
     console: Console,

@@ -17,6 +17,7 @@ from pipeline_lib.exceptions import PipelineError
 
 if TYPE_CHECKING:
     from pipeline_lib.quality import QualityReport
+    from pipeline_lib.storage import Lake
 
 
 def quality_command(
@@ -56,15 +57,15 @@ def quality_command(
         QUALITY_NOTEBOOK,
         output_dir=folder,
         parameters={
-            "lake": str(cli.lake.root),
+            "lake": cli.any_lake.location,
             "run_id": run_id,
             "as_of": as_of.isoformat(),
             "env": cli.settings.env,
             "staged": False,
         },
     )
-    report = load_report(cli.lake, run_id)
-    html = _render(executed.executed_path, cli.lake, as_of, reports)
+    report = load_report(cli.any_lake, run_id)
+    html = _render(executed.executed_path, cli.any_lake, as_of, reports)
     if output_format == "json":
         typer.echo(
             json.dumps(
@@ -77,13 +78,10 @@ def quality_command(
         raise typer.Exit(1)
 
 
-def _render(executed: Path, lake: object, as_of: date, reports: Path) -> Optional[Path]:
-    try:
-        from pipeline_lib.quality.report import render_report
-    except ImportError:  # pragma: no cover - the report module ships with the package
-        return None
-    path: Path = render_report(executed, lake=lake, as_of=as_of, reports_dir=reports)  # type: ignore[arg-type]
-    return path
+def _render(executed: Path, lake: Lake, as_of: date, reports: Path) -> Optional[Path]:
+    from pipeline_lib.quality.report import render_report
+
+    return render_report(executed, lake=lake, as_of=as_of, reports_dir=reports)
 
 
 def _text(value: object) -> str:

@@ -1,4 +1,4 @@
-"""``ecom-pipeline query``: run a named query of ``sql/`` on the local lake."""
+"""``ecom-pipeline query``: run a named query of ``sql/`` on the lake with DuckDB."""
 
 from __future__ import annotations
 
@@ -40,12 +40,15 @@ def query_command(
         help="Day CURRENT_DATE stands for, YYYY-MM-DD (default: the live run's date).",
     ),
 ) -> None:
-    """Run a named analytics query (Athena SQL of record) on the local lake with DuckDB.
+    """Run a named analytics query (Athena SQL of record) on the lake with DuckDB.
 
     JSON output is a list of row objects. CSV output is for spreadsheets: a text cell that
     starts with =, +, -, @, a tab or a carriage return gets a leading ' so that it is shown
     as text, never run as a formula. The query is refused, like Athena does, when it
     would scan more than the workgroup's bytes_scanned_cutoff (params/<env>.yaml).
+
+    On an S3 lake (--env dev, or --lake s3://...) DuckDB reads the published tables
+    from S3 directly; Athena runs the same SQL as the environment's saved queries.
 
     Example: ecom-pipeline --lake lake query top_products --param days=7 --format json
     """
@@ -70,7 +73,7 @@ def query_command(
     query = load_query(name, defaults=defaults)
     params = parse_params(param or [], QueryError)
     pinned = parse_date(as_of, "--as-of", QueryError)
-    engine = DuckDBEngine(cli.lake, query_settings(cli.settings), as_of=pinned)
+    engine = DuckDBEngine(cli.any_lake, query_settings(cli.settings), as_of=pinned)
     if explain:
         prepared = engine.explain(query, params)
         if output == "json":

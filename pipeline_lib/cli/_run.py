@@ -17,7 +17,7 @@ from pipeline_lib.cli._state import state
 if TYPE_CHECKING:
     from pipeline_lib.config import Settings
     from pipeline_lib.orchestration.pipeline import RunResult
-    from pipeline_lib.storage import LocalLake
+    from pipeline_lib.storage import Lake
 
 _STATUS_STYLE = {"succeeded": "green", "failed": "red", "skipped": "yellow"}
 
@@ -60,19 +60,19 @@ def run_command(
     as_of = date.fromisoformat(run_date) if run_date else datetime.now(timezone.utc).date()
     console = Console()
     if as_json:
-        result = run_pipeline(cli.lake, cli.settings, as_of=as_of, run_id=run_id,
+        result = run_pipeline(cli.any_lake, cli.settings, as_of=as_of, run_id=run_id,
                               reports_dir=reports, full_refresh=full_refresh)  # fmt: skip
         typer.echo(json.dumps(result.to_dict(), indent=2))
     else:
-        result = run_with_progress(cli.lake, cli.settings, as_of, run_id, reports, console,
+        result = run_with_progress(cli.any_lake, cli.settings, as_of, run_id, reports, console,
                                    full_refresh=full_refresh)  # fmt: skip
-        render_run(result, cli.lake, console)
+        render_run(result, cli.any_lake, console)
     if not result.succeeded:
         raise typer.Exit(1)
 
 
 def run_with_progress(
-    lake: LocalLake,
+    lake: Lake,
     settings: Settings,
     as_of: date,
     run_id: Optional[str],
@@ -99,10 +99,8 @@ def run_with_progress(
                             on_progress=on_progress, full_refresh=full_refresh)  # fmt: skip
 
 
-def render_run(result: RunResult, lake: LocalLake, console: Console) -> None:
+def render_run(result: RunResult, lake: Lake, console: Console) -> None:
     """Steps with durations, rows per table, the row accounting, then the verdict."""
-    from pipeline_lib.catalog import CATALOG_KEY
-    from pipeline_lib.storage import Zone
 
     steps = Table(title="Steps", header_style="bold", title_justify="left")
     steps.add_column("step")
@@ -162,7 +160,7 @@ def render_run(result: RunResult, lake: LocalLake, console: Console) -> None:
     if result.succeeded:
         console.print(
             f"[green]run {result.run_id} succeeded[/] in {result.seconds:.1f} s; tables live in "
-            f"{lake.path(Zone.META, CATALOG_KEY)}",
+            f"{_where_live(lake)}",
             highlight=False,
         )
     else:
@@ -172,3 +170,13 @@ def render_run(result: RunResult, lake: LocalLake, console: Console) -> None:
             highlight=False,
         )
     console.print(f"execution history: ecom-pipeline runs show {result.run_id}", highlight=False)
+
+
+def _where_live(lake: Lake) -> str:
+    """Where the published tables are read: the local catalog, or the Glue databases."""
+    from pipeline_lib.catalog import CATALOG_KEY
+    from pipeline_lib.storage import LocalLake, Zone
+
+    if isinstance(lake, LocalLake):
+        return str(lake.path(Zone.META, CATALOG_KEY))
+    return f"the Glue Data Catalog (Athena), lake {lake.location}"

@@ -39,7 +39,7 @@ def runs_command(
     from pipeline_lib.orchestration.history import list_runs
     from pipeline_lib.orchestration.pipeline import lake_is_busy
 
-    lake = state(ctx).lake
+    lake = state(ctx).any_lake
     runs = sorted(list_runs(lake), key=lambda r: r.started_at or "", reverse=True)[:limit]
     busy = lake_is_busy(lake)
     rows = []
@@ -53,7 +53,7 @@ def runs_command(
         return
     console = Console()
     if not rows:
-        console.print(f"no runs yet in {lake.root} (start one with `ecom-pipeline run`)")
+        console.print(f"no runs yet in {lake.location} (start one with `ecom-pipeline run`)")
         return
     failures = any(row["failed_state"] or row["error"] for row in rows)
     table = Table(header_style="bold")
@@ -88,10 +88,10 @@ def show_command(
     from pipeline_lib.orchestration.history import failure_of, load_history, record_key
     from pipeline_lib.storage import Zone
 
-    lake = state(ctx).lake
+    lake = state(ctx).any_lake
     events = load_history(lake, run_id)
     if not events:
-        raise PipelineError(f"no execution history for run {run_id!r} in {lake.root} "
+        raise PipelineError(f"no execution history for run {run_id!r} in {lake.location} "
                             "(list runs with `ecom-pipeline runs`)")  # fmt: skip
     if as_json:
         for event in events:
@@ -106,9 +106,8 @@ def show_command(
                       escape(event.get("state") or ""),
                       escape(_detail(event.get("details") or {})))  # fmt: skip
     console.print(table)
-    record_path = lake.path(Zone.META, record_key(run_id))
-    if record_path.is_file():
-        record = json.loads(record_path.read_text(encoding="utf-8"))
+    if lake.exists(Zone.META, record_key(run_id)):
+        record = json.loads(lake.read_bytes(Zone.META, record_key(run_id)))
         style = _STYLE.get(record["status"], "")
         console.print(f"[{style}]{record['status']}[/] in {record['seconds']:.1f} s",
                       highlight=False)  # fmt: skip

@@ -12,7 +12,10 @@ from pipeline_lib.exceptions import ConfigError
 
 if TYPE_CHECKING:
     from pipeline_lib.config import Settings
-    from pipeline_lib.storage import LocalLake
+    from pipeline_lib.storage import Lake, LocalLake
+
+#: The commands that run on an S3 lake as well as on a folder.
+ANY_LAKE_COMMANDS = ("ingest", "run", "runs", "query", "quality")
 
 
 @dataclass
@@ -20,13 +23,23 @@ class CliState:
     settings: Settings
 
     @cached_property
+    def any_lake(self) -> Lake:
+        """The lake of the settings, local or S3."""
+        from pipeline_lib.storage import open_lake
+
+        return open_lake(self.settings.lake)
+
+    @cached_property
     def lake(self) -> LocalLake:
+        """The lake, for the commands that run on a local lake only."""
         from pipeline_lib.storage import LocalLake
 
         if "://" in self.settings.lake:
             raise ConfigError(
-                f"lake {self.settings.lake!r} is remote; the command line runs on a local "
-                "lake (pass --lake PATH or use --env local)"
+                f"lake {self.settings.lake!r} is remote; this command runs on a local lake "
+                "(pass --lake PATH or use --env local). On the environment's S3 lake: "
+                f"{', '.join(ANY_LAKE_COMMANDS)}, and check-deployment; runs start in Step "
+                "Functions (README, Running on AWS)"
             )
         return LocalLake(self.settings.lake)
 

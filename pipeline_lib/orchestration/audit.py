@@ -22,7 +22,7 @@ from pipeline_lib.jobs import StageAccounting, TableVersion
 from pipeline_lib.quality import QualityReport, RuleResult, staged_runner
 from pipeline_lib.quality.checker import reconcile_rows as _reconcile_rows
 from pipeline_lib.resources import resource_path
-from pipeline_lib.storage import LocalLake
+from pipeline_lib.storage import Lake
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ __all__ = [
 class AuditInput:
     """What an audit hook may look at."""
 
-    lake: LocalLake
+    lake: Lake
     run_id: str
     versions: Sequence[TableVersion]
     accounting: Sequence[StageAccounting]
@@ -77,7 +77,7 @@ def in_process_audit(audit: AuditInput) -> QualityReport:
             as_of=audit.day,
             versions=list(audit.versions),
             accounting=list(audit.accounting),
-            settings=audit.settings or load_settings(env=audit.env, lake=str(audit.lake.root)),
+            settings=audit.settings or load_settings(env=audit.env, lake=audit.lake.location),
         )
     finally:
         runner.close()
@@ -101,7 +101,7 @@ def default_audit(audit: AuditInput) -> QualityReport:
             "(nothing was published)"
         )
     parameters = {
-        "lake": str(audit.lake.root),
+        "lake": audit.lake.location,
         "run_id": audit.run_id,
         "as_of": audit.day.isoformat(),
         "env": audit.env,

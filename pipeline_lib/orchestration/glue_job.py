@@ -121,11 +121,20 @@ def notebook_path(notebook: str) -> Path:
 def notebook_parameters(
     path: Path, arguments: Mapping[str, str], settings_params: Mapping[str, Any], lake: str
 ) -> dict[str, Any]:
-    """What the notebook at ``path`` declares, from the run and the ``etl`` settings."""
-    from pipeline_lib.orchestration.notebooks import declared_parameters, load_notebook
+    """What the notebook at ``path`` declares, from the run and the ``etl`` settings.
 
-    declared = set(declared_parameters(load_notebook(path)))
+    Any other parameter the notebook declares may be a job argument (the state machine
+    passes ``--staged true`` to the quality notebook, which then audits the run's staged
+    tables); its text becomes the type of the notebook's default (``true``/``false`` for a
+    bool, a number for a number).
+    """
+    from pipeline_lib.orchestration.notebooks import declared_defaults, load_notebook
+
+    declared = declared_defaults(load_notebook(path))
     values: dict[str, Any] = dict(settings_params.get("etl") or {})
+    for name, text in arguments.items():
+        if name in declared and name not in ("notebook", *REQUIRED):
+            values[name] = _typed(name, text, declared[name])
     values.update(
         lake=lake,
         run_id=arguments["run_id"],
@@ -133,6 +142,20 @@ def notebook_parameters(
         env=arguments.get("env") or os.environ.get("PIPELINE_ENV", "local"),
     )
     return {name: value for name, value in values.items() if name in declared}
+
+
+def _typed(name: str, text: str, default: Any) -> Any:
+    """A job argument's text as the type of the notebook's default for it."""
+    if isinstance(default, bool):
+        if text.lower() not in ("true", "false"):
+            raise ConfigError(f"--{name} must be true or false, got {text!r}")
+        return text.lower() == "true"
+    if isinstance(default, (int, float)):
+        try:
+            return type(default)(text)
+        except ValueError:
+            raise ConfigError(f"--{name} must be a number, got {text!r}") from None
+    return text
 
 
 def upload_reports(folder: Path, reports_uri: str, run_id: str, s3: Any) -> list[str]:

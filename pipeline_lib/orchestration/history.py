@@ -16,7 +16,7 @@ from typing import Any, Optional
 
 from pipeline_lib.exceptions import PipelineError
 from pipeline_lib.orchestration.executor import HistoryEvent
-from pipeline_lib.storage import Lake, LocalLake, Zone
+from pipeline_lib.storage import Lake, Zone
 
 RUNS_PREFIX = "runs"
 HISTORY_NAME = "history.jsonl"
@@ -31,34 +31,38 @@ def record_key(run_id: str) -> str:
     return f"{RUNS_PREFIX}/{run_id}/{RECORD_NAME}"
 
 
-def refuse_used_run_id(lake: LocalLake, run_id: str) -> None:
+def refuse_used_run_id(lake: Lake, run_id: str) -> None:
     """Raise PipelineError if ``run_id`` already names a run (it has a record or a history).
 
     A run writes its table versions under its id, so running an id again would rewrite
     that run's versions (the live tables, if it was published) before any audit, and
     overwrite its history.
     """
-    record_path = lake.path(Zone.META, record_key(run_id))
-    if not record_path.is_file() and not lake.path(Zone.META, history_key(run_id)).is_file():
+    recorded = lake.exists(Zone.META, record_key(run_id))
+    if not recorded and not lake.exists(Zone.META, history_key(run_id)):
         return
-    record: dict[str, Any] = {}
-    if record_path.is_file():
-        with contextlib.suppress(ValueError):  # a record cut short still names a used id
-            loaded = json.loads(record_path.read_text(encoding="utf-8"))
-            record = loaded if isinstance(loaded, dict) else {}
+    record = _read_record(lake, run_id) if recorded else {}
     events = load_history(lake, run_id)
     started = (events[0].get("timestamp") if events else None) or record.get("started_at")
-    if record_path.is_file():
+    if recorded:
         status = str(record.get("status") or "recorded")
         what = f"{_article(status)} {status} run"
     else:
         what = "an interrupted run (no run record)"
     when = f" started {started}" if started else ""
-    folder = lake.path(Zone.META, f"{RUNS_PREFIX}/{run_id}")
+    folder = lake.uri(Zone.META, f"{RUNS_PREFIX}/{run_id}")
     raise PipelineError(
         f"run id {run_id!r} was already used: {what}{when} ({folder}); a run id names one "
         "run, so pick a new --run-id or omit it to get a new one"
     )
+
+
+def _read_record(lake: Lake, run_id: str) -> dict[str, Any]:
+    """A run's record (empty when cut short: it still names a used id)."""
+    with contextlib.suppress(ValueError):
+        loaded = json.loads(lake.read_bytes(Zone.META, record_key(run_id)))
+        return loaded if isinstance(loaded, dict) else {}
+    return {}
 
 
 def _article(word: str) -> str:
@@ -68,16 +72,16 @@ def _article(word: str) -> str:
 class HistoryWriter:
     """Appends events to a run's history file, one JSON line each, as they happen."""
 
-    def __init__(self, lake: LocalLake, run_id: str) -> None:
-        self.path = lake.path(Zone.META, history_key(run_id))
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.path.write_text("", encoding="utf-8")
+    def __init__(self, lake: Lake, run_id: str) -> None:
+        self.lake = lake
+        self.key = history_key(run_id)
+        lake.write_bytes(Zone.META, self.key, b"")
         self._lock = threading.Lock()
 
     def __call__(self, event: HistoryEvent) -> None:
-        line = json.dumps(event.to_dict(), default=str)
-        with self._lock, self.path.open("a", encoding="utf-8") as handle:
-            handle.write(line + "\n")
+        line = json.dumps(event.to_dict(), default=str) + "\n"
+        with self._lock:
+            self.lake.append_bytes(Zone.META, self.key, line.encode("utf-8"))
 
 
 def load_history(lake: Lake, run_id: str) -> list[dict[str, Any]]:
@@ -159,18 +163,17 @@ class RunListing:
     error: Optional[str]
 
 
-def list_runs(lake: LocalLake) -> list[RunListing]:
+def list_runs(lake: Lake) -> list[RunListing]:
     """Every run with a record or a history, newest first (run ids sort by time)."""
-    folder = lake.path(Zone.META, RUNS_PREFIX)
-    if not folder.is_dir():
-        return []
+    files: dict[str, set[str]] = {}
+    for key in lake.list_keys(Zone.META, RUNS_PREFIX):
+        parts = key.split("/")
+        if len(parts) == 3:
+            files.setdefault(parts[1], set()).add(parts[2])
     runs = []
-    for run_dir in sorted((p for p in folder.iterdir() if p.is_dir()), reverse=True):
-        run_id = run_dir.name
-        events = load_history(lake, run_id)
-        record: dict[str, Any] = {}
-        if (run_dir / RECORD_NAME).is_file():
-            record = json.loads((run_dir / RECORD_NAME).read_text(encoding="utf-8"))
+    for run_id in sorted(files, reverse=True):
+        events = load_history(lake, run_id) if HISTORY_NAME in files[run_id] else []
+        record = _read_record(lake, run_id) if RECORD_NAME in files[run_id] else {}
         if not record and not events:
             continue
         started = events[0] if events else {}

@@ -49,7 +49,6 @@ from pipeline_lib.orchestration.notebooks import (
 from pipeline_lib.orchestration.notify import Notifier
 from pipeline_lib.quality import CRITICAL, FAIL, QualityReport, RuleResult
 from pipeline_lib.quality.audit import save_report
-from pipeline_lib.storage import LocalLake
 
 LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke"
 GLUE_JOB_SYNC = "arn:aws:states:::glue:startJobRun.sync"
@@ -195,7 +194,7 @@ class LocalResources:
 
     def _audit(self, run_id: str, as_of: date) -> str:
         """The quality job: audit the staged tables, save the report, render the HTML."""
-        lake = self._local_lake("the audit")
+        lake = self.runtime.lake
         versions = load_versions(lake, run_id)
         accounting = load_accounting(lake, run_id)
         if not versions and not accounting:
@@ -212,19 +211,6 @@ class LocalResources:
             _render_quality_report(self, as_of)
         self.audit_report = report
         return f"{len(report.rules)} rules, quality {report.status}"
-
-    # --- the lake ---------------------------------------------------------------------
-
-    def _local_lake(self, step: str) -> LocalLake:
-        """The runtime's lake, for the steps that still run on a local lake only."""
-        lake = self.runtime.lake
-        if not isinstance(lake, LocalLake):
-            raise StatesError(
-                TASK_FAILED,
-                f"{step} of the local executor runs on a local lake, not {lake.location} "
-                "(docs/adr/0003-storage-boundary.md lists what moves to S3 next)",
-            )
-        return lake
 
     # --- bookkeeping -------------------------------------------------------------------
 
@@ -265,7 +251,7 @@ def _render_quality_report(resources: LocalResources, as_of: date) -> Optional[P
     try:
         path: Path = render_report(
             executed,
-            lake=resources._local_lake("the quality report"),
+            lake=resources.runtime.lake,
             as_of=as_of,
             reports_dir=resources.runtime.reports_dir,
         )

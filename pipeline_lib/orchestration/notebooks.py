@@ -109,6 +109,20 @@ def declared_parameters(notebook: nbformat.NotebookNode) -> list[str]:
     return [p.name for p in _infer_parameters(notebook)]
 
 
+def declared_defaults(notebook: nbformat.NotebookNode) -> dict[str, Any]:
+    """Each parameter of the notebook's ``parameters`` cell and its default value (None
+    when the default is not a literal)."""
+    import ast
+
+    defaults: dict[str, Any] = {}
+    for parameter in _infer_parameters(notebook):
+        try:
+            defaults[parameter.name] = ast.literal_eval(parameter.default)
+        except (ValueError, SyntaxError):
+            defaults[parameter.name] = None
+    return defaults
+
+
 def run_notebook(
     path: Path,
     *,

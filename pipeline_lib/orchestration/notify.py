@@ -12,10 +12,9 @@ import threading
 import uuid
 from collections.abc import Mapping
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any, Callable, Optional, Protocol
 
-from pipeline_lib.storage import LocalLake, Zone
+from pipeline_lib.storage import Lake, Zone
 
 logger = logging.getLogger(__name__)
 
@@ -36,8 +35,8 @@ class LocalNotifier:
     console's ``print`` to show it to a person.
     """
 
-    def __init__(self, lake: LocalLake, echo: Optional[Callable[[str], None]] = None) -> None:
-        self.path: Path = lake.path(Zone.META, NOTIFICATIONS_KEY)
+    def __init__(self, lake: Lake, echo: Optional[Callable[[str], None]] = None) -> None:
+        self.lake = lake
         self._echo = echo or logger.info
         self._lock = threading.Lock()
 
@@ -45,9 +44,9 @@ class LocalNotifier:
         message_id = str(uuid.uuid4())
         record = {"message_id": message_id, "sent_at": _now(), "subject": subject[:SUBJECT_MAX],
                   "message": dict(message)}  # fmt: skip
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._lock, self.path.open("a", encoding="utf-8") as log:
-            log.write(json.dumps(record, default=str) + "\n")
+        line = json.dumps(record, default=str) + "\n"
+        with self._lock:
+            self.lake.append_bytes(Zone.META, NOTIFICATIONS_KEY, line.encode("utf-8"))
         self._echo(console_line(subject, message))
         return message_id
 
@@ -72,12 +71,12 @@ class SnsNotifier:
         return str(response["MessageId"])
 
 
-def read_notifications(lake: LocalLake) -> list[dict[str, Any]]:
+def read_notifications(lake: Lake) -> list[dict[str, Any]]:
     """Every notification the local notifier sent, oldest first."""
-    path = lake.path(Zone.META, NOTIFICATIONS_KEY)
-    if not path.is_file():
+    if not lake.exists(Zone.META, NOTIFICATIONS_KEY):
         return []
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    text = lake.read_bytes(Zone.META, NOTIFICATIONS_KEY).decode("utf-8")
+    return [json.loads(line) for line in text.splitlines() if line]
 
 
 def console_line(subject: str, message: Mapping[str, Any]) -> str:

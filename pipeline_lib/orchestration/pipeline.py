@@ -55,7 +55,7 @@ from pipeline_lib.orchestration.local_resources import (
 from pipeline_lib.orchestration.notify import LocalNotifier, Notifier
 from pipeline_lib.quality import QualityReport
 from pipeline_lib.resources import resource_path
-from pipeline_lib.storage import LocalLake, Zone
+from pipeline_lib.storage import Lake, LocalLake, Zone
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +67,9 @@ _LOCK_POLL_SECONDS = 0.2
 #: Temp files untouched this long belong to a killed writer (a `quality` command, which
 #: takes no lock, may still be writing a younger one).
 STALE_TEMP_SECONDS = 3600.0
+#: How long an S3 lake's run lease lasts without being given back: longer than any run (a
+#: run that dies keeps the lake only this long).
+RUN_LEASE_SECONDS = 6 * 3600
 
 __all__ = [
     "ANALYTICS_STEP",
@@ -91,18 +94,23 @@ def load_local_state_machine(path: Path = STATE_MACHINE_FILE) -> StateMachine:
 
 #: Runs once a run's tables are live: (lake, settings, as_of, reports_dir) -> the step to
 #: record, or None when it did nothing. It never fails the run (the data is published).
-AfterPublishHook = Callable[[LocalLake, Settings, date, Path], Optional[StepResult]]
+AfterPublishHook = Callable[[Lake, Settings, date, Path], Optional[StepResult]]
 
 
 def analytics_reports(
-    lake: LocalLake, settings: Settings, as_of: date, reports_dir: Path
+    lake: Lake, settings: Settings, as_of: date, reports_dir: Path
 ) -> Optional[StepResult]:
     """The default after-publish hook: render the analytics reports of the new tables.
 
     See :func:`pipeline_lib.analytics.reports.render_after_publish` (``analytics.reports``
-    in params, ``PIPELINE_ANALYTICS_REPORTS=off``).
+    in params, ``PIPELINE_ANALYTICS_REPORTS=off``). The reports read a local lake's
+    catalog; on an S3 lake they are not rendered (Athena and the dashboard serve it).
     """
     from pipeline_lib.analytics.reports import render_after_publish
+
+    if not isinstance(lake, LocalLake):
+        logger.info("analytics reports skipped: %s is not a local lake", lake.location)
+        return None
 
     batch = render_after_publish(lake, settings, as_of=as_of, reports_dir=reports_dir)
     if batch is None:
@@ -115,7 +123,7 @@ def analytics_reports(
 
 def _after_publish(
     hook: AfterPublishHook,
-    lake: LocalLake,
+    lake: Lake,
     settings: Settings,
     as_of: date,
     reports_dir: Path,
@@ -198,7 +206,7 @@ class RunResult:
 
 
 def run_pipeline(
-    lake: LocalLake,
+    lake: Lake,
     settings: Settings,
     *,
     as_of: date,
@@ -263,8 +271,10 @@ def run_pipeline(
     started = time.perf_counter()
     with run_lock(lake, purpose=f"run {result.run_id}"):
         refuse_used_run_id(lake, result.run_id)  # again: a run of that id may have just ended
-        # Killed writers leave hidden temp files; nobody else writes while we hold the lock.
-        lake.remove_stale_temp_files(older_than_seconds=STALE_TEMP_SECONDS)
+        if isinstance(lake, LocalLake):
+            # Killed writers leave hidden temp files; nobody else writes while we hold the
+            # lock. (S3 has none: an upload is whole or absent.)
+            lake.remove_stale_temp_files(older_than_seconds=STALE_TEMP_SECONDS)
         runtime = Runtime(lake=lake, settings=settings, reports_dir=reports_dir)
         resources = LocalResources(
             runtime=runtime,
@@ -307,13 +317,18 @@ def run_pipeline(
 
 
 @contextlib.contextmanager
-def run_lock(lake: LocalLake, *, purpose: str = "run", wait_seconds: float = 0.0) -> Iterator[None]:
+def run_lock(lake: Lake, *, purpose: str = "run", wait_seconds: float = 0.0) -> Iterator[None]:
     """Hold the lake's run lock: one writer per lake at a time, a run or an ingest.
 
     Waits up to ``wait_seconds`` for the lock, then raises PipelineError naming what holds
-    it. The holder writes ``purpose``, its pid and start time into the lock file so that
-    the error can say who to wait for.
+    it. Locally the holder writes ``purpose``, its pid and start time into the lock file so
+    that the error can say who to wait for; an S3 lake's lock is the DynamoDB lease of the
+    lock table (``PIPELINE_LOCK_TABLE``), held for ``purpose``.
     """
+    if not isinstance(lake, LocalLake):
+        with _lease(lake, purpose, wait_seconds):
+            yield
+        return
     path = lake.path(Zone.META, LOCK_KEY)
     path.parent.mkdir(parents=True, exist_ok=True)
     deadline = time.monotonic() + wait_seconds
@@ -340,6 +355,28 @@ def run_lock(lake: LocalLake, *, purpose: str = "run", wait_seconds: float = 0.0
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+@contextlib.contextmanager
+def _lease(lake: Lake, purpose: str, wait_seconds: float) -> Iterator[None]:
+    """The run lock of a lake in S3: the lock table's lease, taken and given back."""
+    from pipeline_lib.storage import DynamoDBLease
+
+    lease = DynamoDBLease()
+    holder = f"{purpose} (pid {os.getpid()})"
+    deadline = time.monotonic() + wait_seconds
+    while (current := lease.acquire(holder, seconds=RUN_LEASE_SECONDS)) is not None:
+        if time.monotonic() >= deadline:
+            after = f" after waiting {wait_seconds:g} s" if wait_seconds else ""
+            raise PipelineError(
+                f"the lake {lake.location} is busy{after}: {current} holds its lease in "
+                f"{lease.table}; try again when it ends"
+            )
+        time.sleep(_LOCK_POLL_SECONDS)
+    try:
+        yield
+    finally:
+        lease.release(holder)
+
+
 def _busy_message(lake: LocalLake, path: Path, waited: float) -> str:
     holder = path.read_text(encoding="utf-8").strip() or "another run"
     after = f" after waiting {waited:g} s" if waited else ""
@@ -349,8 +386,12 @@ def _busy_message(lake: LocalLake, path: Path, waited: float) -> str:
     )
 
 
-def lake_is_busy(lake: LocalLake) -> bool:
+def lake_is_busy(lake: Lake) -> bool:
     """True while a run holds the lake's run lock."""
+    if not isinstance(lake, LocalLake):
+        from pipeline_lib.storage import DynamoDBLease
+
+        return DynamoDBLease().holder() is not None
     path = lake.path(Zone.META, LOCK_KEY)
     if not path.is_file():
         return False
@@ -363,7 +404,7 @@ def lake_is_busy(lake: LocalLake) -> bool:
     return False
 
 
-def _save_run(lake: LocalLake, result: RunResult) -> None:
+def _save_run(lake: Lake, result: RunResult) -> None:
     record = {**result.to_dict(), "saved_at": datetime.now(timezone.utc).isoformat()}
     lake.write_bytes(
         Zone.META,

@@ -11,16 +11,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, Union
 
 import duckdb
 import pandas as pd
 
-from pipeline_lib.catalog import LocalCatalog, read_published
+from pipeline_lib.catalog import read_published
 from pipeline_lib.catalog._local import _parquet_scan
 from pipeline_lib.exceptions import PipelineError
-from pipeline_lib.jobs import TableVersion
-from pipeline_lib.storage import LocalLake, Zone
+from pipeline_lib.jobs import TableVersion, version_key
+from pipeline_lib.storage import Lake, ParquetFolder, Zone, create_parquet_view
 
 logger = logging.getLogger(__name__)
 
@@ -33,19 +33,26 @@ class SqlRunner(Protocol):
 
 
 class DuckDBRunner:
-    """An in-memory DuckDB with one view per table, each over a folder of Parquet files."""
+    """An in-memory DuckDB with one view per table, each over one table version.
+
+    ``tables`` maps ``zone.table`` to a :class:`~pipeline_lib.storage.ParquetFolder` (a
+    version in a local or S3 lake) or to a local folder of Parquet files.
+    """
 
     #: SQL dialect, for the few functions DuckDB and Athena spell differently.
     dialect = "duckdb"
 
-    def __init__(self, tables: Mapping[str, Path]) -> None:
+    def __init__(self, tables: Mapping[str, Union[ParquetFolder, Path]]) -> None:
         self.tables = dict(tables)
         self._con = duckdb.connect()
         self._con.execute("SET TimeZone = 'UTC'")
         for schema in sorted({name.split(".", 1)[0] for name in self.tables}):
             self._con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
-        for name, folder in sorted(self.tables.items()):
-            self._con.execute(f"CREATE VIEW {name} AS SELECT * FROM {_parquet_scan(folder)}")
+        for name, source in sorted(self.tables.items()):
+            if isinstance(source, ParquetFolder):
+                create_parquet_view(self._con, name, source)
+            else:
+                self._con.execute(f"CREATE VIEW {name} AS SELECT * FROM {_parquet_scan(source)}")
 
     def query(self, sql: str) -> pd.DataFrame:
         try:
@@ -57,31 +64,29 @@ class DuckDBRunner:
         self._con.close()
 
 
-def staged_runner(lake: LocalLake, versions: Iterable[TableVersion]) -> DuckDBRunner:
+def staged_runner(lake: Lake, versions: Iterable[TableVersion]) -> DuckDBRunner:
     """Views over a run's staged versions, plus the live versions of the other tables."""
     tables = live_tables(lake)
     for version in versions:
-        tables[version.qualified_name] = lake.path(version.zone, version.key)
+        tables[version.qualified_name] = ParquetFolder(lake, version.zone, version.key)
     return DuckDBRunner(tables)
 
 
-def live_runner(lake: LocalLake) -> DuckDBRunner:
+def live_runner(lake: Lake) -> DuckDBRunner:
     """Views over the published (live) versions, as the catalog shows them."""
     tables = live_tables(lake)
     if not tables:
         raise PipelineError(
-            f"nothing is published in {lake.root} ({LocalCatalog(lake).path} is empty): "
-            "run `ecom-pipeline run` first"
+            f"nothing is published in {lake.location}: run `ecom-pipeline run` first"
         )
     return DuckDBRunner(tables)
 
 
-def live_tables(lake: LocalLake) -> dict[str, Path]:
-    """Qualified table name -> folder of its live version."""
+def live_tables(lake: Lake) -> dict[str, ParquetFolder]:
+    """Qualified table name -> its live version."""
     state = read_published(lake)
-    return {
-        qualified: lake.path(
-            Zone(qualified.split(".", 1)[0]), f"{qualified.split('.', 1)[1]}/run-{run}"
-        )
-        for qualified, run in state.tables.items()
-    }
+    tables: dict[str, ParquetFolder] = {}
+    for qualified, run in state.tables.items():
+        zone, name = qualified.split(".", 1)
+        tables[qualified] = ParquetFolder(lake, Zone(zone), version_key(name, run))
+    return tables

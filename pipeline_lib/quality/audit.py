@@ -39,7 +39,7 @@ from pipeline_lib.quality.consistency import consistency_rules
 from pipeline_lib.quality.expectations import is_big_fact
 from pipeline_lib.quality.settings import QualitySettings, quality_settings
 from pipeline_lib.schemas import DEFAULT_DOMAINS, TABLES, FeedDomains
-from pipeline_lib.storage import Lake, LocalLake, Zone
+from pipeline_lib.storage import Lake, Zone
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ def gx_tables(tables: Sequence[str]) -> list[str]:
     return [t for t in tables if t.startswith("curated.") or not is_big_fact(t)]
 
 
-def live_inputs(lake: LocalLake) -> tuple[list[TableVersion], list[StageAccounting]]:
+def live_inputs(lake: Lake) -> tuple[list[TableVersion], list[StageAccounting]]:
     """The live table versions and the accounting of the runs that published them."""
     state = read_published(lake)
     versions: list[TableVersion] = []
@@ -69,7 +69,7 @@ def live_inputs(lake: LocalLake) -> tuple[list[TableVersion], list[StageAccounti
 def run_quality(
     runner: SqlRunner,
     *,
-    lake: LocalLake,
+    lake: Lake,
     run_id: str,
     as_of: Union[date, str],
     versions: Optional[Sequence[TableVersion]] = None,
@@ -214,7 +214,7 @@ def own_run_accounting(
     return None
 
 
-def _published_accounting(lake: LocalLake) -> list[StageAccounting]:
+def _published_accounting(lake: Lake) -> list[StageAccounting]:
     """The accounting of the run whose tables are live (empty before the first publish)."""
     run_id = read_published(lake).run_id
     return load_accounting(lake, run_id) if run_id else []

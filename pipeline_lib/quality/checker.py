@@ -24,7 +24,6 @@ from typing import Any, Optional, Union
 
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from pipeline_lib.config import Settings
 from pipeline_lib.exceptions import PipelineError
@@ -44,7 +43,7 @@ from pipeline_lib.quality.settings import (
     RowCountRule,
 )
 from pipeline_lib.schemas import DEFAULT_DOMAINS, TABLES, FeedDomains, with_domains
-from pipeline_lib.storage import LocalLake
+from pipeline_lib.storage import Lake
 
 logger = logging.getLogger(__name__)
 
@@ -649,7 +648,7 @@ def reconcile_rows(
     return results
 
 
-def check_table_contracts(lake: LocalLake, versions: Sequence[TableVersion]) -> list[RuleResult]:
+def check_table_contracts(lake: Lake, versions: Sequence[TableVersion]) -> list[RuleResult]:
     """Every table version has the columns and types of its contract, in order (critical).
 
     Columns a feed added beyond its contract may follow the documented ones, nullable: they
@@ -669,8 +668,8 @@ def check_table_contracts(lake: LocalLake, versions: Sequence[TableVersion]) -> 
                 )
             )
             continue
-        files = sorted(lake.path(version.zone, version.key).rglob("*.parquet"))
-        actual = pq.read_schema(files[0]).remove_metadata() if files else None
+        keys = [k for k in lake.list_keys(version.zone, version.key) if k.endswith(".parquet")]
+        actual = lake.parquet_schema(version.zone, keys[0]) if keys else None
         expected = schema.arrow_schema()
         problems = _contract_differences(actual, expected)
         extras = [] if actual is None else actual.names[len(expected) :]

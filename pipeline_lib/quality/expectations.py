@@ -25,7 +25,7 @@ from pipeline_lib.quality._keys import business_key, contract, table_name
 from pipeline_lib.quality._model import CRITICAL, RuleResult, outcome
 from pipeline_lib.quality._runner import SqlRunner
 from pipeline_lib.schemas import CONTRACTS, TABLES, Column
-from pipeline_lib.storage import LocalLake, Zone
+from pipeline_lib.storage import Lake, Zone
 
 logger = logging.getLogger(__name__)
 
@@ -289,7 +289,7 @@ def validate_tables(
     *,
     sample_rows: int = 50_000,
     min_rows: Optional[Mapping[str, int]] = None,
-    lake: Optional[LocalLake] = None,
+    lake: Optional[Lake] = None,
     run_id: Optional[str] = None,
 ) -> list[RuleResult]:
     """Run the GX suite of every table on at most ``sample_rows`` rows (seeded sample).

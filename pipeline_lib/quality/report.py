@@ -33,7 +33,7 @@ from plotly.offline import get_plotlyjs, get_plotlyjs_version
 
 from pipeline_lib.exceptions import PipelineError
 from pipeline_lib.quality.charts import STATUS_COLORS, SUMMARY_KEY, report_summary
-from pipeline_lib.storage import LocalLake, atomic_write
+from pipeline_lib.storage import Lake, atomic_write, open_lake
 
 logger = logging.getLogger(__name__)
 
@@ -85,7 +85,7 @@ class ReportEntry:
 def render_report(
     executed_notebook: Path,
     *,
-    lake: Union[LocalLake, str, os.PathLike[str]],
+    lake: Union[Lake, str, os.PathLike[str]],
     as_of: date,
     reports_dir: Path,
     inline: bool = False,
@@ -327,7 +327,7 @@ def _summary_from_outputs(notebook: nbformat.NotebookNode) -> Optional[dict[str,
 
 
 def _summary_from_lake(
-    lake: Union[LocalLake, str, os.PathLike[str]], notebook: nbformat.NotebookNode
+    lake: Union[Lake, str, os.PathLike[str]], notebook: nbformat.NotebookNode
 ) -> Optional[dict[str, Any]]:
     run_id = _notebook_parameter(notebook, "run_id")
     if not run_id:
@@ -335,7 +335,7 @@ def _summary_from_lake(
     try:
         from pipeline_lib.quality.audit import load_report
 
-        report = load_report(lake if isinstance(lake, LocalLake) else LocalLake(lake), run_id)
+        report = load_report(lake if isinstance(lake, Lake) else open_lake(os.fspath(lake)), run_id)
     except Exception as exc:  # a missing or unreadable report leaves the status unknown
         logger.warning("no saved quality report for run %s: %s", run_id, exc)
         return None

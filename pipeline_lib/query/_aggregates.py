@@ -42,11 +42,11 @@ import pyarrow as pa
 
 from pipeline_lib.config import load_settings
 from pipeline_lib.exceptions import ConfigError, PipelineError
-from pipeline_lib.jobs import JobContext, TableVersion, version_files, write_table
+from pipeline_lib.jobs import JobContext, TableVersion, version_files, version_key, write_table
 from pipeline_lib.query._dialect import to_duckdb
 from pipeline_lib.query._loader import NamedQuery, QueryError, load_query, placeholders, sql_dir
 from pipeline_lib.schemas import TABLES
-from pipeline_lib.storage import Lake, LocalLake, Zone
+from pipeline_lib.storage import Lake, ParquetFolder, Zone, create_parquet_view
 
 logger = logging.getLogger(__name__)
 
@@ -328,35 +328,21 @@ def _connection(settings: AggregateSettings) -> Iterator[duckdb.DuckDBPyConnecti
 
 
 def _attach(con: duckdb.DuckDBPyConnection, lake: Lake, qualified: str, run_id: str) -> None:
-    """Make ``zone.table`` a view of the run's version of that table.
-
-    A local lake's files are read by DuckDB's own Parquet reader (projection and
-    row-group pruning, memory it accounts for). Elsewhere (S3) DuckDB scans the lake's
-    Arrow dataset, which streams through the lake's Arrow file system.
-    """
+    """Make ``zone.table`` a view of the run's version of that table, on a local or an
+    S3 lake (:func:`pipeline_lib.storage.create_parquet_view`)."""
     zone_name, _, name = qualified.partition(".")
     try:
         zone = Zone(zone_name)
     except ValueError:
         raise PipelineError(f"aggregate input {qualified!r} names no zone of the lake") from None
-    keys = version_files(lake, zone, name, run_id)
-    if not keys:
+    if not version_files(lake, zone, name, run_id):
         raise PipelineError(
             f"table {qualified} has no version {run_id}; write it before the aggregates "
             "that read it"
         )
     con.execute(f'CREATE SCHEMA IF NOT EXISTS "{zone.value}"')
     view = f'"{zone.value}"."{name}"'
-    if isinstance(lake, LocalLake):
-        files = ", ".join(_literal(str(lake.path(zone, key))) for key in keys)
-        con.execute(
-            f"CREATE OR REPLACE VIEW {view} AS SELECT * FROM read_parquet([{files}], "
-            "hive_partitioning = false, union_by_name = true)"
-        )
-    else:
-        source = f"__{zone.value}_{name}"
-        con.register(source, lake.dataset(zone, keys))
-        con.execute(f'CREATE OR REPLACE VIEW {view} AS SELECT * FROM "{source}"')
+    create_parquet_view(con, view, ParquetFolder(lake, zone, version_key(name, run_id)))
 
 
 def _literal(text: str) -> str:

@@ -15,7 +15,6 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any, Optional
 
 import duckdb
@@ -29,7 +28,7 @@ from pipeline_lib.exceptions import ConfigError, PipelineError
 from pipeline_lib.ingestion import VALIDATED_PREFIX
 from pipeline_lib.query._dialect import to_duckdb
 from pipeline_lib.schemas import TABLES
-from pipeline_lib.storage import LocalLake, Zone
+from pipeline_lib.storage import Lake, ParquetFolder, Zone
 
 logger = logging.getLogger(__name__)
 
@@ -168,19 +167,19 @@ def format_bytes(count: float) -> str:
     return f"{count:.1f} GiB"  # pragma: no cover
 
 
-def table_folder(lake: LocalLake, table: str) -> Optional[Path]:
-    """The folder of the live version of ``zone.table`` (None if not published)."""
+def table_folder(lake: Lake, table: str) -> Optional[ParquetFolder]:
+    """The live version of ``zone.table`` (None if not published)."""
     zone_name, _, name = table.partition(".")
     if zone_name == "raw":
-        return lake.path(Zone.PROCESSED, f"{VALIDATED_PREFIX}/{name}")
+        return ParquetFolder(lake, Zone.PROCESSED, f"{VALIDATED_PREFIX}/{name}")
     run_id = read_published(lake).tables.get(table)
     if run_id is None:
         return None
-    return lake.path(Zone(zone_name), f"{name}/run-{run_id}")
+    return ParquetFolder(lake, Zone(zone_name), f"{name}/run-{run_id}")
 
 
 def estimate_scan(
-    expression: exp.Expression, lake: LocalLake, params: Mapping[str, object]
+    expression: exp.Expression, lake: Lake, params: Mapping[str, object]
 ) -> ScanEstimate:
     """Estimate the bytes ``expression`` (Athena AST, CURRENT_DATE pinned) would scan.
 
@@ -216,14 +215,22 @@ def _scan_table(
     alias: str,
     qualified: str,
     sources: Mapping[str, exp.Table],
-    lake: LocalLake,
+    lake: Lake,
     params: Mapping[str, object],
 ) -> TableScan:
     schema = TABLES.get(qualified)
     partition_column = schema.partition_column if schema else None
     folder = table_folder(lake, qualified)
-    files = sorted(folder.rglob("*.parquet")) if folder and folder.is_dir() else []
-    file_columns = _file_columns(files[0]) if files else set(schema.column_names if schema else [])
+    files = (
+        [k for k in lake.list_keys(folder.zone, folder.prefix) if k.endswith(".parquet")]
+        if folder
+        else []
+    )
+    file_columns = (
+        set(lake.parquet_schema(folder.zone, files[0]).names)
+        if folder and files
+        else set(schema.column_names if schema else [])
+    )
 
     def belongs(column: exp.Column) -> bool:
         if column.table:
@@ -249,9 +256,11 @@ def _scan_table(
     partitions: set[str] = set()
     partitions_read: set[str] = set()
     files_read = row_groups_total = row_groups_read = bytes_total = bytes_read = 0
-    for path in files:
-        meta = pq.read_metadata(path)
-        partition = path.parent.name if "=" in path.parent.name else ""
+    for key in files:
+        assert folder is not None
+        meta = lake.parquet_metadata(folder.zone, key)
+        parent = key.rsplit("/", 2)[-2] if key.count("/") >= 1 else ""
+        partition = parent if "=" in parent else ""
         partitions.add(partition)
         file_bytes = _column_bytes(meta, range(meta.num_row_groups), None)
         bytes_total += file_bytes + meta.serialized_size
@@ -286,10 +295,6 @@ def _scan_table(
         bytes_total=bytes_total,
         bytes_read=bytes_read,
     )
-
-
-def _file_columns(path: Path) -> set[str]:
-    return set(pq.read_schema(path).names)
 
 
 def _column_bytes(meta: pq.FileMetaData, row_groups: Any, columns: Optional[set[str]]) -> int:

@@ -1,11 +1,16 @@
-"""The local engine: Athena SQL transpiled by sqlglot, run read-only on the DuckDB catalog."""
+"""The local engine: Athena SQL transpiled by sqlglot, run read-only by DuckDB.
+
+On a local lake DuckDB opens the lake's catalog; on an S3 lake it reads the live table
+versions straight from S3 (the same Parquet Athena reads), without Athena.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import time
-from collections.abc import Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from typing import TYPE_CHECKING, Any, Optional, Union
@@ -17,7 +22,7 @@ from pipeline_lib.exceptions import PipelineError
 from pipeline_lib.query._cost import QuerySettings, ScanEstimate, estimate_scan
 from pipeline_lib.query._dialect import pin_current_date, to_duckdb
 from pipeline_lib.query._loader import NamedQuery, ParamValue, load_query, placeholders
-from pipeline_lib.storage import LocalLake
+from pipeline_lib.storage import Lake, LocalLake, ParquetFolder, Zone, create_parquet_view
 
 if TYPE_CHECKING:  # pandas only for to_frame: a query answers without it
     import pandas as pd
@@ -75,7 +80,7 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def resolve_current_date(lake: LocalLake, as_of: Optional[date] = None) -> date:
+def resolve_current_date(lake: Lake, as_of: Optional[date] = None) -> date:
     """The day CURRENT_DATE means: ``as_of``, else the live run's as-of date, else today (UTC)."""
     if as_of is not None:
         return as_of
@@ -84,12 +89,13 @@ def resolve_current_date(lake: LocalLake, as_of: Optional[date] = None) -> date:
 
 
 class DuckDBEngine:
-    """Run named (or ad hoc Athena) queries on a local lake's catalog, read-only.
+    """Run named (or ad hoc Athena) queries on a lake's published tables, read-only.
 
     Parameters
     ----------
     lake
-        The lake; its ``_meta/catalog.duckdb`` must exist (``ecom-pipeline run``).
+        The lake. A local lake's ``_meta/catalog.duckdb`` must exist (``ecom-pipeline
+        run``); an S3 lake's published tables are read from S3.
     settings
         Workgroup cutoff etc. (``query:`` of the params file).
     as_of
@@ -104,7 +110,7 @@ class DuckDBEngine:
 
     def __init__(
         self,
-        lake: LocalLake,
+        lake: Lake,
         settings: Optional[QuerySettings] = None,
         *,
         as_of: Optional[date] = None,
@@ -112,7 +118,30 @@ class DuckDBEngine:
         self.lake = lake
         self.settings = settings or QuerySettings()
         self.current_date = resolve_current_date(lake, as_of)
-        self.catalog = LocalCatalog(lake)
+        self.catalog = LocalCatalog(lake) if isinstance(lake, LocalLake) else None
+
+    @contextlib.contextmanager
+    def connect(
+        self, tables: Optional[Collection[str]] = None
+    ) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A read-only connection to the published tables (on S3: only ``tables``, when
+        given, are attached: each costs a listing and its files' footers)."""
+        if self.catalog is not None:
+            with self.catalog.connect(read_only=True) as con:
+                yield con
+            return
+        con = duckdb.connect()
+        try:
+            for qualified, run_id in sorted(read_published(self.lake).tables.items()):
+                if tables is not None and qualified not in tables:
+                    continue
+                zone, name = qualified.split(".", 1)
+                con.execute(f'CREATE SCHEMA IF NOT EXISTS "{zone}"')
+                folder = ParquetFolder(self.lake, Zone(zone), f"{name}/run-{run_id}")
+                create_parquet_view(con, f'"{zone}"."{name}"', folder)
+            yield con
+        finally:
+            con.close()
 
     def prepare(
         self, query: QueryLike, params: Optional[Mapping[str, object]] = None
@@ -157,7 +186,7 @@ class DuckDBEngine:
         prepared.estimate.check(prepared.query.name, self.settings)
         started = time.perf_counter()
         try:
-            with self.catalog.connect(read_only=True) as con:
+            with self.connect({scan.table for scan in prepared.estimate.scans}) as con:
                 con.execute("SET TimeZone = 'UTC'")
                 cursor = con.execute(prepared.sql, prepared.params or None)
                 columns = [str(d[0]) for d in cursor.description or []]

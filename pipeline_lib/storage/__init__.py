@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from pipeline_lib.storage._base import Lake, Zone, check_key
+from pipeline_lib.storage._duckdb import ParquetFolder, create_parquet_view
+from pipeline_lib.storage._lease import DynamoDBLease
 from pipeline_lib.storage._local import LocalLake, atomic_write, fsync_dir
 from pipeline_lib.storage._s3 import S3Lake
 
@@ -19,12 +21,15 @@ def open_lake(location: str) -> Lake:
 
 
 __all__ = [
+    "DynamoDBLease",
     "Lake",
     "LocalLake",
+    "ParquetFolder",
     "S3Lake",
     "Zone",
     "atomic_write",
     "check_key",
+    "create_parquet_view",
     "fsync_dir",
     "open_lake",
 ]

@@ -58,6 +58,13 @@ class Lake(abc.ABC):
     def write_bytes(self, zone: Zone, key: str, data: bytes) -> str:
         """Write ``data`` atomically to ``key``; return its URI."""
 
+    def append_bytes(self, zone: Zone, key: str, data: bytes) -> None:
+        """Add ``data`` at the end of ``key`` (created when absent), for logs written by one
+        process at a time (a run's history, the notifications). Objects stores cannot
+        append: the whole object is written again, so keep such logs small."""
+        before = self.read_bytes(zone, key) if self.exists(zone, key) else b""
+        self.write_bytes(zone, key, before + data)
+
     @abc.abstractmethod
     def put_file(self, zone: Zone, key: str, source: str) -> str:
         """Copy the local file ``source`` atomically to ``key``; return its URI."""
@@ -174,6 +181,14 @@ class Lake(abc.ABC):
 
         with self.arrow_filesystem.open_input_file(self.arrow_path(zone, key)) as handle:
             return pq.ParquetFile(handle).metadata
+
+    def parquet_schema(self, zone: Zone, key: str) -> pa.Schema:
+        """The Arrow schema of Parquet object ``key``, without metadata, from its footer."""
+        import pyarrow.parquet as pq
+
+        with self.arrow_filesystem.open_input_file(self.arrow_path(zone, key)) as handle:
+            schema: pa.Schema = pq.read_schema(handle)
+        return schema.remove_metadata()
 
     def dataset(self, zone: Zone, keys: Sequence[str]) -> ds.Dataset:
         """The Parquet objects ``keys`` as one Arrow dataset (filters prune row groups)."""

@@ -144,6 +144,14 @@ class LocalLake(Lake):
         atomic_write(target, lambda handle: handle.write(data))
         return str(target)
 
+    def append_bytes(self, zone: Zone, key: str, data: bytes) -> None:
+        """Append in place: what was written before a crash stays (at worst the last line
+        is cut short, which readers of these logs skip)."""
+        target = self._object(zone, key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with target.open("ab") as handle:
+            handle.write(data)
+
     def put_file(self, zone: Zone, key: str, source: str) -> str:
         target = self._object(zone, key)
         try:

@@ -21,6 +21,7 @@ from pipeline_lib.exceptions import ConfigError, PipelineError
 from pipeline_lib.ingestion import ingest_paths
 from pipeline_lib.jobs import version_files
 from pipeline_lib.orchestration.glue_job import parse_arguments, resources_uri, run
+from pipeline_lib.quality.audit import load_report
 from pipeline_lib.storage import S3Lake, Zone
 from tests.moto_server import MotoServer
 from tests.unit.test_ingestion_ledger_contract import dynamodb_table
@@ -122,3 +123,45 @@ def test_a_failing_notebook_fails_the_job_with_its_error_and_keeps_the_report(
         "runs/r1/reviews_etl.html",
         "runs/r1/reviews_etl.ipynb",
     ]
+
+
+def test_the_quality_job_audits_the_runs_staged_tables_on_the_s3_lake(
+    job: tuple[S3Lake, list[str]],
+) -> None:
+    lake, argv = job
+    run([*argv, "--notebook", "etl/reviews_etl.py", "--as_of", "2026-12-01"])
+    # As the state machine's RunDataQuality state starts it.
+    uploaded = run(
+        [
+            *argv,
+            "--notebook",
+            "quality/data_quality.py",
+            "--as_of",
+            "2026-12-01",
+            "--staged",
+            "true",
+        ]
+    )
+    report = load_report(lake, "r1")
+    audited = {rule.table for rule in report.rules if rule.rule == "table_contract"}
+    assert audited == {"processed.reviews"}  # the run's staged version, nothing published yet
+    assert report.publishable, [r.detail for r in report.critical_failures]
+    assert any(uri.endswith("/runs/r1/data_quality.html") for uri in uploaded)
+
+
+def test_a_job_argument_takes_the_type_of_the_notebooks_default(
+    job: tuple[S3Lake, list[str]],
+) -> None:
+    _, argv = job
+    with pytest.raises(ConfigError, match="--staged must be true or false"):
+        run(
+            [
+                *argv,
+                "--notebook",
+                "quality/data_quality.py",
+                "--as_of",
+                "2026-12-01",
+                "--staged",
+                "yes",
+            ]
+        )

@@ -11,6 +11,7 @@ from pipeline_lib.orchestration.history import (
     HistoryWriter,
     error_message,
     failure_of,
+    history_key,
     list_runs,
     load_history,
     record_key,
@@ -65,7 +66,7 @@ def test_history_survives_a_cut_last_line_and_runs_without_a_record_are_interrup
     writer(HistoryEvent(1, "2026-11-28T10:00:00.000Z", "ExecutionStarted",
                         details={"input": {"as_of": "2026-11-27", "trigger": "s3"}}))  # fmt: skip
     writer(HistoryEvent(2, "2026-11-28T10:00:01.000Z", "TaskStateEntered", "MergeCuratedData"))
-    with writer.path.open("a") as handle:
+    with lake.path(Zone.META, history_key("killed")).open("a") as handle:
         handle.write('{"id": 3, "type": "TaskSch')  # the process died mid-write
     lake.write_bytes(Zone.META, record_key("done"), json.dumps(
         {"status": "succeeded", "as_of": "2026-11-26", "seconds": 3.5}).encode())  # fmt: skip
