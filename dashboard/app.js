@@ -11,9 +11,8 @@
   const REFRESH_MS = Math.max(1, Number(config.refreshMinutes) || 60) * 60 * 1000;
   const LOCALE = config.locale || undefined;
   const TOP_N = 10;
-  // current_kpis counts the DAYS days ending on the as-of day (day > as_of - DAYS); the
-  // other queries keep day >= as_of - days, so they get DAYS - 1 to cover the same days.
-  const WINDOW = Math.max(1, DAYS - 1);
+  // Every named query's `days` is the window's length: the as-of day and the days - 1
+  // before it, so all sections cover the same DAYS days.
 
   const COLORS = ['#2563eb', '#16a34a', '#f59e0b', '#dc2626', '#7c3aed', '#0891b2'];
 
@@ -328,9 +327,9 @@
 
   const SECTIONS = [
     ['current_kpis', { days: DAYS }, renderKpis],
-    ['revenue_trend', { days: WINDOW, grain: 'day' }, renderRevenue],
-    ['top_products', { days: WINDOW, top_n: TOP_N }, renderProducts],
-    ['conversion_funnel', { days: WINDOW }, renderFunnel],
+    ['revenue_trend', { days: DAYS, grain: 'day' }, renderRevenue],
+    ['top_products', { days: DAYS, top_n: TOP_N }, renderProducts],
+    ['conversion_funnel', { days: DAYS }, renderFunnel],
     ['customer_ltv', {}, renderSegments],
     ['product_recommendations', { top_n: TOP_N }, renderRecommendations],
     ['top_rated_products', { top_n: TOP_N }, renderTopRated],

@@ -1,29 +1,29 @@
 -- question: Headline KPIs of the last N days (completed revenue, orders, average order
 -- question: value, session conversion rate), each with its change in percent against the
 -- question: N days before.
--- param: days int = 30 [1, 1830] Period length in days; the period ends at current_date.
+-- param: days int = 30 [1, 1830] Period length in days, ending on current_date (included).
 -- tables: curated.transactions, curated.daily_funnel
--- note: Current period: current_date - days < day <= current_date; previous period: the
--- note: days before it. *_change = 100 * (current - previous) / previous, 2 decimals,
+-- note: Current period: current_date and the days - 1 days before it; previous period: as
+-- note: many days before that. *_change = 100 * (current - previous) / previous, 2 decimals,
 -- note: null when the previous value is 0. conversion_rate = converting sessions / sessions,
 -- note: each session counted sample_weight times (once unless the clickstream is sampled).
 with bounds as (
     select
-        date_add('day', -:days, current_date) as current_start,
-        date_add('day', -2 * :days, current_date) as previous_start
+        date_add('day', 1 - :days, current_date) as current_start,
+        date_add('day', 1 - 2 * :days, current_date) as previous_start
 ),
 
 lines as (
     select
         t.transaction_id,
         t.total_amount,
-        case when t.transaction_date > b.current_start then 'current' else 'previous' end
+        case when t.transaction_date >= b.current_start then 'current' else 'previous' end
             as period
     from curated.transactions as t
     cross join bounds as b
     where
-        t.transaction_month >= date_format(date_add('day', -2 * :days, current_date), '%Y-%m')
-        and t.transaction_date > date_add('day', -2 * :days, current_date)
+        t.transaction_month >= date_format(date_add('day', 1 - 2 * :days, current_date), '%Y-%m')
+        and t.transaction_date >= date_add('day', 1 - 2 * :days, current_date)
         and t.transaction_date <= current_date
         and t.status = 'completed'
 ),
@@ -39,15 +39,15 @@ sales as (
 
 visits as (
     select
-        sum(case when f.date > b.current_start then f.sessions else 0 end) as sessions_cur,
-        sum(case when f.date <= b.current_start then f.sessions else 0 end) as sessions_prev,
-        sum(case when f.date > b.current_start then f.converting_sessions else 0 end)
+        sum(case when f.date >= b.current_start then f.sessions else 0 end) as sessions_cur,
+        sum(case when f.date < b.current_start then f.sessions else 0 end) as sessions_prev,
+        sum(case when f.date >= b.current_start then f.converting_sessions else 0 end)
             as converting_cur,
-        sum(case when f.date <= b.current_start then f.converting_sessions else 0 end)
+        sum(case when f.date < b.current_start then f.converting_sessions else 0 end)
             as converting_prev
     from curated.daily_funnel as f
     cross join bounds as b
-    where f.date > b.previous_start and f.date <= current_date
+    where f.date >= b.previous_start and f.date <= current_date
 ),
 
 kpis as (

@@ -1,6 +1,6 @@
 -- question: How far do sessions on each device get through the funnel (page view, product
 -- question: view, add to cart, checkout, purchase) over the last N days?
--- param: days int = 30 [1, 3660] Look-back window in days, ending at current_date.
+-- param: days int = 30 [1, 3660] Window length in days, ending on current_date (included).
 -- tables: curated.sessions
 -- note: A session counts at a step when the deepest step it reached (funnel_depth) is that
 -- note: step or a later one; a sampled session counts sample_weight times (once when the
@@ -12,8 +12,8 @@ with recent_sessions as (
         sample_weight
     from curated.sessions
     where
-        session_month >= date_format(date_add('day', -:days, current_date), '%Y-%m')
-        and session_date >= date_add('day', -:days, current_date)
+        session_month >= date_format(date_add('day', 1 - :days, current_date), '%Y-%m')
+        and session_date >= date_add('day', 1 - :days, current_date)
         and session_date <= current_date
 ),
 

@@ -1,6 +1,6 @@
 -- question: How much revenue did each category earn from completed sales in the last N
 -- question: days, and what share of the total is that?
--- param: days int = 30 [1, 3660] Look-back window in days, ending at current_date.
+-- param: days int = 30 [1, 3660] Window length in days, ending on current_date (included).
 -- tables: curated.transactions
 with recent_sales as (
     select
@@ -11,8 +11,9 @@ with recent_sales as (
         total_amount
     from curated.transactions
     where
-        transaction_month >= date_format(date_add('day', -:days, current_date), '%Y-%m')
-        and transaction_date >= date_add('day', -:days, current_date)
+        transaction_month >= date_format(date_add('day', 1 - :days, current_date), '%Y-%m')
+        and transaction_date >= date_add('day', 1 - :days, current_date)
+        and transaction_date <= current_date
         and status = 'completed'
 ),
 

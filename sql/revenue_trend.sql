@@ -1,5 +1,5 @@
 -- question: How does completed revenue trend per day or per month over the last N days?
--- param: days int = 90 [1, 3660] Look-back window in days, ending at current_date.
+-- param: days int = 90 [1, 3660] Window length in days, ending on current_date (included).
 -- param: grain str = 'day' {day, month} Period: day or month (cut at the window start).
 -- tables: curated.transactions
 -- note: revenue_change is the percent change against the previous period (null for the
@@ -17,8 +17,8 @@ with recent_sales as (
         total_amount
     from curated.transactions
     where
-        transaction_month >= date_format(date_add('day', -:days, current_date), '%Y-%m')
-        and transaction_date >= date_add('day', -:days, current_date)
+        transaction_month >= date_format(date_add('day', 1 - :days, current_date), '%Y-%m')
+        and transaction_date >= date_add('day', 1 - :days, current_date)
         and transaction_date <= current_date
         and status = 'completed'
 ),

@@ -1,11 +1,14 @@
 -- question: Which products earned the most revenue from completed sales in the last N days,
 -- question: overall or within one category?
--- param: days int = 30 [1, 3660] Look-back window in days, ending at current_date.
+-- param: days int = 30 [1, 3660] Window length in days, ending on current_date (included).
 -- param: category str = '' Only this category ('' = every category).
 -- param: top_n int = 20 [1, 1000] Rows to return.
 -- tables: curated.transactions, curated.products
--- note: Same answer as the mission's top-products query when category is ''; grouped by
--- note: product_id so that two products sharing a name are not merged.
+-- note: days = 7 is current_date and the 6 days before it. The mission's text
+-- note: (transaction_date >= current_date - 30) covers 31 days, current_date included: with
+-- note: days = 31 and category '' this gives its answer (when no line is dated after
+-- note: current_date), grouped by product_id so that two products sharing a name are not
+-- note: merged.
 with recent_sales as (
     select
         t.product_id,
@@ -14,8 +17,9 @@ with recent_sales as (
         t.total_amount
     from curated.transactions as t
     where
-        t.transaction_month >= date_format(date_add('day', -:days, current_date), '%Y-%m')
-        and t.transaction_date >= date_add('day', -:days, current_date)
+        t.transaction_month >= date_format(date_add('day', 1 - :days, current_date), '%Y-%m')
+        and t.transaction_date >= date_add('day', 1 - :days, current_date)
+        and t.transaction_date <= current_date
         and t.status = 'completed'
 ),
 

@@ -53,7 +53,8 @@ def daily_revenue(
     rows
         ``revenue_trend`` with ``grain='day'``: period, orders, units_sold, revenue.
     as_of, days
-        The window: ``as_of - days`` .. ``as_of``, as the query cuts it.
+        The window: the ``days`` days ending on ``as_of`` (``as_of`` included), as the
+        query cuts it.
     settle_days
         The last days whose revenue is still growing (pending lines): ``settling`` True.
 
@@ -63,7 +64,7 @@ def daily_revenue(
         day, orders, units_sold, revenue, weekday, rolling_7 (mean revenue of the 7 days
         ending that day, once 7 days exist), settling.
     """
-    start = as_of - timedelta(days=days)
+    start = as_of - timedelta(days=days - 1)
     calendar = pd.DataFrame({"day": pd.date_range(start, as_of, freq="D").date})
     found = rows.rename(columns={"period": "day"}).copy()
     if found.empty:
@@ -87,7 +88,7 @@ def monthly_revenue(rows: pd.DataFrame, *, as_of: date, days: int) -> pd.DataFra
     if frame.empty:
         return pd.DataFrame(columns=["month", "orders", "revenue", "partial"])
     frame["month"] = pd.to_datetime(frame["month"]).dt.date
-    start = as_of - timedelta(days=days)
+    start = as_of - timedelta(days=days - 1)
     month_end = [(pd.Timestamp(m) + pd.offsets.MonthEnd(0)).date() for m in frame["month"]]
     frame["partial"] = [m < start or end > as_of for m, end in zip(frame["month"], month_end)]
     return frame[["month", "orders", "revenue", "partial"]].reset_index(drop=True)

@@ -1,7 +1,9 @@
 """Daily metrics of everything the product publishes, computed with SQL, and their history.
 
-The metrics are plain ANSI SQL (DuckDB and Athena both accept it; the one function they
-spell differently, the median, is chosen by the runner's ``dialect``) sent through a
+The metrics are the queries of ``sql/metrics/`` (Athena SQL with the named queries'
+headers, internal: not served by the API nor saved as Athena named queries), loaded by
+:func:`metric_sql`, which binds the window and writes them for the runner's ``dialect``
+(DuckDB: transpiled, with the exact median), and sent through a
 :class:`~pipeline_lib.quality.SqlRunner`. Only a window of days is read: the days the
 anomaly detection compares (the checked days and their baseline weeks), with the tables'
 month partitions pruned, so a daily run's cost does not grow with the history.
@@ -30,7 +32,7 @@ import math
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
-from typing import Any, Optional
+from typing import Any, Optional, Union
 
 import numpy as np
 import pandas as pd
@@ -38,7 +40,6 @@ import pyarrow as pa
 
 from pipeline_lib.exceptions import PipelineError, StorageError
 from pipeline_lib.quality._runner import SqlRunner
-from pipeline_lib.schemas import RETURN_STATUSES
 from pipeline_lib.storage import Lake, Zone
 
 logger = logging.getLogger(__name__)
@@ -536,157 +537,59 @@ class Window:
         """Every day (tests, and the whole-history chart)."""
         return cls(date(1900, 1, 1), date(2999, 12, 31), date(2999, 12, 31))
 
-    def where(self, column: str, partition: Optional[str] = None) -> str:
-        """SQL predicate selecting the window on ``column``, pruning month partitions."""
-        parts = [f"{column} >= date '{self.first.isoformat()}'",
-                 f"{column} <= date '{self.last.isoformat()}'"]  # fmt: skip
-        if partition is not None and self.first.year > 1900:
-            parts.insert(0, f"{partition} >= '{self.first.strftime('%Y-%m')}'")
-        return " and ".join(parts)
+    def params(self) -> dict[str, Union[date, str]]:
+        """The window as the values of the metric queries' parameters (``sql/metrics/``).
+
+        ``first_month`` is the month partition of ``first``, so that Athena reads only the
+        months the window touches.
+        """
+        return {
+            "first_day": self.first,
+            "last_day": self.last,
+            "first_month": self.first.strftime("%Y-%m"),
+            "baseline_last": self.baseline_last,
+        }
 
 
-def _median(expression: str, dialect: str) -> str:
+#: The folder of the metric queries, under ``sql/`` (internal: not named queries).
+METRIC_SQL = "metrics"
+
+
+def metric_sql(name: str, window: Window, dialect: str = "duckdb") -> str:
+    """The text of metric query ``sql/metrics/<name>.sql`` over ``window``, for a runner.
+
+    The file is loaded like a named query (its header checked against its SQL) and its
+    parameters are bound from typed values (:func:`pipeline_lib.query.bind_literals`):
+    a :class:`SqlRunner` takes text only. The file is Athena SQL; for ``dialect``
+    ``duckdb`` it is transpiled, with the exact ``median`` for Athena's
+    ``approx_percentile(x, 0.5)``.
+
+    Raises
+    ------
+    QueryError
+        If the query does not exist or its header disagrees with its SQL.
+    """
+    from sqlglot import exp
+
+    from pipeline_lib.query._dialect import bind_literals, to_duckdb
+    from pipeline_lib.query._loader import load_query, sql_dir
+
+    query = load_query(name, sql_dir() / METRIC_SQL)
+    values: dict[str, object] = {**window.params(), "no_category": NO_CATEGORY}
+    declared = {p.name for p in query.params}
+    expression = bind_literals(
+        query.expression(), query.bind({k: v for k, v in values.items() if k in declared})
+    )
     if dialect == "athena":
-        return f"approx_percentile({expression}, 0.5)"
-    return f"median({expression})"
+        return expression.sql(dialect="athena", comments=False)
 
+    def exact_median(node: exp.Expression) -> exp.Expression:
+        quantile = node.args.get("quantile") if isinstance(node, exp.ApproxQuantile) else None
+        if isinstance(quantile, exp.Literal) and float(quantile.name) == 0.5:
+            return exp.Median(this=node.this)
+        return node
 
-#: The statuses that count as returns, from their one definition (schemas), as SQL literals.
-_RETURNS = ", ".join(f"'{status}'" for status in RETURN_STATUSES)
-
-
-def _sql_transactions(w: Window) -> str:
-    return f"""
-select
-    t.transaction_date as day,
-    sum(case when t.status = 'completed' then t.total_amount else 0 end) as revenue,
-    count(distinct case when t.status = 'completed' then t.transaction_id end) as orders,
-    sum(t.total_amount) as bookings,
-    count(*) as order_lines,
-    sum(t.quantity) as units,
-    count(distinct t.customer_id) as customers,
-    sum(case when t.status in ({_RETURNS}) then 1 else 0 end) as returned_lines,
-    sum(case when t.status = 'refunded' then 1 else 0 end) as refunded_lines,
-    sum(case when t.status = 'cancelled' then 1 else 0 end) as cancelled_lines
-from curated.transactions as t
-where {w.where("t.transaction_date", "t.transaction_month")}
-group by t.transaction_date
-"""
-
-
-def _sql_segments(w: Window) -> str:
-    return f"""
-select
-    t.transaction_date as day,
-    coalesce(t.category, '{NO_CATEGORY}') as category,
-    t.status,
-    sum(case when t.status = 'completed' then t.total_amount else 0 end) as revenue,
-    sum(t.total_amount) as bookings,
-    count(*) as lines
-from curated.transactions as t
-where {w.where("t.transaction_date", "t.transaction_month")}
-group by t.transaction_date, coalesce(t.category, '{NO_CATEGORY}'), t.status
-"""
-
-
-def _sql_prices(w: Window, dialect: str) -> str:
-    base = Window(w.first, w.baseline_last, w.baseline_last)
-    return f"""
-with reference as (
-    select r.product_id, {_median("r.price", dialect)} as reference_price
-    from curated.transactions as r
-    where {base.where("r.transaction_date", "r.transaction_month")} and r.price > 0
-    group by r.product_id
-),
-
-lines as (
-    select
-        t.transaction_date as day,
-        t.price / nullif(ref.reference_price, 0) as to_reference,
-        t.price / nullif(p.price, 0) as to_catalog
-    from curated.transactions as t
-    left join reference as ref on t.product_id = ref.product_id
-    left join curated.products as p on t.product_id = p.product_id
-    where {w.where("t.transaction_date", "t.transaction_month")}
-)
-
-select
-    day,
-    100.0 * {_median("to_reference", dialect)} as price_index,
-    100.0 * {_median("to_catalog", dialect)} as catalog_price_ratio
-from lines
-group by day
-"""
-
-
-def _sql_funnel(w: Window) -> str:
-    return f"""
-select
-    f.date as day,
-    sum(f.sessions) as sessions,
-    sum(f.converting_sessions) as converting_sessions,
-    sum(f.page_views) as page_views,
-    sum(f.product_views) as product_views,
-    sum(f.add_to_carts) as add_to_carts,
-    sum(f.checkout_starts) as checkout_starts,
-    sum(f.purchases) as purchases
-from curated.daily_funnel as f
-where {w.where("f.date")}
-group by f.date
-"""
-
-
-def _sql_devices(w: Window) -> str:
-    return f"""
-select
-    s.session_date as day,
-    coalesce(s.device, 'unknown') as device,
-    sum(s.sample_weight) as sessions,
-    sum(case when s.converted then s.sample_weight else 0 end) as converting_sessions,
-    count(*) as logged
-from curated.sessions as s
-where {w.where("s.session_date", "s.session_month")}
-group by s.session_date, coalesce(s.device, 'unknown')
-"""
-
-
-def _sql_events(w: Window) -> str:
-    return f"""
-select
-    c.event_date as day,
-    c.event_type,
-    sum(1.0 / coalesce(c.sample_rate, 1.0)) as events,
-    sum(case when c.customer_id is not null then 1.0 / coalesce(c.sample_rate, 1.0) else 0 end)
-        as signed_in_events,
-    count(*) as logged
-from curated.clickstream as c
-where {w.where("c.event_date", "c.event_month")}
-group by c.event_date, c.event_type
-"""
-
-
-def _sql_hours(w: Window) -> str:
-    return f"""
-select
-    c.event_date as day,
-    extract(hour from c."timestamp") as hour,
-    count(*) as events
-from curated.clickstream as c
-where {w.where("c.event_date", "c.event_month")}
-group by c.event_date, extract(hour from c."timestamp")
-"""
-
-
-def _sql_reviews(w: Window) -> str:
-    return f"""
-select
-    r.review_date as day,
-    count(*) as reviews,
-    avg(r.rating) as avg_rating
-from curated.reviews as r
-where {w.where("r.review_date")}
-group by r.review_date
-"""
+    return to_duckdb(expression.transform(exact_median))
 
 
 def _days(values: pd.Series) -> pd.Series:
@@ -782,10 +685,13 @@ def daily_metrics(
     def has(name: str) -> bool:
         return tables is None or name in tables
 
+    def run(query: str) -> pd.DataFrame:
+        return runner.query(metric_sql(query, w, dialect))
+
     parts: list[pd.DataFrame] = []
     lines_by_day = pd.Series(dtype="float64")
     if has("curated.transactions"):
-        sales = _numeric(runner.query(_sql_transactions(w)), (
+        sales = _numeric(run("transactions"), (
             "revenue", "orders", "bookings", "order_lines", "units", "customers",
             "returned_lines", "refunded_lines", "cancelled_lines",
         ))  # fmt: skip
@@ -800,7 +706,7 @@ def daily_metrics(
             "revenue", "orders", "avg_order_value", "return_rate", "refund_rate", "cancel_rate",
             "bookings", "order_lines", "units", "customers", "avg_line_value",
         )))  # fmt: skip
-        segments = _numeric(runner.query(_sql_segments(w)), ("revenue", "bookings", "lines"))
+        segments = _numeric(run("segments"), ("revenue", "bookings", "lines"))
         if not segments.empty:
             segments["day"] = _days(segments["day"])
             segments["category"] = segments["category"].astype(str)
@@ -813,13 +719,13 @@ def daily_metrics(
             by_status = segments.groupby(["day", "status"], as_index=False)[["lines"]].sum()
             parts += _segment_rows(by_status, "status", ("lines",), max_segments, "lines")
         if has("curated.products"):
-            prices = _numeric(runner.query(_sql_prices(w, dialect)),
+            prices = _numeric(run("prices"),
                               ("price_index", "catalog_price_ratio"))  # fmt: skip
             prices["day"] = _days(prices["day"])
             parts.append(_long(prices, ("price_index", "catalog_price_ratio")))
     if has("curated.daily_funnel"):
         steps = ("page_views", "product_views", "add_to_carts", "checkout_starts", "purchases")
-        funnel = _numeric(runner.query(_sql_funnel(w)),
+        funnel = _numeric(run("funnel"),
                           ("sessions", "converting_sessions", *steps))  # fmt: skip
         funnel["day"] = _days(funnel["day"])
         funnel["conversion_rate"] = _ratio(funnel["converting_sessions"], funnel["sessions"])
@@ -836,9 +742,7 @@ def daily_metrics(
             columns.append("purchases_per_line")
         parts.append(_long(funnel, columns))
     if has("curated.sessions"):
-        devices = _numeric(
-            runner.query(_sql_devices(w)), ("sessions", "converting_sessions", "logged")
-        )
+        devices = _numeric(run("devices"), ("sessions", "converting_sessions", "logged"))
         if not devices.empty:
             devices["day"] = _days(devices["day"])
             devices["device"] = devices["device"].astype(str)
@@ -846,7 +750,7 @@ def daily_metrics(
             parts += _segment_rows(devices, "device", ("sessions", "conversion_rate", "logged"),
                                    max_segments, "sessions")  # fmt: skip
     if has("curated.clickstream"):
-        events = _numeric(runner.query(_sql_events(w)), ("events", "signed_in_events", "logged"))
+        events = _numeric(run("events"), ("events", "signed_in_events", "logged"))
         if not events.empty:
             events["day"] = _days(events["day"])
             events["event_type"] = events["event_type"].astype(str)
@@ -856,13 +760,13 @@ def daily_metrics(
             parts += _segment_rows(
                 events, "event_type", ("events", "logged"), max_segments, "events"
             )
-        hours = _numeric(runner.query(_sql_hours(w)), ("hour", "events"))
+        hours = _numeric(run("hours"), ("hour", "events"))
         if not hours.empty:
             hours["day"] = _days(hours["day"])
             hours["hour"] = [f"{int(h):02d}" for h in hours["hour"]]
             parts += _segment_rows(hours, "hour", ("events",), 24, "events")
     if has("curated.reviews"):
-        reviews = _numeric(runner.query(_sql_reviews(w)), ("reviews", "avg_rating"))
+        reviews = _numeric(run("reviews"), ("reviews", "avg_rating"))
         if not reviews.empty:
             reviews["day"] = _days(reviews["day"])
             parts.append(_long(reviews, ("reviews", "avg_rating")))

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
         format_bytes,
         query_settings,
     )
-    from pipeline_lib.query._dialect import pin_current_date, to_duckdb, to_qmark
+    from pipeline_lib.query._dialect import bind_literals, pin_current_date, to_duckdb, to_qmark
     from pipeline_lib.query._duckdb import (
         DuckDBEngine,
         PreparedQuery,
@@ -72,6 +72,7 @@ __all__ = [
     "aggregate_settings",
     "athena_literal",
     "athena_request",
+    "bind_literals",
     "estimate_scan",
     "format_bytes",
     "load_aggregate",
@@ -112,7 +113,7 @@ if not TYPE_CHECKING:  # imported on first use: see pipeline_lib._lazy
                 "format_bytes",
                 "query_settings",
             ),
-            "._dialect": ("pin_current_date", "to_duckdb", "to_qmark"),
+            "._dialect": ("bind_literals", "pin_current_date", "to_duckdb", "to_qmark"),
             "._duckdb": (
                 "DuckDBEngine",
                 "PreparedQuery",

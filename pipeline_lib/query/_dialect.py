@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
+from typing import Union
 
 from sqlglot import exp
 
@@ -19,6 +20,42 @@ def pin_current_date(expression: exp.Expression, today: date) -> exp.Expression:
     def replace(node: exp.Expression) -> exp.Expression:
         if isinstance(node, exp.CurrentDate):
             return exp.cast(exp.Literal.string(today.isoformat()), exp.DataType.Type.DATE)
+        return node
+
+    return expression.copy().transform(replace)
+
+
+def bind_literals(
+    expression: exp.Expression, values: Mapping[str, Union[int, float, str, date]]
+) -> exp.Expression:
+    """A copy of ``expression`` with each ``:name`` placeholder replaced by its value.
+
+    For runners that take SQL text only (the audit's :class:`~pipeline_lib.quality.SqlRunner`).
+    Each literal is a syntax-tree node built from the typed value (a ``date`` becomes
+    ``CAST('YYYY-MM-DD' AS DATE)``, a string a quoted literal that sqlglot escapes), never
+    text formatted into the query.
+
+    Raises
+    ------
+    ValueError
+        If a placeholder has no value, or a value is of another type.
+    """
+
+    def literal(name: str) -> exp.Expression:
+        if name not in values:
+            raise ValueError(f"no value for parameter :{name}")
+        value = values[name]
+        if isinstance(value, date):
+            return exp.cast(exp.Literal.string(value.isoformat()), exp.DataType.Type.DATE)
+        if isinstance(value, str):
+            return exp.Literal.string(value)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return exp.Literal.number(value)
+        raise ValueError(f"parameter :{name}: cannot bind {type(value).__name__} {value!r}")
+
+    def replace(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Placeholder) and node.name:
+            return literal(str(node.name))
         return node
 
     return expression.copy().transform(replace)

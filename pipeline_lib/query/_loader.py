@@ -4,7 +4,7 @@ Each file holds one Athena (Trino) query. Its leading comment block is the query
 contract::
 
     -- question: Which products earned the most in the last N days?
-    -- param: days int = 30 [1, 3660] Look-back window in days, ending at current_date.
+    -- param: days int = 30 [1, 3660] Window length in days, ending on current_date (included).
     -- param: category str = '' Only this category ('' = all).
     -- tables: curated.transactions, curated.products
 

@@ -151,7 +151,7 @@ def test_kpi_cards_show_the_api_values(page: Page, server: DashboardServer) -> N
 
 def test_chart_data_matches_the_api(page: Page, server: DashboardServer) -> None:
     page.open(server)
-    top = api_rows(server, "query=top_products&days=29&top_n=10")
+    top = api_rows(server, "query=top_products&days=30&top_n=10")  # the KPI window, as shown
     data = page.page.evaluate(
         """() => {
             const products = Chart.getChart(document.getElementById('products-chart'));

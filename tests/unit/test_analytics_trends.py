@@ -13,9 +13,10 @@ AS_OF = date(2026, 11, 28)  # a Saturday
 
 
 def revenue_rows(days: int, amount: float = 100.0) -> pd.DataFrame:
-    """revenue_trend rows: one order a day of ``amount``, Saturdays twice that."""
+    """revenue_trend rows of ``days`` days ending on AS_OF: one order a day of ``amount``,
+    Saturdays twice that."""
     rows = []
-    for offset in range(days + 1):
+    for offset in range(days):
         day = AS_OF - timedelta(days=offset)
         value = amount * (2 if day.weekday() == 5 else 1)
         rows.append({"period": day, "orders": 1, "units_sold": 2, "revenue": value})
@@ -26,10 +27,10 @@ def test_daily_revenue_fills_days_without_sales_and_flags_settling_days() -> Non
     rows = revenue_rows(10)
     rows = rows[rows["period"] != AS_OF - timedelta(days=3)]  # a day without a sale
     daily = trends.daily_revenue(rows, as_of=AS_OF, days=10, settle_days=2)
-    assert daily["day"].tolist() == [AS_OF - timedelta(days=k) for k in range(10, -1, -1)]
+    assert daily["day"].tolist() == [AS_OF - timedelta(days=k) for k in range(9, -1, -1)]
     gap = daily[daily["day"] == AS_OF - timedelta(days=3)].iloc[0]
     assert (gap["revenue"], gap["orders"]) == (0.0, 0)
-    assert daily["settling"].tolist() == [False] * 9 + [True] * 2
+    assert daily["settling"].tolist() == [False] * 8 + [True] * 2
     assert daily["rolling_7"].isna().sum() == 6
     last7 = daily["revenue"].tail(7).mean()
     assert daily["rolling_7"].iloc[-1] == pytest.approx(last7)
@@ -37,7 +38,7 @@ def test_daily_revenue_fills_days_without_sales_and_flags_settling_days() -> Non
 
 
 def test_weekday_profile_over_settled_days() -> None:
-    daily = trends.daily_revenue(revenue_rows(27), as_of=AS_OF, days=27, settle_days=0)
+    daily = trends.daily_revenue(revenue_rows(28), as_of=AS_OF, days=28, settle_days=0)
     profile = trends.weekday_profile(daily)
     assert profile["weekday"].tolist() == list(trends.WEEKDAYS)
     average = (6 * 100 + 200) / 7  # four full weeks
@@ -72,8 +73,8 @@ def test_conclusions_are_computed_from_the_frames() -> None:
     sentences = trends.conclusions(daily, profile, growth, settle_days=7)
     total = daily["revenue"].sum()
     assert sentences[0] == (
-        f"Completed revenue from {AS_OF - timedelta(days=80)} to {AS_OF}: "
-        f"${total:,.2f} from 81 orders, ${total / 81:,.2f} per order."
+        f"Completed revenue from {AS_OF - timedelta(days=79)} to {AS_OF}: "
+        f"${total:,.2f} from 80 orders, ${total / 80:,.2f} per order."
     )
     assert "up 0.0% on the 28 days before" in sentences[1]
     assert sentences[2].startswith("Busiest weekday: Saturday, ")
@@ -93,7 +94,7 @@ def test_monthly_revenue_marks_the_months_the_window_cuts() -> None:
             "revenue": [30.0, 100.0, 80.0],
         }
     )
-    monthly = trends.monthly_revenue(rows, as_of=AS_OF, days=80)  # from 2026-09-09
+    monthly = trends.monthly_revenue(rows, as_of=AS_OF, days=80)  # from 2026-09-10
     assert monthly["partial"].tolist() == [True, False, True]
 
 
@@ -101,6 +102,6 @@ def test_figures_draw_the_data_or_say_why_not() -> None:
     daily = trends.daily_revenue(revenue_rows(30), as_of=AS_OF, days=30, settle_days=7)
     fig = trends.revenue_figure(daily)
     assert [t.name for t in fig.data] == ["revenue", "7-day average"]
-    assert len(fig.data[0].x) == 31
+    assert len(fig.data[0].x) == 30
     assert len(fig.layout.shapes) == 1  # the settling days
     assert trends.weekday_figure(pd.DataFrame()).layout.meta == {"empty": True}

@@ -63,8 +63,11 @@ def completed(lake: LocalLake) -> pd.DataFrame:
     return tx[tx["status"] == "completed"]
 
 
-def since(frame: pd.DataFrame, days: int, column: str = "transaction_date") -> pd.DataFrame:
-    return frame[frame[column] >= AS_OF - timedelta(days=days)]
+def since(
+    frame: pd.DataFrame, days: int, column: str = "transaction_date", end: date = AS_OF
+) -> pd.DataFrame:
+    """The rows of the ``days`` days ending on ``end``: ``end`` and the ``days - 1`` before."""
+    return frame[(frame[column] > end - timedelta(days=days)) & (frame[column] <= end)]
 
 
 def pct(numerator: float, denominator: float) -> float:
@@ -137,9 +140,8 @@ def expected_ltv(lake: LocalLake) -> pd.DataFrame:
 
 def expected_funnel(lake: LocalLake, days: int, *, weighted: bool = True) -> pd.DataFrame:
     events = curated(lake, "clickstream")
-    stamp = pd.to_datetime(events["timestamp"], utc=True)
-    events = events[stamp >= pd.Timestamp(AS_OF - timedelta(days=days), tz="UTC")].copy()
     events["date"] = pd.to_datetime(events["timestamp"], utc=True).dt.date
+    events = since(events, days, "date").copy()
     # A sampled log's event stands for 1 / sample_rate events (a complete log's for one).
     events["weight"] = 1.0 / events["sample_rate"].astype(float).fillna(1.0) if weighted else 1.0
     counts = events.pivot_table(
@@ -267,8 +269,7 @@ def test_current_kpis(engine: DuckDBEngine, lake: LocalLake) -> None:
 
 @pytest.mark.parametrize("grain", ["day", "month"])
 def test_revenue_trend(engine: DuckDBEngine, lake: LocalLake, grain: str) -> None:
-    lines = since(completed(lake), 90)
-    lines = lines[lines["transaction_date"] <= AS_OF].copy()
+    lines = since(completed(lake), 90).copy()
     lines["period"] = [
         d.replace(day=1) if grain == "month" else d for d in lines["transaction_date"]
     ]
@@ -433,8 +434,7 @@ def test_cohort_retention(engine: DuckDBEngine, lake: LocalLake, months: int) ->
 @pytest.mark.parametrize("days", [7, 30])
 def test_funnel_by_device(engine: DuckDBEngine, lake: LocalLake, days: int) -> None:
     sessions = curated(lake, "sessions")
-    recent = sessions[(sessions["session_date"] >= AS_OF - timedelta(days=days))
-                      & (sessions["session_date"] <= AS_OF)]  # fmt: skip
+    recent = since(sessions, days, "session_date")
     weight = recent["sample_weight"].astype(float)
     rows = []
     for device, group in recent.groupby("device"):
@@ -484,8 +484,9 @@ def mission(name: str) -> str:
 
 def test_mission_top_products(engine: DuckDBEngine, lake: LocalLake) -> None:
     result = engine.run(mission("top_products"))
-    # The mission groups by (name, category), so same-named products are added up.
-    assert_rows(result, expected_top_products(lake, 30, "", 20, by=()), ["name"])
+    # The mission groups by (name, category), so same-named products are added up; its
+    # `>= current_date - 30` covers 31 days, current_date included (top_products' days=31).
+    assert_rows(result, expected_top_products(lake, 31, "", 20, by=()), ["name"])
 
 
 def test_mission_customer_ltv(engine: DuckDBEngine, lake: LocalLake) -> None:
@@ -493,16 +494,75 @@ def test_mission_customer_ltv(engine: DuckDBEngine, lake: LocalLake) -> None:
 
 
 def test_mission_conversion_funnel(engine: DuckDBEngine, lake: LocalLake) -> None:
-    # The mission's own text counts the events in the table: the sample, unweighted.
-    expected = expected_funnel(lake, 7, weighted=False)
+    # The mission's own text counts the events in the table: the sample, unweighted; its
+    # `timestamp >= current_date - 7` covers 8 days, current_date included.
+    expected = expected_funnel(lake, 8, weighted=False)
     assert_rows(engine.run(mission("conversion_funnel")), expected, ["date"])
 
 
 def test_mission_daily_kpis(engine: DuckDBEngine, lake: LocalLake) -> None:
     # The mission's own text counts status 'returned' only; sql/daily_kpis.sql counts
-    # refunds too (schemas.RETURN_STATUSES), as the audit does.
-    expected = expected_daily_kpis(lake, 90, returned=("returned",))
+    # refunds too (schemas.RETURN_STATUSES), as the audit does. Its `>= current_date - 90`
+    # covers 91 days, current_date included.
+    expected = expected_daily_kpis(lake, 91, returned=("returned",))
     assert_rows(engine.run(mission("daily_kpis")), expected, ["date"])
+
+
+# --- "the last N days": N days, current_date included -----------------------------------
+
+#: A current_date with data after it, so both ends of the window are pinned.
+END = AS_OF - timedelta(days=10)
+
+
+def window_figures(lake: LocalLake, days: int) -> dict[str, Any]:
+    """What each query with a ``days`` parameter must answer over ``days`` days to END."""
+    lines = since(curated(lake, "transactions"), days, end=END)
+    sold = lines[lines["status"] == "completed"]
+    products = curated(lake, "products")[["product_id"]]
+    funnel = since(curated(lake, "daily_funnel"), days, "date", end=END)
+    sessions = since(curated(lake, "sessions"), days, "session_date", end=END)
+    weight = sessions["sample_weight"].astype(float)
+    return {
+        "daily_kpis": sorted(lines["transaction_date"].unique()),
+        "revenue_trend": sorted(sold["transaction_date"].unique()),
+        "conversion_funnel": sorted(funnel["date"].unique()),
+        "top_products": int(sold.merge(products, on="product_id")["quantity"].sum()),
+        "revenue_by_category": int(sold["quantity"].sum()),
+        "current_kpis": sold["transaction_id"].nunique(),
+        "funnel_by_device": sum(round(w) for w in weight.groupby(sessions["device"]).sum()),
+    }
+
+
+def query_figure(name: str, rows: list[dict[str, Any]]) -> Any:
+    """The same figure from the query's rows."""
+    if name in ("daily_kpis", "conversion_funnel", "revenue_trend"):
+        column = "period" if name == "revenue_trend" else "date"
+        return sorted(date.fromisoformat(str(r[column])[:10]) for r in rows)
+    column = {"top_products": "total_quantity", "revenue_by_category": "units_sold",
+              "current_kpis": "total_orders", "funnel_by_device": "sessions"}[name]  # fmt: skip
+    return sum(int(r[column]) for r in rows)
+
+
+DAYS_QUERIES = sorted(q.name for q in load_queries() if any(p.name == "days" for p in q.params))
+
+
+def test_every_query_with_a_days_parameter_is_pinned_below(lake: LocalLake) -> None:
+    assert len(DAYS_QUERIES) >= 7 and set(window_figures(lake, 7)) == set(DAYS_QUERIES)
+
+
+@pytest.mark.parametrize("name", DAYS_QUERIES)
+def test_days_7_covers_current_date_and_the_6_days_before(lake: LocalLake, name: str) -> None:
+    tx = curated(lake, "transactions")
+    for day in (END - timedelta(days=7), END - timedelta(days=6), END + timedelta(days=1)):
+        assert (tx["transaction_date"] == day).any(), day  # rows on both sides of each edge
+    seven, eight = window_figures(lake, 7), window_figures(lake, 8)
+    assert seven[name] != eight[name], "day END - 7 must hold data for this to pin anything"
+    more = {"top_products": {"top_n": 1000}, "revenue_trend": {"grain": "day"}}
+    params: dict[str, Any] = {"days": 7, **more.get(name, {})}
+    rows = DuckDBEngine(lake, as_of=END).run(name, params).to_records()
+    assert query_figure(name, rows) == seven[name]
+    if isinstance(seven[name], list):
+        assert seven[name] == [END - timedelta(days=k) for k in range(6, -1, -1)]
 
 
 # --- CURRENT_DATE, safety, errors -------------------------------------------------------
@@ -514,7 +574,7 @@ def test_current_date_defaults_to_the_live_runs_as_of(lake: LocalLake) -> None:
     result = DuckDBEngine(lake, as_of=earlier).run("revenue_trend", {"days": 10})
     periods = [r["period"] for r in result.to_records()]
     assert periods and max(periods) <= earlier.isoformat()
-    assert min(periods) >= (earlier - timedelta(days=10)).isoformat()
+    assert min(periods) >= (earlier - timedelta(days=9)).isoformat()
 
 
 def test_string_parameters_are_bound_not_spliced(engine: DuckDBEngine) -> None:

@@ -61,6 +61,7 @@ GLUE_RESOURCE_PATTERNS = (
     "params/*.yaml",
     "sql/*.sql",
     "sql/aggregates/*.sql",  # the whole-history tables of master_data_merge
+    "sql/metrics/*.sql",  # the audit's daily metrics (pipeline_lib.quality._metrics)
     "notebooks/*/*.py",
 )
 MANIFEST = "manifest.json"

@@ -1,0 +1,16 @@
+-- question: Per day and hour of the day (UTC) of the audit's window: events as logged.
+-- param: first_day date = 1900-01-01 First day of the window.
+-- param: last_day date = 2999-12-31 Last day of the window (inclusive).
+-- param: first_month str = '1900-01' Month partition of first_day (YYYY-MM), for pruning.
+-- tables: curated.clickstream
+-- note: Internal (the audit's metrics, pipeline_lib.quality._metrics), not a named query.
+select
+    c.event_date as day,
+    extract(hour from c.timestamp) as hour,
+    count(*) as events
+from curated.clickstream as c
+where
+    c.event_month >= :first_month
+    and c.event_date >= :first_day
+    and c.event_date <= :last_day
+group by c.event_date, extract(hour from c.timestamp)
