@@ -28,6 +28,12 @@ from pipeline_lib.jobs._inputs import (
 )
 from pipeline_lib.jobs._merge import MergeResult, merge_table
 from pipeline_lib.jobs._sessions import ClickstreamMerge, merge_clickstream
+from pipeline_lib.jobs._spellings import (
+    Spellings,
+    count_spellings,
+    load_spellings,
+    respell_products,
+)
 from pipeline_lib.jobs._tables import (
     LAYOUTS,
     ROW_GROUP_ROWS,
@@ -52,17 +58,20 @@ __all__ = [
     "JobContext",
     "MergeResult",
     "RunInputs",
+    "Spellings",
     "StageAccounting",
     "TableLayout",
     "TableVersion",
     "accounting_frame",
     "base_run",
     "copy_table",
+    "count_spellings",
     "feed_domains",
     "feed_drop_columns",
     "ingestion_accounting",
     "layout_of",
     "load_accounting",
+    "load_spellings",
     "load_versions",
     "merge_clickstream",
     "merge_table",
@@ -73,6 +82,7 @@ __all__ = [
     "read_table",
     "read_validated",
     "record_stage",
+    "respell_products",
     "run_inputs",
     "save_accounting",
     "version_files",

@@ -7,9 +7,8 @@ query: the API, ``ecom-pipeline query`` and Athena's saved queries list only
 (``create table ... with (format = 'PARQUET', external_location = ...) as <select>``);
 here DuckDB runs it over the run's version of every table it reads, within a memory
 limit and spilling to disk beyond it, so the history never has to fit in memory
-(docs/adr/0002-incremental-runs.md). The pandas functions of ``pipeline_lib.transform``
-(``customer_metrics``, ``product_performance``, ``rating_stats``, ``product_affinity``)
-are the reference the tests compare these queries with.
+(docs/adr/0002-incremental-runs.md). The tests compare these queries with a pandas
+reference kept in the test tree (``tests/reference_aggregates.py``), not in the package.
 
 A job step that lives here, not in ``pipeline_lib.jobs``: it needs the query loader and the
 Athena-to-DuckDB transpiler, and ``jobs`` sits below ``query`` (the import layers in

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from pipeline_lib.transform._frames import SOURCE_ORDER, contract_frame, keep_latest
 from pipeline_lib.transform._result import REJECT_REASON, TransformResult
-from pipeline_lib.transform.affinity import product_affinity
 from pipeline_lib.transform.clickstream import (
     build_sessions,
     clean_clickstream,
@@ -18,15 +17,13 @@ from pipeline_lib.transform.clickstream import (
     sessionize,
     sessionize_with_codes,
 )
-from pipeline_lib.transform.customers import customer_metrics
 from pipeline_lib.transform.enrich import enrich_transactions
-from pipeline_lib.transform.performance import product_performance
 from pipeline_lib.transform.products import (
     category_dimension,
     inventory_metrics,
     standardize_products,
 )
-from pipeline_lib.transform.reviews import clean_reviews, rating_stats
+from pipeline_lib.transform.reviews import clean_reviews
 from pipeline_lib.transform.transactions import clean_transactions
 
 __all__ = [
@@ -39,14 +36,10 @@ __all__ = [
     "clean_reviews",
     "clean_transactions",
     "contract_frame",
-    "customer_metrics",
     "daily_funnel",
     "enrich_transactions",
     "inventory_metrics",
     "keep_latest",
-    "product_affinity",
-    "product_performance",
-    "rating_stats",
     "sessionize",
     "sessionize_with_codes",
     "standardize_products",

@@ -204,24 +204,6 @@ def codes(series: pd.Series, *, sort: bool = False) -> tuple[np.ndarray, int]:
     return np.asarray(value_codes, dtype=np.int64), len(uniques)
 
 
-def group_ids(frame: pd.DataFrame, columns: Sequence[str]) -> np.ndarray:
-    """One int64 id per row, equal exactly when the rows agree on every column of
-    ``columns`` (nulls count as equal to each other)."""
-    ids = np.zeros(len(frame), dtype=np.int64)
-    n_ids = 1
-    for column in columns:
-        column_codes, n_values = codes(frame[column])
-        n_values += 1  # room for the null code
-        if n_ids * n_values >= 2**62:
-            # Renumber densely so the combined id cannot overflow int64.
-            _, dense = np.unique(ids, return_inverse=True)
-            ids = dense.astype(np.int64)
-            n_ids = int(ids.max()) + 1 if len(ids) else 1
-        ids = ids * n_values + (column_codes + 1)
-        n_ids *= n_values
-    return ids
-
-
 def sort_keys(series: pd.Series, *, ascending: bool = True) -> np.ndarray:
     """A numpy array that sorts like ``series`` (nulls last) for use with ``np.lexsort``."""
     arrow_type = series.dtype.pyarrow_dtype if isinstance(series.dtype, pd.ArrowDtype) else None
@@ -403,16 +385,6 @@ def _is_temporal(dtype: object) -> bool:
     return isinstance(dtype, pd.ArrowDtype) and pa.types.is_temporal(dtype.pyarrow_dtype)
 
 
-def factorize(series: pd.Series) -> tuple[np.ndarray, pd.Series]:
-    """Sorted integer codes of a string column and the distinct values they stand for.
-
-    ``values.iloc[codes[i]]`` is row ``i``'s value; nulls get code -1.
-    """
-    value_codes, uniques = pd.factorize(series, sort=True)
-    values = as_dtype(pd.Series(uniques).reset_index(drop=True), STRING)
-    return np.asarray(value_codes, dtype=np.int64), values
-
-
 def lookup(keys: pd.Series, table_keys: pd.Series) -> np.ndarray:
     """Position in ``table_keys`` of each value of ``keys``; -1 where it is absent.
 
@@ -432,8 +404,3 @@ def take_or_null(values: pd.Series, positions: np.ndarray) -> pd.Series:
     """``values`` at ``positions``; null where the position is -1."""
     indices = pa.array(positions, mask=positions < 0, type=pa.int64())
     return from_arrow(to_arrow(values).take(indices))
-
-
-def arrow_column(values: np.ndarray, arrow_type: Optional[pa.DataType] = None) -> pd.Series:
-    """An Arrow-backed Series from a numpy array (NaN stays NaN for floats unless masked)."""
-    return from_arrow(pa.array(values, type=arrow_type))

@@ -9,7 +9,7 @@ that miss their pattern). Notes travel with the run's accounting to the audit.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Optional
 
@@ -71,6 +71,7 @@ def standardize_values(
     dataset: str,
     column: str,
     days: Optional[pd.Series] = None,
+    spellings: Optional[Mapping[str, str]] = None,
 ) -> StandardizedValues:
     """Standardize ``values`` by ``rule`` and say which rows break it.
 
@@ -92,6 +93,11 @@ def standardize_values(
         Name the notes.
     days
         A date per row, to note the first day each noted value appeared.
+    spellings
+        ``case="as_fed"`` only: the spelling each value (lowercased) takes, chosen over
+        more rows than ``values`` (:func:`usual_spellings` of the counts of every file a
+        run's table includes, docs/adr/0002-incremental-runs.md); a value it lacks takes
+        the spelling most of ``values`` use. Known and allowed values keep theirs.
 
     Examples
     --------
@@ -107,7 +113,8 @@ def standardize_values(
     distinct = encoded.dictionary.to_pylist()
     spelling = {v.lower(): v for v in (*rule.known, *(rule.allowed or ()))}
     if rule.case == "as_fed":
-        spelling = {**_usual_spellings(distinct, encoded.indices), **spelling}
+        usual = usual_spellings(_spelling_counts(distinct, encoded.indices))
+        spelling = {**usual, **(spellings or {}), **spelling}
     standardized: list[Optional[str]] = []
     reported: list[Optional[str]] = []  # as a note names it: standardized, before `other`
     outside: list[bool] = []
@@ -201,25 +208,55 @@ def reference_note(
     return [ValueNote(dataset, column, UNKNOWN_REFERENCE, ", ".join(examples), int(unknown.sum()))]
 
 
-def _usual_spellings(distinct: list[Any], indices: pa.Array) -> dict[str, str]:
-    """For each value compared case-insensitively, its most frequent spelling.
+def spelling_counts(values: pd.Series) -> dict[str, int]:
+    """Rows per spelling of a text column (trimmed, inner whitespace collapsed; nulls left
+    out): what :func:`usual_spellings` chooses from.
 
-    A feed that writes "Garden furniture" and "garden  furniture" means one category; the
-    spelling most rows use wins (ties: the first in sort order), so the result does not
-    depend on row order.
+    Counts of several batches of rows add up to the counts of all of them, so a run can
+    carry them over from the run before it (docs/adr/0002-incremental-runs.md).
+
+    Examples
+    --------
+    >>> spelling_counts(pd.Series([" Pet  Supplies", "Pet Supplies", "PET SUPPLIES", None]))
+    {'PET SUPPLIES': 1, 'Pet Supplies': 2}
     """
+    encoded = pc.dictionary_encode(fr.to_arrow(values).cast(pa.string()))
+    return _spelling_counts(encoded.dictionary.to_pylist(), encoded.indices)
+
+
+def usual_spellings(counts: Mapping[str, int]) -> dict[str, str]:
+    """For each value compared case-insensitively (the key: its spelling lowercased), the
+    spelling most rows use; ties go to the first in sort order, so the result depends on
+    the counts only, not on the order rows came in.
+
+    A feed that writes "Garden furniture" twice and "garden  FURNITURE" once means one
+    category, spelled "Garden furniture".
+
+    Examples
+    --------
+    >>> usual_spellings({"Garden furniture": 2, "garden FURNITURE": 1, "Tools": 1})
+    {'garden furniture': 'Garden furniture', 'tools': 'Tools'}
+    """
+    best: dict[str, tuple[int, str]] = {}
+    for spelled, count in counts.items():
+        key = spelled.lower()
+        rank = (-int(count), spelled)
+        if key not in best or rank < best[key]:
+            best[key] = rank
+    return {key: spelled for key, (_, spelled) in best.items()}
+
+
+def _spelling_counts(distinct: list[Any], indices: pa.Array) -> dict[str, int]:
+    """:func:`spelling_counts` of a dictionary-encoded column."""
     codes = np.asarray(pc.fill_null(indices, -1).to_numpy(zero_copy_only=False))
     counts = np.bincount(codes[codes >= 0], minlength=len(distinct))
-    best: dict[str, tuple[int, str]] = {}
+    spelled: dict[str, int] = {}
     for value, count in zip(distinct, counts):
-        if value is None:
+        if value is None or not count:
             continue
         clean = " ".join(str(value).split())
-        key = clean.lower()
-        rank = (-int(count), clean)
-        if key not in best or rank < (-best[key][0], best[key][1]):
-            best[key] = (int(count), clean)
-    return {key: spelled for key, (_, spelled) in best.items()}
+        spelled[clean] = spelled.get(clean, 0) + int(count)
+    return dict(sorted(spelled.items()))
 
 
 def _mask(flags: Any) -> np.ndarray:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Optional
 
 import numpy as np
 import pandas as pd
@@ -87,14 +88,18 @@ def category_dimension(categories: Sequence[str] = DEFAULT_CATEGORIES) -> pd.Dat
 
 
 def standardize_products(
-    df: pd.DataFrame, *, domains: FeedDomains = DEFAULT_DOMAINS
+    df: pd.DataFrame,
+    *,
+    domains: FeedDomains = DEFAULT_DOMAINS,
+    spellings: Optional[Mapping[str, str]] = None,
 ) -> TransformResult:
     """Standardize the product catalog and join in the category dimension.
 
     ``category`` is trimmed, internal whitespace collapsed, and matched case-insensitively to
     the canonical spelling of a known category (the deployment's ``feeds.products.values.
-    category``); a category never seen before is kept as fed and noted (an open vocabulary,
-    unless the deployment closes it). ``name`` and ``brand`` are trimmed with internal
+    category``); a category never seen before is kept and noted (an open vocabulary,
+    unless the deployment closes it), in the spelling most rows use: those of ``df``, or
+    ``spellings`` when given. ``name`` and ``brand`` are trimmed with internal
     whitespace collapsed. Rows are rejected with the first reason that applies:
     ``invalid_identifier``, ``unknown_category`` (only when the category rule says reject),
     ``non_positive_price`` (``price <= 0`` or NaN),
@@ -107,6 +112,11 @@ def standardize_products(
     ----------
     df
         Typed products per the contract, plus ``_source_order``.
+    spellings
+        The spelling of each category (lowercased -> spelled), counted over every catalog
+        file the run's table includes, not only ``df`` (a daily run's batch): see
+        :func:`~pipeline_lib.transform._values.usual_spellings` and
+        docs/adr/0002-incremental-runs.md.
 
     Returns
     -------
@@ -116,7 +126,8 @@ def standardize_products(
     frame = fr.contract_frame(df, PRODUCTS)
     rows_in = len(frame)
     rule = domains.value_rule("products", "category")
-    category = standardize_values(frame["category"], rule, dataset="products", column="category")
+    category = standardize_values(frame["category"], rule, dataset="products", column="category",
+                                  spellings=spellings)  # fmt: skip
     id_checks, id_notes = identifier_checks(
         frame, ("product_id",), {"product_id": domains.pattern_rule("products", "product_id")},
         dataset="products",
@@ -156,6 +167,72 @@ def standardize_products(
         duplicates_removed,
     )
     return result
+
+
+def respell_categories(
+    products: pd.DataFrame,
+    spellings: Mapping[str, str],
+    *,
+    domains: FeedDomains = DEFAULT_DOMAINS,
+) -> tuple[pd.DataFrame, int]:
+    """The standardized catalog with every category in the spelling ``spellings`` gives it,
+    and the number of rows whose category changed.
+
+    A daily run standardizes only its batch; when its rows make another spelling of a
+    category the most used one, the catalog's older rows of that category take it too
+    (with the ``department`` that follows from it), so the catalog reads as one run over
+    every file would have written it (docs/adr/0002-incremental-runs.md). Known
+    categories keep their canonical spelling; with ``case: lower`` nothing changes.
+
+    Parameters
+    ----------
+    products
+        Standardized products (needs ``category``, ``category_id`` and ``department``).
+    spellings
+        Lowercased category -> its spelling (:func:`~pipeline_lib.transform._values.
+        usual_spellings` of the counts over every catalog file).
+
+    Returns
+    -------
+    tuple[pandas.DataFrame, int]
+        ``products`` (the same frame when nothing changed), and the rows respelled.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"product_id": ["a", "b"], "category": ["LIGHTING", "Books"],
+    ...                       "category_id": ["lighting", "books"],
+    ...                       "department": ["LIGHTING", "Media"]})
+    >>> respelled, changed = respell_categories(frame, {"lighting": "Lighting"})
+    >>> respelled["department"].tolist(), changed
+    (['Lighting', 'Media'], 1)
+    """
+    rule = domains.value_rule("products", "category")
+    fr.require_columns(products, ["category", "category_id", "department"], "respell_categories")
+    if rule.case != "as_fed" or products.empty:
+        return products, 0
+    canonical = {v.lower(): v for v in (*rule.known, *(rule.allowed or ()))}
+    spelled = {**spellings, **canonical}
+    old = products["category"].astype("object").tolist()
+    # A value kept as the rule's `other` stays so, whatever the feed wrote.
+    new = [v if v is None or pd.isna(v) or v == rule.other else spelled.get(str(v).lower(), v)
+           for v in old]  # fmt: skip
+    changed = np.array([a is not b and a != b for a, b in zip(old, new)], dtype=bool)
+    if not changed.any():
+        return products, 0
+    # The dimension's rows of the new spellings: the columns derived from the category.
+    respelled_to = sorted({new[i] for i in np.flatnonzero(changed)})
+    derived = category_dimension([*rule.known, *respelled_to]).set_index("category")
+    derived = derived.astype("object")
+    respelled = products.copy()
+    columns = {"category": new}
+    for column in ("category_id", "department"):
+        values = products[column].astype("object").tolist()
+        for i in np.flatnonzero(changed):
+            values[i] = derived.at[new[i], column]
+        columns[column] = values
+    for column, values in columns.items():
+        respelled[column] = pd.Series(values, index=products.index, dtype=products[column].dtype)
+    return respelled, int(changed.sum())
 
 
 def inventory_metrics(

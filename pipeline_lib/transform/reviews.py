@@ -1,4 +1,8 @@
-"""Reviews: valid ratings of known products, and smoothed rating statistics per product."""
+"""Reviews: valid ratings of known products, the latest version of each review.
+
+Ratings per product (counts, mean, Bayesian-smoothed) are SQL over the whole history:
+``sql/aggregates/product_ratings.sql`` (docs/adr/0002-incremental-runs.md).
+"""
 
 from __future__ import annotations
 
@@ -6,9 +10,7 @@ import logging
 from collections.abc import Iterable
 from typing import Optional
 
-import numpy as np
 import pandas as pd
-import pyarrow as pa
 
 from pipeline_lib.schemas import REVIEWS
 from pipeline_lib.transform import _frames as fr
@@ -20,8 +22,6 @@ RATING_OUT_OF_RANGE = "rating_out_of_range"
 UNKNOWN_PRODUCT_ID = "unknown_product_id"
 MIN_RATING = 1
 MAX_RATING = 5
-
-RATING_STATS_COLUMNS = ("product_id", "review_count", "avg_rating", "bayesian_rating")
 
 
 def clean_reviews(
@@ -73,53 +73,3 @@ def clean_reviews(
         duplicates_removed,
     )
     return result
-
-
-def rating_stats(reviews: pd.DataFrame, *, prior_weight: float = 10.0) -> pd.DataFrame:
-    """Review count, mean rating and Bayesian-smoothed rating per product.
-
-    ``bayesian_rating = (prior_weight * global_mean + sum_ratings) / (prior_weight +
-    review_count)``, where ``global_mean`` is the mean rating over all reviews: a product
-    with few reviews is pulled towards the global mean, so three 5-star reviews do not
-    outrank three hundred 4.8-star ones.
-
-    Parameters
-    ----------
-    reviews
-        Cleaned reviews (needs ``product_id`` and ``rating``).
-    prior_weight
-        How many "virtual" global-mean reviews each product starts with (>= 0; 0 gives the
-        plain mean).
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``product_id``, ``review_count``, ``avg_rating`` and ``bayesian_rating`` (both
-        rounded to 4 decimals), one row per reviewed product, sorted by ``product_id``.
-
-    Raises
-    ------
-    ValueError
-        If ``prior_weight`` is negative.
-    """
-    if not prior_weight >= 0:
-        raise ValueError(f"prior_weight must be >= 0, got {prior_weight}")
-    fr.require_columns(reviews, ["product_id", "rating"], "rating_stats")
-    product_codes, products = fr.factorize(reviews["product_id"])
-    ratings = fr.float_values(reviews["rating"])
-    counted = product_codes >= 0
-    product_codes, ratings = product_codes[counted], ratings[counted]
-    counts = np.bincount(product_codes, minlength=len(products))
-    sums = np.bincount(product_codes, weights=ratings, minlength=len(products))
-    global_mean = float(ratings.mean()) if len(ratings) else 0.0
-    with np.errstate(invalid="ignore", divide="ignore"):
-        average = sums / counts
-        bayesian = (prior_weight * global_mean + sums) / (prior_weight + counts)
-    return pd.DataFrame(
-        {
-            "product_id": products,
-            "review_count": fr.arrow_column(counts.astype(np.int64)),
-            "avg_rating": fr.arrow_column(np.round(average, 4), pa.float64()),
-            "bayesian_rating": fr.arrow_column(np.round(bayesian, 4), pa.float64()),
-        }
-    )

@@ -3,7 +3,8 @@
 The second sample shop's feeds (tests/fixtures/second_shop, not our generator's data) are
 cut into five deliveries by date, with what real daily feeds bring on top: late status
 updates for orders of the first delivery sent with the last one, order lines sent again a
-delivery later, and a session whose events straddle midnight across two deliveries. One
+delivery later, a session whose events straddle midnight across two deliveries, and a
+catalog delivery that spells a new category differently, more often, than the first. One
 lake ingests and runs them day by day; another ingests them all and runs once. Every
 published table and the answer of every named query must be the same, apart from
 ``processing_date`` (the date of the run that last wrote a row).
@@ -127,7 +128,33 @@ def make_deliveries(folder: Path) -> list[Path]:
         (day / "clickstream_events.jsonl").write_text("\n".join(rows) + "\n", encoding="utf-8")
 
     (days[0] / "products_catalog.jsonl").write_bytes((SHOP / "products_catalog.jsonl").read_bytes())
+    (days[2] / "products_catalog.jsonl").write_text(
+        "".join(json.dumps(p) + "\n" for p in later_lamps()), encoding="utf-8"
+    )
     return days
+
+
+def later_lamps() -> list[dict[str, Any]]:
+    """Catalog rows of delivery 3 that spell the new category "Lighting" more often than
+    delivery 1 (one "Lighting", one "LIGHTING": a tie, which "LIGHTING" wins by sort order).
+
+    Counted over every row fed, as one run over all the files counts them, "Lighting" wins
+    4 to 3: its lamp is sent three times (two older copies dropped as duplicates) and
+    "String Lights" is sent again as "LIGHTING" (a new price: it replaces the live row).
+    The rows kept would say otherwise (two products each), so the count must include
+    duplicates and replaced rows, and the products of delivery 1 must be respelled.
+    """
+    lines = (SHOP / "products_catalog.jsonl").read_text(encoding="utf-8").splitlines()
+    string_lights = next(p for p in map(json.loads, lines) if p["category"] == "LIGHTING")
+    lamp = {"product_id": "SKU-LAMP01", "name": "Desk Lamp", "category": "Lighting",
+            "brand": "Lumo", "price": 49.5, "stock": 40, "color": None}  # fmt: skip
+    return [
+        lamp,
+        {**lamp, "stock": 38},
+        {**lamp, "stock": 35},
+        {**lamp, "product_id": "SKU-LAMP02", "name": "Floor Lamp", "category": "LIGHTING"},
+        {**string_lights, "price": 379.0},
+    ]
 
 
 @dataclass
@@ -271,6 +298,29 @@ def test_a_late_visit_renumbers_the_customers_later_sessions(lakes: Lakes) -> No
     record = json.loads(lakes.daily.read_bytes(Zone.META, "runs/day5/tables/"
                                                "processed.sessions.json"))  # fmt: skip
     assert record["partitions"][f"session_month={late['timestamp'][:7]}/part-0.parquet"] == "day5"
+
+
+def test_a_spelling_used_more_often_later_respells_the_catalog(lakes: Lakes) -> None:
+    """Delivery 3 spells "Lighting" more often than delivery 1: run 3 counts its rows on top
+    of the counts run 2 carried, and respells the products delivery 1 brought."""
+    lighting = {p["category"] for p in later_lamps()}
+    counts = {}
+    for run in ("day2", "day3", "day5"):
+        record = json.loads(
+            lakes.daily.read_bytes(Zone.META, f"runs/{run}/spellings/products.json")
+        )
+        counts[run] = {k: v for k, v in record["counts"]["category"].items() if k in lighting}
+    assert counts == {"day2": {"LIGHTING": 1, "Lighting": 1},
+                      "day3": {"LIGHTING": 3, "Lighting": 4},
+                      "day5": {"LIGHTING": 3, "Lighting": 4}}  # fmt: skip
+    run = json.loads(lakes.daily.read_bytes(Zone.META, "runs/day3/run.json"))
+    etl = {(a["dataset"], a["stage"]): a for a in run["accounting"]}
+    products = etl[("products", "etl")]
+    assert (products["rows_in"], products["duplicates_removed"], products["replaced"]) == (5, 2, 1)
+    catalog = table_rows(lakes.daily, "curated.products")
+    lamps = catalog[catalog["category"].str.lower() == "lighting"]
+    assert len(lamps) == 4
+    assert set(lamps["category"]) == set(lamps["department"]) == {"Lighting"}
 
 
 @pytest.mark.parametrize("which", ["daily", "refreshed"])

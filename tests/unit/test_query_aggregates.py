@@ -1,7 +1,8 @@
 """The whole-history tables in SQL (sql/aggregates/) against their pandas reference.
 
-``pipeline_lib.transform`` keeps ``rating_stats``, ``customer_metrics``,
-``product_performance`` and ``product_affinity``: each query must give the same table,
+``tests/reference_aggregates.py`` keeps ``rating_stats``, ``customer_metrics``,
+``product_performance`` and ``product_affinity`` in pandas, as the pipeline computed them
+before the SQL (the package carries only the SQL): each query must give the same table,
 on a lake built from generated data and on hand-made edge cases. Integers, strings and
 dates must be equal; floats equal within 1e-9 (relative). One known difference: an
 average order value that is exactly half a cent. The reference sums floats in row order
@@ -42,14 +43,14 @@ from pipeline_lib.query import (
 from pipeline_lib.query._aggregates import _connection, conform_to_contract
 from pipeline_lib.schemas import RFM_SEGMENTS, TABLES, VALUE_SEGMENTS
 from pipeline_lib.storage import Lake, LocalLake, S3Lake, Zone
-from pipeline_lib.transform import (
+from tests.handler_events import PublishedLake
+from tests.moto_server import MotoServer
+from tests.reference_aggregates import (
     customer_metrics,
     product_affinity,
     product_performance,
     rating_stats,
 )
-from tests.handler_events import PublishedLake
-from tests.moto_server import MotoServer
 
 AS_OF = date(2026, 3, 31)
 RUN = "t1"

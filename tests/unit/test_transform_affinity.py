@@ -1,4 +1,6 @@
-"""product_affinity: support, confidence, lift and excess baskets computed by hand."""
+"""product_affinity, the pandas reference of curated.product_affinity (its SQL is
+sql/aggregates/product_affinity.sql): support, confidence, lift and excess baskets computed
+by hand."""
 
 from __future__ import annotations
 
@@ -8,8 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline_lib.transform import product_affinity
-from pipeline_lib.transform.affinity import AFFINITY_COLUMNS, excess_baskets
+from tests.reference_aggregates import AFFINITY_COLUMNS, excess_baskets, product_affinity
 
 D1, D2 = dt.date(2025, 1, 1), dt.date(2025, 1, 2)
 

@@ -1,4 +1,6 @@
-"""customer_metrics: history, RFM scores and segments, value segments on built customers."""
+"""customer_metrics, the pandas reference of curated.customer_metrics (its SQL is
+sql/aggregates/customer_metrics.sql): history, RFM scores and segments, value segments on
+built customers."""
 
 from __future__ import annotations
 
@@ -9,9 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline_lib.transform import customer_metrics
-from pipeline_lib.transform.customers import (
+from tests.reference_aggregates import (
     CUSTOMER_METRIC_COLUMNS,
+    customer_metrics,
     quintile_scores,
     rfm_segments,
 )

@@ -1,4 +1,5 @@
-"""product_performance and enrich_transactions."""
+"""enrich_transactions, and product_performance: the pandas reference of
+curated.product_performance (its SQL is sql/aggregates/product_performance.sql)."""
 
 from __future__ import annotations
 
@@ -14,11 +15,13 @@ from pipeline_lib.transform import (
     SOURCE_ORDER,
     contract_frame,
     enrich_transactions,
-    product_performance,
-    rating_stats,
     standardize_products,
 )
-from pipeline_lib.transform.performance import PRODUCT_PERFORMANCE_COLUMNS
+from tests.reference_aggregates import (
+    PRODUCT_PERFORMANCE_COLUMNS,
+    product_performance,
+    rating_stats,
+)
 
 DAY = dt.date(2025, 1, 15)
 

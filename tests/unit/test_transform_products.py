@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from pipeline_lib.schemas import CATEGORIES, PRODUCTS, domains_from_params
@@ -18,7 +19,8 @@ from pipeline_lib.transform import (
     inventory_metrics,
     standardize_products,
 )
-from pipeline_lib.transform.products import CLEAN_PRODUCT_COLUMNS
+from pipeline_lib.transform._values import spelling_counts, usual_spellings
+from pipeline_lib.transform.products import CLEAN_PRODUCT_COLUMNS, respell_categories
 
 AS_OF = dt.date(2025, 3, 31)
 
@@ -87,6 +89,73 @@ def test_a_new_category_is_kept_as_fed_and_noted_with_its_count() -> None:
     assert [(n.kind, n.value, n.rows) for n in result.notes] == [
         ("new_value", "Garden furniture", 3)
     ]
+
+
+def test_whitespace_variants_are_one_spelling_when_counting() -> None:
+    # "Pet Supplies" twice (once with a leading space) beats "PET SUPPLIES" once.
+    raw = products(
+        product("a1", 1, category="Pet Supplies"),
+        product("a2", 2, category="PET SUPPLIES"),
+        product("a3", 3, category=" Pet  Supplies"),
+    )
+    assert standardize_products(raw).data["category"].tolist() == ["Pet Supplies"] * 3
+
+
+def test_spellings_counted_over_more_rows_decide_over_the_batch() -> None:
+    """A daily run's batch spells a category one way; the whole history another."""
+    batch = products(product("a1", 1, category="LIGHTING"), product("a2", 2, category="Lamps"))
+    result = standardize_products(batch, spellings={"lighting": "Lighting", "electronics": "x"})
+    # The history's spelling wins; a value it lacks keeps the batch's; known stay canonical.
+    assert result.data["category"].tolist() == ["Lighting", "Lamps"]
+    assert result.data["department"].tolist() == ["Lighting", "Lamps"]
+    assert [(n.value, n.rows) for n in result.notes] == [("Lamps", 1), ("Lighting", 1)]
+    known = standardize_products(products(product("a1", 1, category="ELECTRONICS")),
+                                 spellings={"electronics": "x"})  # fmt: skip
+    assert known.data["category"].tolist() == ["Electronics"]
+
+
+def test_counts_of_two_batches_add_up_to_the_counts_of_both() -> None:
+    first = ["Lighting", "LIGHTING", "Garden", None]
+    second = ["Lighting", " lighting", "Lighting", "LIGHTING", "LIGHTING"]
+    both = pd.Series(first + second, dtype=pd.ArrowDtype(pa.string()))
+    added = spelling_counts(pd.Series(first))
+    for spelled, rows in spelling_counts(pd.Series(second)).items():
+        added[spelled] = added.get(spelled, 0) + rows
+    assert added == spelling_counts(both) == {"Garden": 1, "LIGHTING": 3, "Lighting": 3,
+                                              "lighting": 1}  # fmt: skip
+    # A tie goes to the first spelling in sort order, as standardize_products decides.
+    assert usual_spellings(added)["lighting"] == "LIGHTING"
+    rows = products(*(product(f"p{n}", n, category=c) for n, c in enumerate(first[:3] + second)))
+    assert set(standardize_products(rows).data["category"]) == {"Garden", "LIGHTING"}
+
+
+def test_respelling_the_catalog_follows_the_usual_spelling() -> None:
+    catalog = standardize_products(
+        products(
+            product("a1", 1, category="LIGHTING"),
+            product("a2", 2, category="Books"),
+            product("a3", 3, category="Garden"),
+            product("a4", 4, category="Lighting", color="red"),
+        )
+    ).data
+    assert catalog["category"].tolist() == ["LIGHTING", "Books", "Garden", "LIGHTING"]
+    respelled, changed = respell_categories(catalog, {"lighting": "Lighting", "books": "BOOKS"})
+    assert changed == 2
+    assert respelled["category"].tolist() == ["Lighting", "Books", "Garden", "Lighting"]
+    assert respelled["department"].tolist() == ["Lighting", "Media", "Garden", "Lighting"]
+    assert respelled["category_id"].tolist() == catalog["category_id"].tolist()
+    assert respelled.dtypes.equals(catalog.dtypes) and respelled.columns.equals(catalog.columns)
+    # What a run over every row with those spellings gives.
+    again = standardize_products(
+        products(product("a1", 1, category="LIGHTING"), product("a2", 2, category="Books"),
+                 product("a3", 3, category="Garden"), product("a4", 4, category="Lighting")),
+        spellings={"lighting": "Lighting"},
+    ).data  # fmt: skip
+    pd.testing.assert_frame_equal(respelled[again.columns], again)
+    unchanged, none = respell_categories(respelled, {"lighting": "Lighting"})
+    assert none == 0 and unchanged is respelled
+    lower = domains_from_params({"products": {"values": {"category": {"case": "lower"}}}})
+    assert respell_categories(catalog, {"lighting": "Lighting"}, domains=lower)[1] == 0
 
 
 def test_a_deployment_with_its_own_categories_knows_them() -> None:

@@ -1,4 +1,5 @@
-"""clean_reviews and rating_stats (Bayesian smoothing computed by hand)."""
+"""clean_reviews, and rating_stats: the pandas reference of curated.product_ratings (its SQL
+is sql/aggregates/product_ratings.sql), Bayesian smoothing computed by hand."""
 
 from __future__ import annotations
 
@@ -15,8 +16,8 @@ from pipeline_lib.transform import (
     SOURCE_ORDER,
     clean_reviews,
     contract_frame,
-    rating_stats,
 )
+from tests.reference_aggregates import rating_stats
 
 
 def review(
