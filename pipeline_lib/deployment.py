@@ -50,7 +50,7 @@ class DeploymentNames:
             )
         project, env = match["project"], match["env"]
         prefix = f"{project}-{env}"
-        query = settings.params.get("query") or {}
+        query = settings.section("query")
         databases = {
             zone: os.environ.get(f"PIPELINE_{zone.upper()}_DATABASE")
             or f"{prefix.replace('-', '_')}_{zone}"

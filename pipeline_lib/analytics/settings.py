@@ -139,8 +139,8 @@ def parse_analytics(raw: Any, *, source: str = "params") -> AnalyticsSettings:
 
 
 def analytics_settings(settings: Settings) -> AnalyticsSettings:
-    """The ``analytics:`` section of resolved settings (validated by ``load_settings``)."""
-    return parse_analytics(settings.params.get("analytics"), source=f"params/{settings.env}.yaml")
+    """The ``analytics:`` section of resolved settings, validated (naming its params file)."""
+    return parse_analytics(settings.params.get("analytics"), source=settings.source("analytics"))
 
 
 def reports_after_publish(settings: Settings, environ: Optional[Mapping[str, str]] = None) -> bool:

@@ -1,4 +1,4 @@
-"""The ``api:`` section of ``params/<env>.yaml``: how long answers are cached.
+"""The ``api:`` section of the params: how long answers are cached.
 
 The CORS origin is not a params setting: locally the dashboard is same-origin (no CORS at
 all), and on AWS the Lambda reads ``ALLOWED_ORIGIN``, which Terraform sets to the
@@ -33,12 +33,11 @@ class ApiSettings:
 
 def api_settings(settings: Settings) -> ApiSettings:
     """Read ``api:`` from the environment's params (defaults for missing keys)."""
-    raw = settings.params.get("api") or {}
-    if not isinstance(raw, dict):
-        raise ConfigError(f"params/{settings.env}.yaml: `api` must be a mapping")
+    raw = settings.section("api")
+    where = settings.source("api")
     if "cors_origin" in raw:
         raise ConfigError(
-            f"params/{settings.env}.yaml: api.cors_origin is no longer a setting; remove it. "
+            f"{where}: api.cors_origin is no longer a setting; remove it. "
             "Locally the dashboard is same-origin (no CORS); on AWS the API Lambda reads "
             "ALLOWED_ORIGIN, set by Terraform to the dashboard's CloudFront address"
         )
@@ -46,16 +45,15 @@ def api_settings(settings: Settings) -> ApiSettings:
     unknown = sorted(set(raw) - known)
     if unknown:
         raise ConfigError(
-            f"params/{settings.env}.yaml: unknown api setting {', '.join(unknown)}; "
-            f"known: {', '.join(sorted(known))}"
+            f"{where}: unknown api setting {', '.join(unknown)}; known: {', '.join(sorted(known))}"
         )
     values: dict[str, Any] = {}
     try:
         if "cache_ttl_seconds" in raw:
             values["cache_ttl_seconds"] = int(raw["cache_ttl_seconds"])
     except (TypeError, ValueError) as exc:
-        raise ConfigError(f"params/{settings.env}.yaml: invalid api setting: {exc}") from exc
+        raise ConfigError(f"{where}: invalid api setting: {exc}") from exc
     try:
         return ApiSettings(**values)
     except ConfigError as exc:
-        raise ConfigError(f"params/{settings.env}.yaml: {exc}") from None
+        raise ConfigError(f"{where}: {exc}") from None

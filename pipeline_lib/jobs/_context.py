@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Optional
 
-from pipeline_lib.config import load_settings
+from pipeline_lib.config import Settings, load_settings
 from pipeline_lib.exceptions import PipelineError
 from pipeline_lib.schemas import FeedDomains
 from pipeline_lib.storage import Lake, open_lake
@@ -57,8 +57,13 @@ class JobContext:
         day = date.fromisoformat(as_of) if as_of else datetime.now(timezone.utc).date()
         return cls(lake=open_lake(lake), run_id=run_id, as_of=day, env=env)
 
+    def settings(self) -> Settings:
+        """The settings of the run's environment (``params/base.yaml`` with
+        ``params/<env>.yaml`` over it), on the run's lake."""
+        return load_settings(env=self.env, lake=self.lake.location)
+
     def domains(self) -> FeedDomains:
-        """The deployment's value rules: ``feeds:`` of ``params/<env>.yaml``."""
+        """The deployment's value rules: ``feeds:`` of the environment's settings."""
         from pipeline_lib.jobs._feeds import feed_domains  # _feeds imports this module
 
-        return feed_domains(load_settings(env=self.env, lake=self.lake.location))
+        return feed_domains(self.settings())

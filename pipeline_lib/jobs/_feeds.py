@@ -19,7 +19,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from pipeline_lib.config import Settings, params_dir
+from pipeline_lib.config import Settings
 from pipeline_lib.schemas import CONTRACTS, TABLES, FeedDomains, domains_from_params
 
 logger = logging.getLogger(__name__)
@@ -35,8 +35,7 @@ def feed_domains(settings: Settings) -> FeedDomains:
     ConfigError
         Naming the params file, the key and what to write instead.
     """
-    source = str(params_dir() / f"{settings.env}.yaml")
-    return domains_from_params(settings.params.get("feeds"), source=source)
+    return domains_from_params(settings.params.get("feeds"), source=settings.source("feeds"))
 
 
 def feed_drop_columns(settings: Settings) -> dict[str, tuple[str, ...]]:

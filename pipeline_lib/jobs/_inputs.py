@@ -24,7 +24,6 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipeline_lib.config import load_settings, params_dir
 from pipeline_lib.exceptions import PipelineError
 from pipeline_lib.ingestion import VALIDATED_PREFIX, open_ledger
 from pipeline_lib.jobs._context import JobContext
@@ -111,12 +110,12 @@ def read_validated(ctx: JobContext, dataset: str, *, batch_only: bool = False) -
             .empty_table()
             .append_column(SOURCE_ORDER, pa.array([], pa.int64()))
         )
-    settings = load_settings(env=ctx.env, lake=ctx.lake.location)
+    settings = ctx.settings()
     frame = without_dropped_columns(
         contract_frame(combined, contract),
         dataset,
         feed_drop_columns(settings)[dataset],
-        source=str(params_dir() / f"{ctx.env}.yaml"),
+        source=settings.source("feeds"),
     )
     return DatasetInput(
         dataset=dataset,

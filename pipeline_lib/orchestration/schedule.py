@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any, Optional
@@ -164,9 +163,8 @@ def _value(expression: str, name: str, text: str) -> int:
 
 def daily_cron(settings: Settings) -> CronSchedule:
     """The ``schedule.daily_cron`` of the environment's params file."""
-    where = f"params/{settings.env}.yaml"
-    section = settings.params.get("schedule")
-    expression = section.get("daily_cron") if isinstance(section, Mapping) else None
+    where = settings.source("schedule")
+    expression = settings.section("schedule").get("daily_cron")
     if not expression:
         raise ConfigError(f"{where} has no schedule.daily_cron; add e.g. "
                           'schedule: {daily_cron: "cron(30 2 * * ? *)"}')  # fmt: skip

@@ -65,10 +65,8 @@ def utc_now() -> datetime:
 
 def debounce_seconds(settings: Settings) -> float:
     """``watch.debounce_seconds`` of the params file (default 5)."""
-    where = f"params/{settings.env}.yaml"
-    section = settings.params.get("watch") or {}
-    if not isinstance(section, Mapping):
-        raise ConfigError(f"{where}: watch must be a mapping, e.g. watch: {{debounce_seconds: 5}}")
+    where = settings.source("watch")
+    section = settings.section("watch", example="watch: {debounce_seconds: 5}")
     value = section.get("debounce_seconds", DEFAULT_DEBOUNCE_SECONDS)
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
         raise ConfigError(f"{where}: watch.debounce_seconds must be a number of seconds >= 0 "

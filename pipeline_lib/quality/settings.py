@@ -1,4 +1,5 @@
-"""The ``quality:`` section of ``params/<env>.yaml``: thresholds and severities of the rules.
+"""The ``quality:`` section of the params (``params/base.yaml``, and ``params/<env>.yaml``
+where an environment differs): thresholds and severities of the rules.
 
 Every rule names its tables and columns from the contracts (:data:`schemas.TABLES`), so SQL
 is only ever built from validated identifiers, never from user input. A ``critical`` rule
@@ -8,7 +9,7 @@ Examples
 --------
 >>> from pipeline_lib.config import load_settings
 >>> quality_settings(load_settings(env="local")).gx_sample_rows
-50000
+20000
 """
 
 from __future__ import annotations
@@ -91,7 +92,7 @@ class DuplicateRateRule:
 
 @dataclass(frozen=True)
 class QualitySettings:
-    """The parsed ``quality:`` section (see ``params/local.yaml`` for the documented keys)."""
+    """The parsed ``quality:`` section (see ``params/base.yaml`` for the documented keys)."""
 
     gx_sample_rows: int = 50_000
     row_counts: tuple[RowCountRule, ...] = ()
@@ -131,12 +132,12 @@ def quality_settings(settings: Settings) -> QualitySettings:
     ConfigError
         Naming the params file, the entry and what to write instead.
     """
-    where = f"params/{settings.env}.yaml: quality"
-    raw = settings.params.get("quality")
-    if raw is None:
+    where = f"{settings.source('quality')}: quality"
+    raw = settings.section(
+        "quality", example="quality: {row_counts: [...], ...} (see params/base.yaml)"
+    )
+    if not raw:
         return QualitySettings(params=dict(settings.params))
-    if not isinstance(raw, Mapping):
-        raise ConfigError(f"{where} must be a mapping of rule lists (see params/local.yaml)")
     unknown = sorted(set(raw) - _KEYS)
     if unknown:
         raise ConfigError(

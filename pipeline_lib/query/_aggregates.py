@@ -39,7 +39,6 @@ from typing import Any, Optional
 import duckdb
 import pyarrow as pa
 
-from pipeline_lib.config import load_settings
 from pipeline_lib.exceptions import ConfigError, PipelineError
 from pipeline_lib.jobs import JobContext, TableVersion, version_files, version_key, write_table
 from pipeline_lib.query._dialect import to_duckdb
@@ -255,8 +254,7 @@ def write_aggregates(
             f"{', '.join(sorted(declared))}"
         )
     if settings is None:
-        raw = load_settings(env=ctx.env, lake=ctx.lake.location).params.get("aggregates")
-        settings = aggregate_settings(raw)
+        settings = aggregate_settings(ctx.settings().params.get("aggregates"))
     versions = []
     for name, query in queries.items():
         own = {p.name: params[p.name] for p in query.params if p.name in params}

@@ -68,14 +68,13 @@ class QuerySettings:
 
 def query_settings(settings: Settings) -> QuerySettings:
     """Read ``query:`` from the environment's params (defaults for missing keys)."""
-    raw = settings.params.get("query") or {}
-    if not isinstance(raw, dict):
-        raise ConfigError(f"params/{settings.env}.yaml: `query` must be a mapping")
+    raw = settings.section("query")
+    where = settings.source("query")
     known = {"workgroup", "bytes_scanned_cutoff", "result_reuse_minutes", "database"}
     unknown = sorted(set(raw) - known)
     if unknown:
         raise ConfigError(
-            f"params/{settings.env}.yaml: unknown query setting {', '.join(unknown)}; "
+            f"{where}: unknown query setting {', '.join(unknown)}; "
             f"known: {', '.join(sorted(known))}"
         )
     try:
@@ -86,10 +85,10 @@ def query_settings(settings: Settings) -> QuerySettings:
             {k: int(raw[k]) for k in ("bytes_scanned_cutoff", "result_reuse_minutes") if k in raw}
         )
     except (TypeError, ValueError) as exc:
-        raise ConfigError(f"params/{settings.env}.yaml: invalid query setting: {exc}") from exc
+        raise ConfigError(f"{where}: invalid query setting: {exc}") from exc
     if values.get("bytes_scanned_cutoff", ATHENA_MIN_CUTOFF) < ATHENA_MIN_CUTOFF:
         raise ConfigError(
-            f"params/{settings.env}.yaml: query.bytes_scanned_cutoff must be at least "
+            f"{where}: query.bytes_scanned_cutoff must be at least "
             f"{ATHENA_MIN_CUTOFF} (10 MiB, Athena's minimum per-query cutoff)"
         )
     return QuerySettings(**values)

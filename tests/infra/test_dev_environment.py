@@ -26,12 +26,19 @@ from typing import Any
 import pytest
 import yaml
 
+from pipeline_lib.config import merge_params
 from tests.infra.conftest import TIMINGS
 from tests.infra.moto_stack import ROOT, MotoEnvironment, MotoServer
 
 pytestmark = pytest.mark.infra
 
-PARAMS = yaml.safe_load((ROOT / "params" / "dev.yaml").read_text(encoding="utf-8"))
+# params/base.yaml with params/dev.yaml over it, as the package and Terraform read them.
+PARAMS, _ = merge_params(
+    *(
+        yaml.safe_load((ROOT / "params" / f"{n}.yaml").read_text(encoding="utf-8"))
+        for n in ("base", "dev")
+    )
+)
 STATE_MACHINE_FILE = ROOT / "terraform" / "modules" / "step-functions" / "state-machine.json"
 SQL_FILES = sorted((ROOT / "sql").glob("*.sql"))
 ZONES = ("raw", "processed", "curated", "quarantine", "reports", "query_results", "artifacts")

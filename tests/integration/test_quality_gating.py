@@ -32,11 +32,13 @@ def lake(tmp_path_factory: pytest.TempPathFactory) -> LocalLake:
 def params_with_transactions_minimum(folder: Path, min_rows: int, severity: str) -> Path:
     """A copy of params/ where curated.transactions needs ``min_rows`` rows."""
     shutil.copytree(params_dir(), folder)
-    local = folder / "local.yaml"
-    params = yaml.safe_load(local.read_text())
-    rules = params["quality"]["row_counts"]
+    # A list in local.yaml replaces base.yaml's whole: every row_counts rule is written.
+    rules = yaml.safe_load((folder / "base.yaml").read_text())["quality"]["row_counts"]
     rules[:] = [r for r in rules if r["table"] != "curated.transactions"]
     rules.append({"table": "curated.transactions", "min_rows": min_rows, "severity": severity})
+    local = folder / "local.yaml"
+    params = yaml.safe_load(local.read_text())
+    params["quality"] = {"row_counts": rules}
     local.write_text(yaml.safe_dump(params, sort_keys=False))
     return folder
 

@@ -1,7 +1,8 @@
-"""The Terraform module of the EventBridge rules: the schedule comes from params/<env>.yaml.
+"""The Terraform module of the EventBridge rules: the schedule comes from the params files.
 
-``schedule.daily_cron`` is read by ``ecom-pipeline watch --schedule`` and by the daily rule;
-it must live in the params file only. The text checks need no terraform binary; the last
+``schedule.daily_cron`` is read by ``ecom-pipeline watch --schedule`` and by the daily rule
+(``params/base.yaml``, with ``params/<env>.yaml`` over it); it must live in the params files
+only. The text checks need no terraform binary; the last
 test runs ``terraform test`` offline (mocked AWS provider, plan only) when terraform is
 installed, with providers from the filesystem mirror named in terraform/.terraformrc.
 """
@@ -15,7 +16,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-import yaml
+
+from pipeline_lib.config import ENVIRONMENTS, load_params
 
 ROOT = Path(__file__).resolve().parents[2]
 TERRAFORM = ROOT / "terraform"
@@ -23,13 +25,12 @@ MODULE = TERRAFORM / "modules" / "eventbridge"
 MAIN_TF = MODULE / "main.tf"
 TEST_FILE = MODULE / "tests" / "schedule.tftest.hcl"
 CLI_CONFIG = TERRAFORM / ".terraformrc"
-PARAMS = sorted((ROOT / "params").glob("*.yaml"))
 
 _CRON = re.compile(r"^cron\(.+\)$")
 _LOCAL = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.+?)\s*$", re.MULTILINE)
 _LOCAL_REF = re.compile(r"\blocal\.([A-Za-z_][A-Za-z0-9_]*)")
 _FROM_PARAMS = re.compile(
-    r"yamldecode\(\s*file\(\s*var\.params_file\s*\)\s*\)\s*\.schedule\.daily_cron\b"
+    r"yamldecode\(file\((var\.params_files\[\d+\]|f)\)\).*\.schedule\.daily_cron\b"
 )
 
 
@@ -86,23 +87,26 @@ def schedule_expression_source(main_tf: str) -> str:
 
 
 def _reads_params_cron(source: str) -> bool:
-    # Expanded locals come in parentheses: (yamldecode(file(var.params_file))).schedule...
+    # Expanded locals come in parentheses: ({... yamldecode(file(f)) ...}).schedule...
     flat = re.sub(r"\s+", "", source)
-    flat = flat.replace("(yamldecode(file(var.params_file)))", "yamldecode(file(var.params_file))")
-    return bool(_FROM_PARAMS.search(flat))
+    return "var.params_files" in flat and bool(_FROM_PARAMS.search(flat))
 
 
 def test_the_schedule_expression_comes_from_the_params_file() -> None:
     source = schedule_expression_source(_main_tf())
     assert _reads_params_cron(source), (
-        "the schedule rule's schedule_expression must be "
-        f"yamldecode(file(var.params_file)).schedule.daily_cron, not {source}"
+        "the schedule rule's schedule_expression must be schedule.daily_cron of the files "
+        f"of var.params_files (yamldecode(file(f))), not {source}"
     )
 
 
-def test_the_params_file_is_read_once() -> None:
-    reads = re.findall(r"file\(\s*var\.params_file\s*\)", _main_tf())
-    assert len(reads) == 1, f"main.tf reads var.params_file {len(reads)} times, not once"
+def test_each_params_file_is_read_once() -> None:
+    main_tf = _main_tf()
+    reads = re.findall(r"yamldecode\(\s*file\(", main_tf)
+    assert len(reads) == 1, f"main.tf decodes a params file in {len(reads)} places, not one"
+    assert re.search(
+        r"for\s+f\s+in\s+var\.params_files\s*:\s*yamldecode\(\s*file\(\s*f\s*\)", main_tf
+    )
 
 
 def test_no_cron_expression_is_written_in_terraform() -> None:
@@ -121,14 +125,14 @@ def test_no_cron_expression_is_written_in_terraform() -> None:
     ("expression", "expected"),
     [
         ("local.schedule_expression", True),
-        ("yamldecode(file(var.params_file)).schedule.daily_cron", True),
+        ("yamldecode(file(var.params_files[1])).schedule.daily_cron", True),
         ('"cron(30 2 * * ? *)"', False),
         ("local.params.schedule.other_cron", False),
     ],
 )
 def test_the_source_check_follows_locals(expression: str, expected: bool) -> None:
     hcl = (
-        "locals {\n  params = yamldecode(file(var.params_file))\n"
+        "locals {\n  params = merge([for f in var.params_files : yamldecode(file(f))]...)\n"
         "  schedule_expression = try(local.params.schedule.daily_cron, null)\n}\n"
         f'resource "aws_cloudwatch_event_rule" "schedule" {{\n'
         f"  schedule_expression = {expression}\n}}\n"
@@ -136,10 +140,10 @@ def test_the_source_check_follows_locals(expression: str, expected: bool) -> Non
     assert _reads_params_cron(schedule_expression_source(hcl)) is expected
 
 
-@pytest.mark.parametrize("params_file", PARAMS, ids=[p.name for p in PARAMS])
-def test_every_params_file_plans(params_file: Path) -> None:
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_every_environments_params_plan(env: str) -> None:
     """The values the module reads are ones its preconditions (and AWS) accept."""
-    params = yaml.safe_load(params_file.read_text(encoding="utf-8"))
+    params = load_params(env)  # params/base.yaml with params/<env>.yaml over it
     cron = (params.get("schedule") or {}).get("daily_cron")
     assert isinstance(cron, str) and _CRON.match(cron), f"schedule.daily_cron: {cron!r}"
     window = (params.get("watch") or {}).get("debounce_seconds", 5)

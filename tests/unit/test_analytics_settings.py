@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
+import yaml
 
 from pipeline_lib.analytics.settings import (
     REPORTS_ENV,
@@ -66,18 +68,28 @@ def test_mistakes_name_the_file_and_key(raw: object, message: str) -> None:
         parse_analytics(raw, source="params/x.yaml")
 
 
-def test_a_mistake_stops_load_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    text = open_params("local").replace("min_support: 0.0001", "min_support: 5")
-    (tmp_path / "local.yaml").write_text(text, encoding="utf-8")
-    monkeypatch.setenv("PIPELINE_PARAMS_DIR", str(tmp_path))
-    with pytest.raises(ConfigError, match=r"local\.yaml: analytics\.recommendations\.min_support"):
-        load_settings(env="local")
-
-
-def open_params(env: str) -> str:
+def params_with_min_support(folder: Path, value: object) -> Path:
+    """A copy of params/ whose local.yaml sets analytics.recommendations.min_support."""
     from pipeline_lib.config import params_dir
 
-    return (params_dir() / f"{env}.yaml").read_text(encoding="utf-8")
+    shutil.copytree(params_dir(), folder)
+    overlay = yaml.safe_load((folder / "local.yaml").read_text(encoding="utf-8"))
+    overlay["analytics"] = {"recommendations": {"min_support": value}}
+    (folder / "local.yaml").write_text(yaml.safe_dump(overlay), encoding="utf-8")
+    return folder
+
+
+def test_a_mistake_names_the_file_and_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The wrong kind of value stops load_settings (config checks it against base.yaml)...
+    folder = params_with_min_support(tmp_path / "text", "0.1")
+    monkeypatch.setenv("PIPELINE_PARAMS_DIR", str(folder))
+    with pytest.raises(ConfigError, match=r"local\.yaml: analytics\.recommendations\.min_support"):
+        load_settings(env="local")
+    # ...a number out of range stops whatever reads the section (query, serve, the API).
+    folder = params_with_min_support(tmp_path / "range", 5)
+    monkeypatch.setenv("PIPELINE_PARAMS_DIR", str(folder))
+    with pytest.raises(ConfigError, match=r"local\.yaml: analytics\.recommendations\.min_support"):
+        analytics_settings(load_settings(env="local"))
 
 
 def test_the_thresholds_are_the_defaults_of_the_recommendation_queries() -> None:

@@ -63,6 +63,7 @@ def test_handler_builds_its_runtime_from_the_environment(
 ) -> None:
     params = tmp_path / "params"
     params.mkdir()
+    (params / "base.yaml").write_text("ingestion:\n  lightweight_max_bytes: 5\n", encoding="utf-8")
     (params / "dev.yaml").write_text(
         "lake: lake\ningestion:\n  lightweight_max_bytes: 1000\n", encoding="utf-8"
     )

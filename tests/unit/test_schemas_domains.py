@@ -88,7 +88,7 @@ def test_a_bad_feeds_setting_stops_at_start_up(
     shutil.copytree(params_dir(), tmp_path / "params")
     local = tmp_path / "params" / "local.yaml"
     params = yaml.safe_load(local.read_text())
-    params["feeds"]["products"]["values"] = {"colour": {"known": ["red"]}}
+    params["feeds"] = {"products": {"values": {"colour": {"known": ["red"]}}}}
     local.write_text(yaml.safe_dump(params))
     monkeypatch.setenv("PIPELINE_PARAMS_DIR", str(tmp_path / "params"))
     with pytest.raises(ConfigError, match=r"local.yaml: feeds.products.values.colour: products "

@@ -128,7 +128,8 @@ RESOURCES = (
     Resource(
         "params/*.yaml",
         "pipeline_lib.config.params_dir(): Path(config.py).parent.parent / 'params' "
-        "(PIPELINE_PARAMS_DIR overrides); every handler loads it via runtime_from_env()",
+        "(PIPELINE_PARAMS_DIR overrides); every handler loads base.yaml with <env>.yaml "
+        "over it via runtime_from_env()",
     ),
     Resource(
         "sql/*.sql",
@@ -138,7 +139,8 @@ RESOURCES = (
     Resource(
         "notebooks/analytics/*.py",
         "pipeline_lib.analytics.settings.notebooks_dir(): Path(settings.py).parents[2] / "
-        "'notebooks/analytics'; load_settings() checks analytics.reports.notebooks against it",
+        "'notebooks/analytics'; analytics_settings() checks analytics.reports.notebooks "
+        "against it",
     ),
 )
 

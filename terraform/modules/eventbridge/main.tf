@@ -2,12 +2,16 @@
 #   - a raw file lands: S3 "Object Created" -> EventBridge rule -> SQS queue -> s3_trigger
 #     Lambda, in batches (a burst of files is one batch and one run);
 #   - every day: EventBridge schedule rule -> schedule_trigger Lambda.
-# The schedule and the batching window come from params/<env>.yaml, the same values that
-# `ecom-pipeline watch [--schedule]` uses locally; none of them is written here.
+# The schedule and the batching window come from the params files (params/base.yaml with
+# params/<env>.yaml over it), the same values that `ecom-pipeline watch [--schedule]` uses
+# locally; none of them is written here.
 
 locals {
-  # The params file is read once; every value below comes from this object.
-  params = yamldecode(file(var.params_file))
+  # Each params file is read once; every value below comes from their merge. As
+  # pipeline_lib.config merges them, a later file's key replaces an earlier file's, section
+  # by section (the two levels read here).
+  params_documents = [for f in var.params_files : yamldecode(file(f))]
+  params           = { for section in ["schedule", "watch"] : section => merge([for doc in local.params_documents : try(doc[section], {})]...) }
 
   # schedule.daily_cron, EventBridge cron syntax in UTC (checked by the rule's precondition).
   schedule_expression = try(local.params.schedule.daily_cron, null)
@@ -198,7 +202,7 @@ resource "aws_lambda_event_source_mapping" "files" {
 
 resource "aws_cloudwatch_event_rule" "schedule" {
   name                = "${var.name_prefix}-daily"
-  description         = "The daily run (schedule.daily_cron of ${basename(var.params_file)}): invokes the schedule_trigger Lambda."
+  description         = "The daily run (schedule.daily_cron of ${join(" + ", [for f in var.params_files : basename(f)])}): invokes the schedule_trigger Lambda."
   schedule_expression = local.schedule_expression
   tags                = var.tags
 

@@ -49,13 +49,13 @@ variable "schedule_trigger_function_arn" {
   }
 }
 
-variable "params_file" {
-  description = "Path of the environment's params file, params/<env>.yaml at the repo root (e.g. \"$${path.root}/../../../params/dev.yaml\"). schedule.daily_cron is the daily rule's schedule and watch.debounce_seconds the queue's batching window: the values `ecom-pipeline watch` uses locally."
-  type        = string
+variable "params_files" {
+  description = "Paths of the environment's params files in merge order: params/base.yaml, then params/<env>.yaml at the repo root (e.g. [\"$${path.root}/../../../params/base.yaml\", \"$${path.root}/../../../params/dev.yaml\"]); a later file's keys replace an earlier one's, as in pipeline_lib.config. schedule.daily_cron is the daily rule's schedule and watch.debounce_seconds the queue's batching window: the values `ecom-pipeline watch` uses locally."
+  type        = list(string)
 
   validation {
-    condition     = fileexists(var.params_file)
-    error_message = "params_file must be the path of an existing params/<env>.yaml file."
+    condition     = length(var.params_files) > 0 && alltrue([for f in var.params_files : fileexists(f)])
+    error_message = "params_files must list existing params files: params/base.yaml, then params/<env>.yaml."
   }
 }
 

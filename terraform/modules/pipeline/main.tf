@@ -2,16 +2,19 @@
 # The environment roots (terraform/environments/{dev,staging,prod}) call this module with
 # their terraform.tfvars, so the three environments cannot differ in shape, only in values.
 #
-# Values that the local target shares with AWS are read from params/<environment>.yaml,
-# never repeated here: the bucket names (the `lake` of the params file), the Athena workgroup
-# and its bytes-scanned cutoff (`query:`), the daily schedule and the batching window
-# (`schedule:`, `watch:`, read by the eventbridge module itself).
+# Values that the local target shares with AWS are read from the params files
+# (params/base.yaml with params/<environment>.yaml over it, as pipeline_lib.config merges
+# them), never repeated here: the bucket names (the `lake` of the params file), the Athena
+# workgroup and its bytes-scanned cutoff (`query:`), the daily schedule and the batching
+# window (`schedule:`, `watch:`, read by the eventbridge module itself).
 
 locals {
-  repo_root   = "${path.module}/../../.."
-  params_file = "${local.repo_root}/params/${var.environment}.yaml"
-  params      = yamldecode(file(local.params_file))
-  sql_dir     = "${local.repo_root}/sql"
+  repo_root        = "${path.module}/../../.."
+  params_files     = ["${local.repo_root}/params/base.yaml", "${local.repo_root}/params/${var.environment}.yaml"]
+  params_documents = [for f in local.params_files : yamldecode(file(f))]
+  # Later files win, section by section for query: (env and lake are the environment's).
+  params  = merge(concat(local.params_documents, [{ query = merge([for doc in local.params_documents : try(doc.query, {})]...) }])...)
+  sql_dir = "${local.repo_root}/sql"
 
   # <project>-<env>: the prefix of every name but the lake's buckets, which follow the
   # <project>-<zone>-<env> pattern of params/<env>.yaml (s3-data-lake builds them).
@@ -138,7 +141,7 @@ module "eventbridge" {
   raw_bucket_name               = module.data_lake.raw_bucket_name
   s3_trigger_function_arn       = module.lambdas.function_arns["s3_trigger"]
   schedule_trigger_function_arn = module.lambdas.function_arns["schedule_trigger"]
-  params_file                   = local.params_file
+  params_files                  = local.params_files
   kms_key_arn                   = module.data_lake.kms_key_arn
   lambda_timeout_seconds        = module.lambdas.timeouts["s3_trigger"]
   tags                          = var.tags

@@ -12,7 +12,7 @@ variable "project" {
 }
 
 variable "environment" {
-  description = "dev, staging or prod: params/<environment>.yaml is read for the bucket names, the Athena workgroup and cutoff, and the schedule."
+  description = "dev, staging or prod: params/base.yaml with params/<environment>.yaml over it is read for the bucket names, the Athena workgroup and cutoff, and the schedule."
   type        = string
 
   validation {

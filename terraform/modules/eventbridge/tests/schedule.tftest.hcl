@@ -18,24 +18,24 @@ variables {
   raw_bucket_name               = "ecom-pipeline-raw-dev"
   s3_trigger_function_arn       = "arn:aws:lambda:eu-west-1:123456789012:function:ecom-dev-s3-trigger"
   schedule_trigger_function_arn = "arn:aws:lambda:eu-west-1:123456789012:function:ecom-dev-schedule-trigger:live"
-  params_file                   = "../../../params/dev.yaml"
+  params_files                  = ["../../../params/base.yaml", "../../../params/dev.yaml"]
 }
 
 run "dev_params_drive_the_schedule_and_the_batching_window" {
   command = plan
 
   assert {
-    condition     = aws_cloudwatch_event_rule.schedule.schedule_expression == yamldecode(file("../../../params/dev.yaml")).schedule.daily_cron
-    error_message = "The daily rule's schedule_expression is not schedule.daily_cron of params/dev.yaml."
+    condition     = aws_cloudwatch_event_rule.schedule.schedule_expression == yamldecode(file("../../../params/base.yaml")).schedule.daily_cron
+    error_message = "The daily rule's schedule_expression is not schedule.daily_cron of params/base.yaml (params/dev.yaml keeps it)."
   }
 
   assert {
-    condition     = aws_lambda_event_source_mapping.files.maximum_batching_window_in_seconds == yamldecode(file("../../../params/dev.yaml")).watch.debounce_seconds
-    error_message = "The event source mapping's batching window is not watch.debounce_seconds of params/dev.yaml."
+    condition     = aws_lambda_event_source_mapping.files.maximum_batching_window_in_seconds == yamldecode(file("../../../params/base.yaml")).watch.debounce_seconds
+    error_message = "The event source mapping's batching window is not watch.debounce_seconds of params/base.yaml (params/dev.yaml keeps it)."
   }
 
   assert {
-    condition     = output.schedule_expression == yamldecode(file("../../../params/dev.yaml")).schedule.daily_cron
+    condition     = output.schedule_expression == yamldecode(file("../../../params/base.yaml")).schedule.daily_cron
     error_message = "The schedule_expression output is not the expression of the rule."
   }
 
@@ -79,19 +79,19 @@ run "another_params_file_gives_another_schedule" {
   command = plan
 
   variables {
-    params_file    = "tests/fixtures/params-custom.yaml"
+    params_files   = ["../../../params/base.yaml", "tests/fixtures/params-custom.yaml"]
     raw_key_prefix = "transactions/"
     kms_key_arn    = "arn:aws:kms:eu-west-1:123456789012:key/0b7e3a3c-1111-2222-3333-444455556666"
   }
 
   assert {
     condition     = aws_cloudwatch_event_rule.schedule.schedule_expression == yamldecode(file("tests/fixtures/params-custom.yaml")).schedule.daily_cron
-    error_message = "The daily rule does not follow the params file it is given."
+    error_message = "The daily rule does not follow the params file merged over base.yaml."
   }
 
   assert {
-    condition     = aws_cloudwatch_event_rule.schedule.schedule_expression != yamldecode(file("../../../params/dev.yaml")).schedule.daily_cron
-    error_message = "The fixture's cron must differ from dev's for this run to prove anything."
+    condition     = aws_cloudwatch_event_rule.schedule.schedule_expression != yamldecode(file("../../../params/base.yaml")).schedule.daily_cron
+    error_message = "The fixture's cron must differ from base.yaml's for this run to prove anything."
   }
 
   assert {
@@ -114,7 +114,7 @@ run "a_schedule_that_is_not_cron_is_refused" {
   command = plan
 
   variables {
-    params_file = "tests/fixtures/params-rate.yaml"
+    params_files = ["../../../params/base.yaml", "tests/fixtures/params-rate.yaml"]
   }
 
   expect_failures = [aws_cloudwatch_event_rule.schedule]
@@ -124,7 +124,7 @@ run "a_batching_window_lambda_refuses_is_refused" {
   command = plan
 
   variables {
-    params_file = "tests/fixtures/params-no-debounce-window.yaml"
+    params_files = ["../../../params/base.yaml", "tests/fixtures/params-no-debounce-window.yaml"]
   }
 
   expect_failures = [aws_lambda_event_source_mapping.files]
