@@ -198,7 +198,7 @@ def build_timing_lake(folder: Path, transactions: int, end: date) -> Path:
     from pipeline_lib.config import IngestionSettings, load_settings
     from pipeline_lib.generators import GeneratorConfig, generate_all
     from pipeline_lib.ingestion import ingest_paths
-    from pipeline_lib.orchestration.audit import in_process_audit
+    from pipeline_lib.orchestration.audit_step import in_process_audit
     from pipeline_lib.orchestration.pipeline import run_pipeline
     from pipeline_lib.storage import LocalLake
 

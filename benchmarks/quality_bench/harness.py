@@ -124,7 +124,7 @@ def run_delivery(
     """Land ``batch`` for ``day`` and run the pipeline on it; what the run said."""
     from pipeline_lib.config import IngestionSettings, load_settings
     from pipeline_lib.ingestion import ingest_paths
-    from pipeline_lib.orchestration.audit import in_process_audit
+    from pipeline_lib.orchestration.audit_step import in_process_audit
     from pipeline_lib.orchestration.pipeline import run_pipeline
     from pipeline_lib.quality.audit import load_report
     from pipeline_lib.storage import LocalLake

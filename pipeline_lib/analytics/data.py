@@ -19,15 +19,11 @@ import pandas as pd
 from pipeline_lib.analytics.settings import AnalyticsSettings, analytics_settings
 from pipeline_lib.catalog import CATALOG_KEY, read_published
 from pipeline_lib.config import Settings, load_settings
-from pipeline_lib.exceptions import ConfigError, PipelineError
+from pipeline_lib.exceptions import ConfigError, NoPublishedDataError
 from pipeline_lib.query import DuckDBEngine, NamedQuery, load_query, query_settings
 from pipeline_lib.storage import LocalLake, Zone
 
 logger = logging.getLogger(__name__)
-
-
-class NoPublishedDataError(PipelineError):
-    """The lake has no published run to analyse."""
 
 
 @dataclass(frozen=True)

@@ -44,7 +44,7 @@ from pipeline_lib.analytics.settings import (
 )
 from pipeline_lib.catalog import CATALOG_KEY
 from pipeline_lib.config import Settings
-from pipeline_lib.exceptions import PipelineError
+from pipeline_lib.exceptions import PipelineError, ReportError
 from pipeline_lib.storage import LocalLake, Zone, atomic_write
 
 logger = logging.getLogger(__name__)
@@ -76,10 +76,6 @@ _NAV_STYLE = (
     "font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;font-size:13px;"
     "padding:8px 0 0 8px;color:#5f6368;"
 )
-
-
-class ReportError(PipelineError):
-    """An analytics report cannot be rendered (unknown name, no published data)."""
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,7 @@ dashboard's, from the ``ALLOWED_ORIGIN`` environment variable of the Lambda func
 
 from __future__ import annotations
 
-from pipeline_lib.api._cache import TTLCache
-from pipeline_lib.api._handler import (
+from pipeline_lib.api._app import (
     ANALYTICS_PATH,
     API_PATHS,
     HEALTH_PATH,
@@ -21,6 +20,7 @@ from pipeline_lib.api._handler import (
     Response,
     check_origin,
 )
+from pipeline_lib.api._cache import TTLCache
 from pipeline_lib.api._json import dumps, plain_value
 from pipeline_lib.api._lambda import (
     ALLOWED_ORIGIN_ENV,

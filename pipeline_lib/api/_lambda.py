@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from typing import Any, Callable, Optional
 
 from pipeline_lib.analytics.settings import analytics_settings
-from pipeline_lib.api._handler import AnalyticsApi, Response, check_origin
+from pipeline_lib.api._app import AnalyticsApi, Response, check_origin
 from pipeline_lib.api._settings import api_settings
 from pipeline_lib.api._source import AthenaSource, DataSource, LakeSource
 from pipeline_lib.config import load_settings

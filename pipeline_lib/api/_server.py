@@ -27,10 +27,10 @@ from pathlib import Path
 from typing import Any, Optional
 from urllib.parse import urlsplit
 
-from pipeline_lib.api._handler import API_PATHS, AnalyticsApi
+from pipeline_lib.api._app import API_PATHS, AnalyticsApi
 from pipeline_lib.api._json import dumps
 from pipeline_lib.api._static import StaticFiles, content_type
-from pipeline_lib.exceptions import PipelineError
+from pipeline_lib.exceptions import ServeError
 
 logger = logging.getLogger(__name__)
 
@@ -71,10 +71,6 @@ _BUSY_ANSWER = (
     b"Connection: close\r\n"
     b"Content-Length: " + str(len(_BUSY_BODY)).encode() + b"\r\n\r\n" + _BUSY_BODY
 )
-
-
-class ServeError(PipelineError):
-    """The local server cannot start (host not loopback, port taken)."""
 
 
 def check_loopback(host: str) -> str:

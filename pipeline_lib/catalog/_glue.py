@@ -29,7 +29,7 @@ import pyarrow as pa
 
 from pipeline_lib.catalog._evolution import Columns
 from pipeline_lib.catalog._local import PUBLISHED_KEY, PublishedState
-from pipeline_lib.exceptions import PipelineError
+from pipeline_lib.exceptions import PublishConflictError
 from pipeline_lib.ingestion import VALIDATED_PREFIX
 from pipeline_lib.jobs import layout_of, version_key, version_schema
 from pipeline_lib.schemas import CONTRACTS
@@ -45,10 +45,6 @@ DATABASE_ENV = {
 }
 #: Projected partitions: monthly, from the first month a version holds to this far ahead.
 PROJECTION_FORMAT = "yyyy-MM"
-
-
-class PublishConflictError(PipelineError):
-    """Another run moved the publish pointer after this run read it."""
 
 
 @dataclass

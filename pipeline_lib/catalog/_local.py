@@ -39,7 +39,7 @@ from typing import Optional
 import duckdb
 
 from pipeline_lib.catalog._evolution import Columns, SchemaChange, compare_schemas
-from pipeline_lib.exceptions import PipelineError
+from pipeline_lib.exceptions import PipelineError, SchemaEvolutionError
 from pipeline_lib.ingestion import VALIDATED_PREFIX
 from pipeline_lib.schemas import CONTRACTS
 from pipeline_lib.storage import Lake, LocalLake, Zone, fsync_dir
@@ -66,10 +66,6 @@ CREATE TABLE IF NOT EXISTS catalog_meta.table_versions (
 );
 CREATE TABLE IF NOT EXISTS catalog_meta.published (state VARCHAR NOT NULL);
 """
-
-
-class SchemaEvolutionError(PipelineError):
-    """A new table version changes its schema in a way readers cannot follow."""
 
 
 @dataclass(frozen=True)

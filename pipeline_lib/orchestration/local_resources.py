@@ -33,7 +33,7 @@ from pipeline_lib.handlers import Runtime
 from pipeline_lib.handlers.data_quality_check import gate_summary
 from pipeline_lib.jobs import load_accounting, load_versions
 from pipeline_lib.orchestration.asl import StatesError, placeholders
-from pipeline_lib.orchestration.audit import AuditHook, AuditInput
+from pipeline_lib.orchestration.audit_step import AuditHook, AuditInput
 from pipeline_lib.orchestration.executor import (
     LOCAL_ACCOUNT,
     LOCAL_REGION,
@@ -241,7 +241,7 @@ def _job_cause(job: str, run_id: str, message: str) -> str:
 
 def _render_quality_report(resources: LocalResources, as_of: date) -> Optional[Path]:
     """The HTML report of the executed quality notebook, when it exists (never gates)."""
-    from pipeline_lib.orchestration.audit import QUALITY_NOTEBOOK
+    from pipeline_lib.orchestration.audit_step import QUALITY_NOTEBOOK
 
     executed = resources.run_reports_dir / f"{QUALITY_NOTEBOOK.stem}.ipynb"
     if not executed.is_file():

@@ -30,7 +30,7 @@ from papermill.inspection import _infer_parameters
 from traitlets import Unicode
 from traitlets.config import Config
 
-from pipeline_lib.exceptions import PipelineError
+from pipeline_lib.exceptions import NotebookError, PipelineError
 
 logger = logging.getLogger(__name__)
 
@@ -40,31 +40,6 @@ KERNEL_NAME = "python3"
 #: the kernel bound it); no cell has run then, so starting again is safe.
 KERNEL_START_ATTEMPTS = 3
 _KERNEL_START_FAILURES = ("Kernel died before replying to kernel_info", "Kernel didn't respond")
-
-
-class NotebookError(PipelineError):
-    """A notebook cell raised. Names the notebook, the cell and the exception."""
-
-    def __init__(
-        self,
-        notebook: str,
-        cell_index: int,
-        cell_source: str,
-        ename: str,
-        evalue: str,
-        executed_path: Optional[Path],
-    ) -> None:
-        first_line = next((ln for ln in cell_source.splitlines() if ln.strip()), "").strip()
-        where = f" (executed notebook: {executed_path})" if executed_path else ""
-        super().__init__(
-            f"notebook {notebook} failed in cell {cell_index} `{first_line[:80]}`: "
-            f"{ename}: {evalue}{where}"
-        )
-        self.notebook = notebook
-        self.cell_index = cell_index
-        self.ename = ename
-        self.evalue = evalue
-        self.executed_path = executed_path
 
 
 @dataclass(frozen=True)

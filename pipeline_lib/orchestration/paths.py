@@ -17,7 +17,14 @@ from jsonpath_ng import JSONPath
 from jsonpath_ng.exceptions import JsonPathLexerError, JsonPathParserError
 from jsonpath_ng.ext import parse
 from jsonpath_ng.ext.filter import Filter
-from jsonpath_ng.jsonpath import Child, Descendants, Fields, Index, Root, Slice, Wildcard
+from jsonpath_ng.jsonpath import Child, Descendants, Fields, Index, Root, Slice
+
+try:
+    from jsonpath_ng.jsonpath import Wildcard
+
+    _WILDCARDS: tuple[type[JSONPath], ...] = (Wildcard,)
+except ImportError:  # jsonpath-ng 1.8 (the last on Python 3.9, Glue): `*` is Fields("*")
+    _WILDCARDS = ()
 
 from pipeline_lib.exceptions import ASLError, StatesError
 
@@ -25,7 +32,7 @@ RUNTIME = "States.Runtime"
 _INDEFINITE = re.compile(r"\*|\.\.|\[\?|\[[^\]]*[:,][^\]]*\]")
 #: JSONPath as Step Functions reads it; jsonpath-ng's extensions (`len`, `this`, arithmetic,
 #: `|`, `where`...) are refused: AWS rejects them when the state machine is created.
-_STANDARD = (Root, Fields, Wildcard, Index, Slice, Filter)
+_STANDARD = (Root, Fields, *_WILDCARDS, Index, Slice, Filter)
 
 
 @lru_cache(maxsize=512)

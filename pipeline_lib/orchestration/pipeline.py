@@ -38,7 +38,7 @@ from pipeline_lib.jobs import (
     new_run_id,
 )
 from pipeline_lib.orchestration.asl import STATE_MACHINE_FILE, StateMachine, load_state_machine
-from pipeline_lib.orchestration.audit import AuditHook, default_audit
+from pipeline_lib.orchestration.audit_step import AuditHook, default_audit
 from pipeline_lib.orchestration.executor import LocalExecutor, TaskHandler
 from pipeline_lib.orchestration.history import (
     HistoryWriter,

@@ -24,6 +24,7 @@ from pipeline_lib.quality._model import (
     outcome,
 )
 from pipeline_lib.quality._runner import (
+    AthenaRunner,
     DuckDBRunner,
     SqlRunner,
     live_runner,
@@ -43,6 +44,7 @@ __all__ = [
     "WARN",
     "WARNING",
     "Anomaly",
+    "AthenaRunner",
     "DuckDBRunner",
     "QualityReport",
     "RuleResult",

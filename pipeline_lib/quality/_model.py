@@ -59,6 +59,20 @@ def outcome(passed: bool, severity: str) -> str:
     return FAIL if severity == CRITICAL else WARN
 
 
+def critical_rule(
+    rule: str, subject: str, passed: bool, detail: str, observed: Any = None, threshold: Any = None
+) -> RuleResult:
+    """A critical rule's result: ``pass`` or ``fail``."""
+    return RuleResult(
+        rule, subject, CRITICAL, outcome(passed, CRITICAL), observed, threshold, detail=detail
+    )
+
+
+def percent(part: float, whole: float) -> float:
+    """``part`` in percent of ``whole`` (4 decimals), 0 when there is no whole."""
+    return round(100.0 * part / whole, 4) if whole else 0.0
+
+
 #: Kinds of anomaly: a daily metric, the mix of a dimension, a run-level rate.
 METRIC, MIX, RUN_RATE = "metric", "mix", "run_rate"
 

@@ -3,7 +3,8 @@
 Quality checks are plain ANSI SQL that DuckDB and Athena both accept, sent through a
 :class:`SqlRunner`. The audit of a run must look at the run's staged (not yet published)
 versions, so :func:`staged_runner` builds an in-memory DuckDB whose views
-``processed.<table>`` / ``curated.<table>`` point at those versions.
+``processed.<table>`` / ``curated.<table>`` point at those versions. On AWS the
+:class:`AthenaRunner` sends the same SQL to Athena.
 """
 
 from __future__ import annotations
@@ -11,13 +12,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Protocol, Union
+from typing import Any, Protocol, Union
 
 import duckdb
 import pandas as pd
 
 from pipeline_lib.catalog import read_published
 from pipeline_lib.catalog._local import _parquet_scan
+from pipeline_lib.config import Settings
 from pipeline_lib.exceptions import PipelineError
 from pipeline_lib.jobs import TableVersion, version_key
 from pipeline_lib.storage import Lake, ParquetFolder, Zone, create_parquet_view
@@ -62,6 +64,40 @@ class DuckDBRunner:
 
     def close(self) -> None:
         self._con.close()
+
+
+class AthenaRunner:
+    """Run quality SQL on Athena through awswrangler (needs AWS credentials).
+
+    Parameters
+    ----------
+    settings
+        The environment's settings; ``query.workgroup`` and ``query.database`` are used.
+    """
+
+    dialect = "athena"
+
+    def __init__(self, settings: Settings, *, boto3_session: Any = None) -> None:
+        from pipeline_lib.query import query_settings
+
+        self.settings = query_settings(settings)
+        self.boto3_session = boto3_session
+
+    def request(self, sql: str) -> dict[str, Any]:
+        """The keyword arguments of ``awswrangler.athena.read_sql_query`` for ``sql``."""
+        return {
+            "sql": sql,
+            "database": self.settings.database,
+            "workgroup": self.settings.workgroup,
+            "ctas_approach": False,
+        }
+
+    def query(self, sql: str) -> pd.DataFrame:  # pragma: no cover - needs AWS
+        import awswrangler as wr
+
+        frame = wr.athena.read_sql_query(boto3_session=self.boto3_session, **self.request(sql))
+        assert isinstance(frame, pd.DataFrame)
+        return frame
 
 
 def staged_runner(lake: Lake, versions: Iterable[TableVersion]) -> DuckDBRunner:

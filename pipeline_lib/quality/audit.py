@@ -24,17 +24,17 @@ from pipeline_lib.jobs import (
     load_accounting,
     load_versions,
 )
-from pipeline_lib.quality._model import CRITICAL, QualityReport, RuleResult
-from pipeline_lib.quality._runner import SqlRunner
-from pipeline_lib.quality._values import value_rules
-from pipeline_lib.quality.anomalies import Assessment, anomaly_settings, assess_run
-from pipeline_lib.quality.checker import (
-    DataQualityChecker,
+from pipeline_lib.quality._accounting_rules import (
     check_duplicate_rates,
     check_reject_rates,
-    check_table_contracts,
     reconcile_rows,
 )
+from pipeline_lib.quality._model import CRITICAL, QualityReport, RuleResult
+from pipeline_lib.quality._runner import SqlRunner
+from pipeline_lib.quality._table_contracts import check_table_contracts
+from pipeline_lib.quality._values import value_rules
+from pipeline_lib.quality.anomalies import Assessment, anomaly_settings, assess_run
+from pipeline_lib.quality.checker import DataQualityChecker
 from pipeline_lib.quality.consistency import consistency_rules
 from pipeline_lib.quality.expectations import is_big_fact
 from pipeline_lib.quality.settings import QualitySettings, quality_settings

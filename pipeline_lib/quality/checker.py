@@ -1,16 +1,16 @@
 """The DataQualityChecker: row counts, nulls, duplicates, freshness, ranges, references.
 
-Every check is one SQL statement sent through a :class:`SqlRunner` (DuckDB locally,
-:class:`AthenaRunner` on AWS). Table and column names come from the contracts only
-(:mod:`pipeline_lib.quality._keys`), never from user input. Each ``check_*`` method returns
-its figures and raises :class:`DataQualityException` carrying them when the data breaks
+Every check is one SQL statement sent through a :class:`~pipeline_lib.quality.SqlRunner`
+(DuckDB locally, :class:`~pipeline_lib.quality.AthenaRunner` on AWS). Table and column
+names come from the contracts only (:mod:`pipeline_lib.quality._keys`), never from user
+input. Each ``check_*`` method returns its figures and raises
+:class:`~pipeline_lib.exceptions.DataQualityException` carrying them when the data breaks
 the rule; :meth:`DataQualityChecker.evaluate` runs a configured rule without raising and
-returns a :class:`RuleResult` for the audit.
+returns a :class:`RuleResult` for the audit, and :meth:`DataQualityChecker.contract_rules`
+checks every contract rule of a big fact exhaustively.
 
-The module also holds the run-level rules of the audit: row reconciliation across stages
-(:func:`reconcile_rows`), the staged tables' schemas against their contracts
-(:func:`check_table_contracts`), reject rates (:func:`check_reject_rates`) and the
-exhaustive contract rules of the big facts (:meth:`DataQualityChecker.contract_rules`).
+The run-level rules of the audit live beside it: row reconciliation, reject and duplicate
+rates (``_accounting_rules``) and the written tables' schemas (``_table_contracts``).
 """
 
 from __future__ import annotations
@@ -23,29 +23,24 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Any, Optional, Union
 
 import pandas as pd
-import pyarrow as pa
 
-from pipeline_lib.config import Settings
-from pipeline_lib.exceptions import PipelineError
-from pipeline_lib.jobs import StageAccounting, TableVersion
-from pipeline_lib.jobs._accounting import STAGES
+from pipeline_lib.exceptions import DataQualityException
 from pipeline_lib.quality._keys import business_key, column_name, contract, table_name
-from pipeline_lib.quality._model import CRITICAL, FAIL, PASS, WARN, WARNING, RuleResult, outcome
+from pipeline_lib.quality._model import CRITICAL, RuleResult, outcome, percent
 from pipeline_lib.quality._runner import SqlRunner
 from pipeline_lib.quality.settings import (
-    DuplicateRateRule,
     FreshnessRule,
     NullRule,
     QualitySettings,
     RangeRule,
     ReferentialRule,
-    RejectRateRule,
     RowCountRule,
 )
-from pipeline_lib.schemas import DEFAULT_DOMAINS, TABLES, FeedDomains, with_domains
-from pipeline_lib.storage import Lake
+from pipeline_lib.schemas import DEFAULT_DOMAINS, FeedDomains, with_domains
 
 logger = logging.getLogger(__name__)
+
+__all__ = ["CheckResult", "DataQualityChecker", "DataQualityException", "RuleSpec"]
 
 RuleSpec = Union[RowCountRule, NullRule, FreshnessRule, RangeRule, ReferentialRule]
 #: A partition value that may be spliced into SQL (they come from folder names we write).
@@ -79,51 +74,6 @@ class CheckResult:
         )
 
 
-class DataQualityException(PipelineError):  # noqa: N818 - the mission names it so
-    """Data broke a quality rule. ``result`` carries the figures (observed, threshold)."""
-
-    def __init__(self, result: CheckResult) -> None:
-        super().__init__(f"{result.table}: {result.message}")
-        self.result = result
-        self.observed = result.observed
-        self.threshold = result.threshold
-        self.figures = result.figures
-
-
-class AthenaRunner:
-    """Run quality SQL on Athena through awswrangler (needs AWS credentials).
-
-    Parameters
-    ----------
-    settings
-        The environment's settings; ``query.workgroup`` and ``query.database`` are used.
-    """
-
-    dialect = "athena"
-
-    def __init__(self, settings: Settings, *, boto3_session: Any = None) -> None:
-        from pipeline_lib.query import query_settings
-
-        self.settings = query_settings(settings)
-        self.boto3_session = boto3_session
-
-    def request(self, sql: str) -> dict[str, Any]:
-        """The keyword arguments of ``awswrangler.athena.read_sql_query`` for ``sql``."""
-        return {
-            "sql": sql,
-            "database": self.settings.database,
-            "workgroup": self.settings.workgroup,
-            "ctas_approach": False,
-        }
-
-    def query(self, sql: str) -> pd.DataFrame:  # pragma: no cover - needs AWS
-        import awswrangler as wr
-
-        frame = wr.athena.read_sql_query(boto3_session=self.boto3_session, **self.request(sql))
-        assert isinstance(frame, pd.DataFrame)
-        return frame
-
-
 def _literal(value: Union[str, float]) -> str:
     if isinstance(value, str):
         return "'" + value.replace("'", "''") + "'"
@@ -132,10 +82,6 @@ def _literal(value: Union[str, float]) -> str:
 
 def _end_of_day(day: date) -> datetime:
     return datetime.combine(day + timedelta(days=1), time(0), tzinfo=timezone.utc)
-
-
-def _pct(part: float, whole: float) -> float:
-    return round(100.0 * part / whole, 4) if whole else 0.0
 
 
 class DataQualityChecker:
@@ -211,7 +157,7 @@ class DataQualityChecker:
         counts = ", ".join(f"count(*) - count({q}) AS n{i}" for i, q in enumerate(quoted))
         row = self._one_row(f"SELECT count(*) AS total, {counts} FROM {table_name(table)}")
         total = int(row["total"])
-        pcts = {c: _pct(int(row[f"n{i}"]), total) for i, c in enumerate(columns)}
+        pcts = {c: percent(int(row[f"n{i}"]), total) for i, c in enumerate(columns)}
         over = {c: p for c, p in pcts.items() if p > max_null_pct}
         worst = max(pcts, key=lambda c: pcts[c]) if pcts else None
         if over:
@@ -376,7 +322,7 @@ class DataQualityChecker:
         )
         orphans, orphan_keys = int(row["orphans"] or 0), int(row["orphan_keys"] or 0)
         keyed = int(row["keyed"] or 0)
-        pct = _pct(orphans, keyed)
+        pct = percent(orphans, keyed)
         threshold: Any = max_pct if max_pct else 0
         passed = orphans == 0 or (max_pct > 0 and pct <= max_pct)
         limit = f"threshold {max_pct:g}%" if max_pct else "threshold 0"
@@ -558,7 +504,7 @@ class DataQualityChecker:
                     observed=bad,
                     threshold=threshold,
                     column=column,
-                    detail=f"{bad:,} of {total:,} rows{scope} ({_pct(bad, total):g}%) break "
+                    detail=f"{bad:,} of {total:,} rows{scope} ({percent(bad, total):g}%) break "
                     "the rule",
                 )
             )
@@ -566,239 +512,3 @@ class DataQualityChecker:
         if key:
             results.append(self.measure_duplicates(table, key).rule(CRITICAL))
         return results
-
-
-# --- run-level rules: accounting and schemas --------------------------------------------
-
-#: Which staged table holds the rows each dataset's last stage kept.
-FINAL_TABLES = {
-    ("transactions", "merge"): "curated.transactions",
-    ("reviews", "merge"): "curated.reviews",
-    ("products", "etl"): "processed.products",
-    ("clickstream", "etl"): "processed.clickstream",
-}
-
-
-def _critical(
-    rule: str, subject: str, passed: bool, detail: str, observed: Any = None, threshold: Any = None
-) -> RuleResult:
-    return RuleResult(
-        rule, subject, CRITICAL, outcome(passed, CRITICAL), observed, threshold, detail=detail
-    )
-
-
-def reconcile_rows(
-    versions: Sequence[TableVersion], accounting: Sequence[StageAccounting]
-) -> list[RuleResult]:
-    """Rows in = out + rejected + duplicates at every stage, and stages chain up (critical).
-
-    Per dataset: the stages chain (ingestion out == ETL in, ETL out == merge in), the last
-    stage's output equals the rows of the table written from it, and the run produced
-    rows at all.
-    """
-    results: list[RuleResult] = []
-    by_dataset: dict[str, list[StageAccounting]] = {}
-    for entry in sorted(accounting, key=lambda e: STAGES.index(e.stage)):
-        by_dataset.setdefault(entry.dataset, []).append(entry)
-    rows_by_table = {v.qualified_name: v.rows for v in versions}
-    for dataset, stages in sorted(by_dataset.items()):
-        for before, after in zip(stages, stages[1:]):
-            results.append(
-                _critical(
-                    "stages_chain",
-                    dataset,
-                    before.rows_handed_on == after.rows_in,
-                    f"{before.stage} kept {before.rows_handed_on:,}"
-                    + (
-                        f" ({before.carried:,} carried from the live table)"
-                        if before.carried
-                        else ""
-                    )
-                    + f", {after.stage} read {after.rows_in:,}",
-                    after.rows_in,
-                    before.rows_handed_on,
-                )
-            )
-        last = stages[-1]
-        table = FINAL_TABLES.get((dataset, last.stage))
-        if table is not None and table in rows_by_table:
-            written = rows_by_table[table]
-            results.append(
-                _critical(
-                    "table_rows_match_accounting",
-                    table,
-                    written == last.rows_handed_on,
-                    f"{written:,} rows written, {last.rows_handed_on:,} accounted",
-                    written,
-                    last.rows_handed_on,
-                )
-            )
-        results.append(
-            _critical(
-                "rows_produced",
-                dataset,
-                last.rows_handed_on > 0,
-                f"{last.rows_handed_on:,} rows after {last.stage}",
-                last.rows_handed_on,
-                1,
-            )
-        )
-    if not by_dataset:
-        results.append(_critical("rows_produced", "run", False, "no dataset was processed", 0, 1))
-    return results
-
-
-def check_table_contracts(lake: Lake, versions: Sequence[TableVersion]) -> list[RuleResult]:
-    """Every table version has the columns and types of its contract, in order (critical).
-
-    Columns a feed added beyond its contract may follow the documented ones, nullable: they
-    travel from the raw files to the tables built from that dataset (see
-    ``pipeline_lib.transform._frames.feed_columns``). A documented column that is missing or
-    has another type fails, and so does a table without a contract: whatever is published
-    must be documented.
-    """
-    results: list[RuleResult] = []
-    for version in versions:
-        name = version.qualified_name
-        schema = TABLES.get(name)
-        if schema is None:
-            results.append(
-                _critical(
-                    "table_contract", name, False, "no contract in pipeline_lib/schemas/_tables.py"
-                )
-            )
-            continue
-        keys = [k for k in lake.list_keys(version.zone, version.key) if k.endswith(".parquet")]
-        actual = lake.parquet_schema(version.zone, keys[0]) if keys else None
-        expected = schema.arrow_schema()
-        problems = _contract_differences(actual, expected)
-        extras = [] if actual is None else actual.names[len(expected) :]
-        if not problems:
-            added = f", plus {len(extras)} a feed added: {', '.join(extras)}" if extras else ""
-            detail = f"{len(expected)} columns as documented{added}"
-            results.append(
-                _critical("table_contract", name, True, detail, len(expected), len(expected))
-            )
-            continue
-        found = len(actual) if actual is not None else 0
-        results.append(
-            _critical(
-                "table_contract",
-                name,
-                False,
-                "differs from contract: " + ", ".join(problems),
-                found,
-                len(expected),
-            )
-        )
-    return results
-
-
-def _contract_differences(actual: Optional[pa.Schema], expected: pa.Schema) -> list[str]:
-    """What keeps ``actual`` from being ``expected`` followed by nullable extra columns."""
-    if actual is None:
-        return ["no Parquet files"]
-    found = {f.name: f for f in actual}
-    problems = []
-    for wanted in expected:
-        got = found.get(wanted.name)
-        if got is None:
-            problems.append(f"{wanted.name} {wanted.type} missing")
-        elif not got.type.equals(wanted.type):
-            problems.append(f"{wanted.name} is {got.type}, not {wanted.type}")
-    if not problems and actual.names[: len(expected)] != expected.names:
-        problems.append("column order (the documented columns come first, in contract order)")
-    for extra in actual:
-        if extra.name in expected.names:
-            continue
-        if extra.name.startswith("_"):
-            problems.append(f"internal column {extra.name}")
-        elif not extra.nullable:
-            problems.append(f"extra column {extra.name} is not nullable")
-    return problems
-
-
-def check_reject_rates(
-    accounting: Sequence[StageAccounting], rules: Sequence[RejectRateRule]
-) -> list[RuleResult]:
-    """Rows rejected over all stages / rows read at the first stage, per dataset, percent.
-
-    Above ``fail_above_pct`` the rule fails (critical); above ``warn_above_pct`` it warns.
-    Duplicates removed are not rejects.
-    """
-    by_dataset = _stages_by_dataset(accounting)
-    results = []
-    for rule in rules:
-        stages = by_dataset.get(rule.dataset)
-        if not stages:
-            continue
-        rows_in = stages[0].rows_in
-        rejected = sum(s.rows_rejected for s in stages)
-        pct = _pct(rejected, rows_in)
-        reasons: dict[str, int] = {}
-        for stage in stages:
-            for reason, n in stage.rejected.items():
-                reasons[reason] = reasons.get(reason, 0) + n
-        detail = f"{rejected:,} of {rows_in:,} rows rejected ({pct:g}%)" + (
-            ": " + ", ".join(f"{k} {v:,}" for k, v in sorted(reasons.items())) if reasons else ""
-        )
-        if pct > rule.fail_above_pct:
-            severity, status, threshold = CRITICAL, FAIL, rule.fail_above_pct
-        elif pct > rule.warn_above_pct:
-            severity, status, threshold = WARNING, WARN, rule.warn_above_pct
-        else:
-            severity, status, threshold = CRITICAL, PASS, rule.fail_above_pct
-        results.append(
-            RuleResult("reject_rate", rule.dataset, severity, status, pct, threshold, detail=detail)
-        )
-    return results
-
-
-def _stages_by_dataset(
-    accounting: Sequence[StageAccounting],
-) -> dict[str, list[StageAccounting]]:
-    """Each dataset's stage entries in pipeline order (the first read the batch)."""
-    by_dataset: dict[str, list[StageAccounting]] = {}
-    for entry in sorted(accounting, key=lambda e: STAGES.index(e.stage)):
-        by_dataset.setdefault(entry.dataset, []).append(entry)
-    return by_dataset
-
-
-def check_duplicate_rates(
-    accounting: Sequence[StageAccounting], rules: Sequence[DuplicateRateRule]
-) -> list[RuleResult]:
-    """Rows removed as duplicates within the run's batch / rows read, per dataset, percent.
-
-    A file delivered twice (or an export that repeats its lines) shows here: the ETL keeps
-    one row per key, so nothing is wrong in the tables, but the delivery is. Above
-    ``fail_above_pct`` the rule fails (critical); above ``warn_above_pct`` it warns.
-    """
-    by_dataset = _stages_by_dataset(accounting)
-    results = []
-    for rule in rules:
-        stages = by_dataset.get(rule.dataset)
-        if not stages:
-            continue
-        rows_in = stages[0].rows_in
-        duplicates = sum(s.duplicates_removed for s in stages)
-        pct = _pct(duplicates, rows_in)
-        detail = (
-            f"{duplicates:,} of {rows_in:,} rows read were duplicates of another row ({pct:g}%)"
-        )
-        if pct > rule.fail_above_pct:
-            severity, status, threshold = CRITICAL, FAIL, rule.fail_above_pct
-        elif pct > rule.warn_above_pct:
-            severity, status, threshold = WARNING, WARN, rule.warn_above_pct
-        else:
-            severity, status, threshold = CRITICAL, PASS, rule.fail_above_pct
-        if status != PASS:
-            detail += (
-                ": a file delivered twice, or an export that repeats its lines? Look at the "
-                "run's files in raw/ (ingest_date folders) and their row counts"
-            )
-        results.append(
-            RuleResult(
-                "duplicate_rate", rule.dataset, severity, status, pct, threshold, detail=detail
-            )
-        )
-    return results

@@ -215,7 +215,7 @@ def list_reports(reports_dir: Path) -> list[ReportEntry]:
     return dated + undated
 
 
-def list_runs(reports_dir: Path) -> list[tuple[str, list[Path]]]:
+def list_run_notebooks(reports_dir: Path) -> list[tuple[str, list[Path]]]:
     """Run folders under ``<reports_dir>/runs/`` with their executed notebooks.
 
     Newest first: by the folder's modification time, then by name (run ids sort by time).
@@ -242,7 +242,7 @@ def build_index(reports_dir: Path) -> Path:
     Every name and status is HTML-escaped and every link URL-quoted.
     """
     reports = list_reports(reports_dir)
-    runs = list_runs(reports_dir)
+    runs = list_run_notebooks(reports_dir)
     rows = "\n".join(_report_row(reports_dir, e) for e in reports) or (
         '<tr><td colspan="4"><em>No quality reports yet.</em></td></tr>'
     )

@@ -24,7 +24,7 @@ from sqlglot.optimizer.scope import traverse_scope
 
 from pipeline_lib.catalog import read_published
 from pipeline_lib.config import Settings
-from pipeline_lib.exceptions import ConfigError, PipelineError
+from pipeline_lib.exceptions import ConfigError, QueryBudgetError
 from pipeline_lib.ingestion import VALIDATED_PREFIX
 from pipeline_lib.query._dialect import to_duckdb
 from pipeline_lib.schemas import TABLES
@@ -44,10 +44,6 @@ _LOWER = {exp.GTE: True, exp.GT: True, exp.LTE: False, exp.LT: False}
 ATHENA_MIN_CUTOFF = 10 * 1024**2
 _MIN_TIME = datetime(1, 1, 2, tzinfo=timezone.utc)
 _MAX_TIME = datetime(9999, 12, 30, tzinfo=timezone.utc)
-
-
-class QueryBudgetError(PipelineError):
-    """A query would scan more bytes than its workgroup allows."""
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Optional, Union
 import duckdb
 
 from pipeline_lib.catalog import LocalCatalog, read_published
-from pipeline_lib.exceptions import PipelineError
+from pipeline_lib.exceptions import QueryExecutionError
 from pipeline_lib.query._cost import QuerySettings, ScanEstimate, estimate_scan
 from pipeline_lib.query._dialect import pin_current_date, to_duckdb
 from pipeline_lib.query._loader import NamedQuery, ParamValue, load_query, placeholders
@@ -30,10 +30,6 @@ if TYPE_CHECKING:  # pandas only for to_frame: a query answers without it
 logger = logging.getLogger(__name__)
 
 QueryLike = Union[NamedQuery, str]
-
-
-class QueryExecutionError(PipelineError):
-    """The engine could not run a query (catalog missing or busy, SQL error)."""
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError
 
-from pipeline_lib.exceptions import PipelineError
+from pipeline_lib.exceptions import QueryError
 from pipeline_lib.resources import resource_dir
 
 logger = logging.getLogger(__name__)
@@ -38,10 +38,6 @@ PARAM_TYPES = ("int", "float", "str", "date")
 MAX_STR_PARAM = 200
 
 ParamValue = Union[int, float, str, date]
-
-
-class QueryError(PipelineError):
-    """A named query is unknown, malformed, or was given bad parameters."""
 
 
 def sql_dir() -> Path:

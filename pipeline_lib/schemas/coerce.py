@@ -17,7 +17,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipeline_lib.exceptions import ContractError
+from pipeline_lib.exceptions import CoercionError
 from pipeline_lib.schemas._contracts import DATE_FORMATS, TIMESTAMP_FORMATS
 from pipeline_lib.schemas._model import Column, DatasetContract
 
@@ -34,10 +34,6 @@ _INT_TEXT = r"^[+-]?[0-9]{1,18}(\.0*)?$"
 _FLOAT_TEXT = r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$|^[+-]?(?i:inf|infinity|nan)$"
 # Fractional seconds are not expressible in the strptime formats: they are split off first.
 _FRACTION = r"^(.*:[0-9]{2})\.([0-9]+)(.*)$"
-
-
-class CoercionError(ContractError):
-    """A column's type cannot be converted to its contract type at all (e.g. a struct)."""
 
 
 @dataclass(frozen=True)

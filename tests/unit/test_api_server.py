@@ -30,7 +30,7 @@ from pipeline_lib.api import (
 )
 from pipeline_lib.catalog import PublishedState, write_published
 from pipeline_lib.storage import LocalLake
-from tests.unit.test_api_handler import FakeSource
+from tests.unit.test_api_app import FakeSource
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""One exception hierarchy: every error the package defines is a PipelineError."""
+"""One exception hierarchy: every error the package defines lives in exceptions.py."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import pkgutil
 import pytest
 
 import pipeline_lib
+from pipeline_lib import exceptions
 from pipeline_lib.exceptions import ASLError, PipelineError, StatesError
 from pipeline_lib.orchestration import asl
 
@@ -17,7 +18,7 @@ def package_modules() -> list[str]:
     return sorted(m.name for m in pkgutil.walk_packages(pipeline_lib.__path__, "pipeline_lib."))
 
 
-def test_every_exception_the_package_defines_is_a_pipeline_error() -> None:
+def test_every_exception_the_package_defines_lives_in_exceptions_py() -> None:
     strays = []
     for name in package_modules():
         module = importlib.import_module(name)
@@ -26,9 +27,43 @@ def test_every_exception_the_package_defines_is_a_pipeline_error() -> None:
             for _, value in inspect.getmembers(module, inspect.isclass)
             if value.__module__ == name  # defined here, not imported
             and issubclass(value, BaseException)
-            and not issubclass(value, PipelineError)
+            and name != exceptions.__name__
         ]
-    assert not strays, f"derive these from pipeline_lib.exceptions.PipelineError: {strays}"
+    assert not strays, f"move these to pipeline_lib/exceptions.py: {strays}"
+
+
+def test_every_error_of_the_hierarchy_is_a_pipeline_error() -> None:
+    errors = [
+        value
+        for _, value in inspect.getmembers(exceptions, inspect.isclass)
+        if value.__module__ == exceptions.__name__ and issubclass(value, BaseException)
+    ]
+    assert len(errors) > 20
+    assert [e.__name__ for e in errors if not issubclass(e, PipelineError)] == []
+    assert PipelineError.__bases__ == (Exception,)
+
+
+@pytest.mark.parametrize(
+    ("module", "name"),
+    [
+        ("pipeline_lib.analytics.data", "NoPublishedDataError"),
+        ("pipeline_lib.analytics.reports", "ReportError"),
+        ("pipeline_lib.api", "ApiError"),
+        ("pipeline_lib.api", "ServeError"),
+        ("pipeline_lib.catalog", "PublishConflictError"),
+        ("pipeline_lib.catalog", "SchemaEvolutionError"),
+        ("pipeline_lib.orchestration.asl", "ASLError"),
+        ("pipeline_lib.orchestration.asl", "StatesError"),
+        ("pipeline_lib.orchestration.notebooks", "NotebookError"),
+        ("pipeline_lib.quality.checker", "DataQualityException"),
+        ("pipeline_lib.query", "QueryBudgetError"),
+        ("pipeline_lib.query", "QueryError"),
+        ("pipeline_lib.query", "QueryExecutionError"),
+        ("pipeline_lib.schemas.coerce", "CoercionError"),
+    ],
+)
+def test_each_error_is_still_importable_where_it_is_raised(module: str, name: str) -> None:
+    assert getattr(importlib.import_module(module), name) is getattr(exceptions, name)
 
 
 def test_the_state_machine_errors_are_still_importable_from_asl() -> None:

@@ -17,7 +17,7 @@ from pipeline_lib.config import ENVIRONMENTS, IngestionSettings, Settings, load_
 from pipeline_lib.exceptions import ConfigError
 from pipeline_lib.ingestion import ingest_paths
 from pipeline_lib.jobs import JobContext, feed_drop_columns, read_validated, write_table
-from pipeline_lib.quality.checker import check_table_contracts
+from pipeline_lib.quality._table_contracts import check_table_contracts
 from pipeline_lib.schemas import TABLES, TRANSACTIONS
 from pipeline_lib.storage import LocalLake, Zone
 from pipeline_lib.transform import SOURCE_ORDER

@@ -1,4 +1,4 @@
-"""DataQualityChecker, the quality settings and the GX suites, on tiny real tables (DuckDB)."""
+"""DataQualityChecker: its checks, configured rules and contract rules on tiny tables (DuckDB)."""
 
 from __future__ import annotations
 
@@ -6,27 +6,17 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from pipeline_lib.config import Settings
-from pipeline_lib.exceptions import ConfigError, ContractError
-from pipeline_lib.jobs import StageAccounting
+from pipeline_lib.exceptions import ContractError
 from pipeline_lib.quality import CRITICAL, FAIL, PASS, WARN, WARNING, DuckDBRunner
-from pipeline_lib.quality.checker import (
-    AthenaRunner,
-    DataQualityChecker,
-    DataQualityException,
-    check_reject_rates,
-)
+from pipeline_lib.quality.checker import DataQualityChecker, DataQualityException
 from pipeline_lib.quality.settings import (
     NullRule,
     ReferentialRule,
-    RejectRateRule,
     RowCountRule,
-    quality_settings,
 )
 from pipeline_lib.schemas import TABLES, domains_from_params
 
@@ -194,118 +184,6 @@ def test_contract_rules_apply_a_deployments_closed_vocabulary_and_patterns(
     assert rules[("pattern", "product_id")].status == PASS
 
 
-def test_reject_rates_warn_and_fail_by_threshold() -> None:
-    accounting = [
-        StageAccounting("transactions", "ingestion", 1000, 980, {"bad_price": 20}),
-        StageAccounting("transactions", "etl", 980, 950, {"negative_amount": 30}),
-        StageAccounting("reviews", "ingestion", 100, 99, {"bad": 1}),
-    ]
-    rules = [RejectRateRule("transactions", 1, 4), RejectRateRule("reviews", 0.5, 5)]
-    by_subject = {r.table: r for r in check_reject_rates(accounting, rules)}
-    assert by_subject["transactions"].status == FAIL
-    assert by_subject["transactions"].observed == 5.0
-    assert "bad_price 20, negative_amount 30" in by_subject["transactions"].detail
-    assert (by_subject["reviews"].status, by_subject["reviews"].severity) == (WARN, WARNING)
-
-
-def test_athena_runner_builds_the_request_offline() -> None:
-    settings = Settings(env="dev", lake="s3://x", params={"query": {"workgroup": "wg"}})
-    runner = AthenaRunner(settings)
-    assert runner.dialect == "athena"
-    assert runner.request("SELECT 1") == {"sql": "SELECT 1", "database": "curated",
-                                          "workgroup": "wg", "ctas_approach": False}  # fmt: skip
-    athena = DataQualityChecker(runner)
-    assert athena.dialect == "athena"
-
-
-# --- settings ---------------------------------------------------------------------------
-
-
-def settings_with(quality: Any) -> Settings:
-    return Settings(env="local", lake="lake", params={"quality": quality})
-
-
-def test_the_shipped_params_parse() -> None:
-    from pipeline_lib.config import load_settings
-
-    for env in ("local", "dev", "staging", "prod"):
-        parsed = quality_settings(load_settings(env=env))
-        assert parsed.min_rows("curated.transactions") == 100
-        assert {(r.child, r.severity) for r in parsed.referential} == {
-            ("curated.transactions", WARNING), ("curated.clickstream", WARNING)}  # fmt: skip
-        # Sales of products missing from the catalog follow feeds.*.references instead.
-        assert not [r for r in parsed.referential if r.parent == "curated.products"
-                    and r.child in ("curated.transactions", "curated.reviews")]  # fmt: skip
-
-
-@pytest.mark.parametrize(
-    ("quality", "message"),
-    [
-        ([1], "must be a mapping"),
-        ({"row_count": []}, "unknown key row_count"),
-        ({"row_counts": [{"table": "curated.nope", "min_rows": 1}]}, "unknown table"),
-        ({"row_counts": [{"table": "curated.products", "min_rows": "x"}]}, "must be a number"),
-        ({"row_counts": [{"table": "curated.products", "min_rows": 1, "severity": "high"}]},
-         "severity must be one of critical, warning"),
-        ({"null_pct": [{"table": "curated.products", "columns": ["nope"], "max_null_pct": 1}]},
-         "has no column 'nope'"),
-        ({"null_pct": [{"table": "curated.products", "columns": ["price"],
-                        "max_null_pct": 150}]}, "percentage"),
-        ({"value_ranges": [{"table": "curated.products", "column": "price", "min": 5,
-                            "max": 1}]}, "min 5.0 is above max 1.0"),
-        ({"reject_rates": [{"dataset": "transactions", "warn_above_pct": 9,
-                            "fail_above_pct": 5}]}, "must not exceed"),
-    ],
-)  # fmt: skip
-def test_invalid_quality_settings_say_what_is_wrong(quality: Any, message: str) -> None:
-    with pytest.raises(ConfigError, match=message) as caught:
-        quality_settings(settings_with(quality))
-    assert "params/local.yaml: quality" in str(caught.value)
-
-
-# --- Great Expectations -----------------------------------------------------------------
-
-
-def test_suites_hold_an_expectation_per_contract_rule() -> None:
-    from pipeline_lib.quality.expectations import build_suite, suites_to_json
-
-    suite = build_suite("curated.transactions", min_rows=100)
-    found = {(e.expectation_type, getattr(e, "column", None)) for e in suite.expectations}
-    assert ("expect_column_values_to_not_be_null", "customer_id") in found
-    assert ("expect_column_values_to_be_unique", "transaction_id") in found
-    assert ("expect_column_values_to_be_between", "quantity") in found
-    assert ("expect_column_values_to_be_in_type_list", "transaction_date") in found
-    assert ("expect_table_row_count_to_be_between", None) in found
-    affinity = build_suite("curated.product_affinity")
-    assert "expect_compound_columns_to_be_unique" in {e.expectation_type
-                                                      for e in affinity.expectations}  # fmt: skip
-    exported = suites_to_json()
-    assert set(TABLES) <= set(exported) and "raw.transactions" in exported
-
-
-def test_gx_validation_finds_the_known_violations() -> None:
-    from pipeline_lib.quality.expectations import validate_frame
-
-    frame = pa.Table.from_pylist(
-        [product("prod_1"), product("prod_1", price=-1.0), product("bad", category="Toys")],
-        schema=TABLES["processed.products"].arrow_schema(),
-    ).to_pandas()
-    rules, document = validate_frame("processed.products", frame, min_rows=5)
-    failed = {(r.rule, r.column): r for r in rules if r.status == FAIL}
-    assert set(failed) == {
-        ("expect_column_values_to_be_unique", "product_id"),
-        ("expect_column_values_to_be_between", "price"),
-        ("expect_table_row_count_to_be_between", None),
-    }
-    assert failed[("expect_column_values_to_be_between", "price")].observed == {
-        "unexpected_count": 1, "unexpected_percent": pytest.approx(33.3333, abs=1e-3)}  # fmt: skip
-    assert failed[("expect_table_row_count_to_be_between", None)].observed == 3
-    types = [r for r in rules if r.rule == "expect_column_values_to_be_in_type_list"]
-    assert len(types) == 8 and all(r.status == PASS for r in types)
-    assert document["success"] is False and document["rows"] == 3
-    assert isinstance(pd.DataFrame(frame), pd.DataFrame)
-
-
 def test_a_deployment_sets_or_switches_off_a_contract_range(
     checker: DataQualityChecker,
 ) -> None:
@@ -339,34 +217,3 @@ def test_contract_rules_of_a_daily_run_read_the_partitions_it_rewrote() -> None:
         for r in checker.contract_rules("curated.transactions", partitions=["2026-10"])
     }
     assert daily[("duplicates", "transaction_id")].status == FAIL  # keys: the whole table
-
-
-def test_new_partitions_are_those_the_run_wrote_beside_shared_ones() -> None:
-    from pipeline_lib.jobs import TableVersion
-    from pipeline_lib.quality.audit import new_partitions
-    from pipeline_lib.storage import Zone
-
-    daily = TableVersion(
-        Zone.CURATED,
-        "transactions",
-        "r2",
-        10,
-        3,
-        1,
-        partitions={
-            "transaction_month=2026-09/part-0.parquet": "r1",
-            "transaction_month=2026-10/part-0.parquet": "r2",
-        },
-    )
-    full = TableVersion(
-        Zone.CURATED,
-        "sessions",
-        "r2",
-        10,
-        1,
-        1,
-        partitions={
-            "session_month=2026-10/part-0.parquet": "r2",
-        },
-    )
-    assert new_partitions([daily, full]) == {"curated.transactions": ["2026-10"]}

@@ -6,12 +6,18 @@ import pandas as pd
 import pytest
 
 from pipeline_lib.quality import (
+    CRITICAL,
+    FAIL,
+    PASS,
+    WARN,
+    WARNING,
     Anomaly,
     DuckDBRunner,
     QualityReport,
     RuleResult,
     outcome,
 )
+from pipeline_lib.quality._model import critical_rule, percent
 
 
 def rule(status: str, severity: str = "critical") -> RuleResult:
@@ -120,3 +126,23 @@ def test_findings_and_unjudged_round_trip_and_old_reports_still_load() -> None:
     }
     loaded = QualityReport.from_dict(old)
     assert loaded.anomalies[0].kind == "metric" and loaded.unjudged == []
+
+
+def test_only_critical_failures_stop_the_publish() -> None:
+    warning = RuleResult("freshness", "transactions", WARNING, WARN, 50, 48, detail="2 days old")
+    critical = RuleResult("x", "y", CRITICAL, FAIL, 1, 0, detail="z")
+    assert QualityReport("r1", "2026-11-28", [warning]).publishable
+    assert QualityReport("r1", "2026-11-28", [warning]).status == WARN
+    assert not QualityReport("r1", "2026-11-28", [warning, critical]).publishable
+
+
+def test_a_critical_rule_passes_or_fails_and_percentages_round() -> None:
+    broken = critical_rule("rows_produced", "run", False, "no dataset was processed", 0, 1)
+    assert (broken.severity, broken.status, broken.detail) == (
+        CRITICAL,
+        FAIL,
+        "no dataset was processed",
+    )
+    assert (broken.observed, broken.threshold) == (0, 1)
+    assert critical_rule("x", "t", True, "fine").status == PASS
+    assert percent(1, 3) == 33.3333 and percent(5, 0) == 0.0

@@ -8,12 +8,10 @@ import numpy as np
 import pandas as pd
 
 from pipeline_lib.jobs import StageAccounting
-from pipeline_lib.quality import RUN_RATE, RuleResult
+from pipeline_lib.quality import RUN_RATE
 from pipeline_lib.quality._metrics import RUN_PREFIX, read_metric_history, write_snapshot
 from pipeline_lib.quality._runs import assess_run_rates, run_metrics
 from pipeline_lib.quality.anomalies import AnomalySettings, assess_run
-from pipeline_lib.quality.checker import check_duplicate_rates
-from pipeline_lib.quality.settings import DuplicateRateRule
 from pipeline_lib.storage import LocalLake
 from tests.unit.quality_frames import AS_OF, FrameRunner, transactions
 
@@ -128,16 +126,6 @@ def test_small_batches_and_short_histories_are_listed_not_judged() -> None:
         history_of(usual(2)), run_metrics(batch(duplicates=500), AS_OF), AS_OF, CFG
     )
     assert short.anomalies == [] and {u.reason for u in short.unjudged} == {"history"}
-
-
-def test_duplicate_rate_rule_without_history() -> None:
-    rules = [DuplicateRateRule("transactions", 5, 60)]
-    assert [r.status for r in check_duplicate_rates(batch(), rules)] == ["pass"]
-    warned: RuleResult = check_duplicate_rates(batch(rows=2000, duplicates=1000), rules)[0]
-    assert (warned.status, warned.observed) == ("warn", 50.0)
-    assert "a file delivered twice" in warned.detail
-    failed = check_duplicate_rates(batch(rows=2000, duplicates=1500), rules)[0]
-    assert failed.status == "fail"
 
 
 def test_assess_run_keeps_the_rates_of_its_own_accounting_only(tmp_path) -> None:

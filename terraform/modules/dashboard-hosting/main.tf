@@ -43,7 +43,7 @@ locals {
     "upgrade-insecure-requests",
   ])
 
-  # The API's paths (pipeline_lib/api/_handler.py: API_PATHS, METHODS). Anything else is
+  # The API's paths (pipeline_lib/api/_app.py: API_PATHS, METHODS). Anything else is
   # answered 404 by API Gateway without invoking (and paying for) the function. Preflight
   # requests carry no token, so OPTIONS is never behind the authorizer.
   routes = {

@@ -177,7 +177,7 @@ run "the_api_is_an_http_api_limited_to_the_dashboard" {
 
   assert {
     condition     = toset(keys(aws_apigatewayv2_route.this)) == toset(["GET /analytics", "HEAD /analytics", "OPTIONS /analytics", "GET /health", "HEAD /health", "OPTIONS /health"])
-    error_message = "Routes must be exactly the API's paths and methods (pipeline_lib/api/_handler.py)."
+    error_message = "Routes must be exactly the API's paths and methods (pipeline_lib/api/_app.py)."
   }
 
   assert {

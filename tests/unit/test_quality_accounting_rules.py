@@ -1,16 +1,17 @@
-"""The audit's reconciliation rules: rows reconcile across stages and with the tables written."""
+"""Run-level rules over the row accounting: rows reconcile, reject and duplicate rates."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
-
-from pipeline_lib.exceptions import PipelineError
 from pipeline_lib.jobs import StageAccounting, TableVersion
-from pipeline_lib.orchestration.audit import AuditInput, reconcile_rows
 from pipeline_lib.quality import CRITICAL, FAIL, PASS, WARN, WARNING, QualityReport, RuleResult
-from pipeline_lib.storage import LocalLake, Zone
+from pipeline_lib.quality._accounting_rules import (
+    check_duplicate_rates,
+    check_reject_rates,
+    reconcile_rows,
+)
+from pipeline_lib.quality.settings import DuplicateRateRule, RejectRateRule
+from pipeline_lib.storage import Zone
+from tests.unit.test_quality_runs import batch
 
 
 def transactions_stages(etl_reads: int = 90) -> list[StageAccounting]:
@@ -41,10 +42,8 @@ def version(qualified: str, rows: int) -> TableVersion:
     return TableVersion(Zone(zone), name, "r1", rows=rows, files=1, bytes=100)
 
 
-def audit(
-    tmp_path: Path, accounting: list[StageAccounting], versions: list[TableVersion]
-) -> QualityReport:
-    rules = reconcile_rows(AuditInput(LocalLake(tmp_path), "r1", versions, accounting))
+def audit(accounting: list[StageAccounting], versions: list[TableVersion]) -> QualityReport:
+    rules = reconcile_rows(versions, accounting)
     assert all(r.severity == CRITICAL for r in rules)
     return QualityReport("r1", "2026-11-28", rules)
 
@@ -57,9 +56,11 @@ def by_name_and_subject(report: QualityReport) -> dict[tuple[str, str], RuleResu
     return {(c.rule, c.subject): c for c in report.rules}
 
 
-def test_balanced_run_passes_every_check(tmp_path: Path) -> None:
+# --- reconciliation -----------------------------------------------------------------------
+
+
+def test_balanced_run_passes_every_check() -> None:
     report = audit(
-        tmp_path,
         transactions_stages() + products_stages(),
         [version("curated.transactions", 78), version("processed.products", 20)],
     )
@@ -84,10 +85,8 @@ def test_balanced_run_passes_every_check(tmp_path: Path) -> None:
     )
 
 
-def test_broken_chain_fails_naming_the_dataset_and_the_stages(tmp_path: Path) -> None:
-    report = audit(
-        tmp_path, transactions_stages(etl_reads=91), [version("curated.transactions", 78)]
-    )
+def test_broken_chain_fails_naming_the_dataset_and_the_stages() -> None:
+    report = audit(transactions_stages(etl_reads=91), [version("curated.transactions", 78)])
 
     assert not report.publishable
     assert [(c.rule, c.subject, c.status, c.detail) for c in failures(report)] == [
@@ -95,8 +94,8 @@ def test_broken_chain_fails_naming_the_dataset_and_the_stages(tmp_path: Path) ->
     ]
 
 
-def test_table_rows_differing_from_the_accounting_fail(tmp_path: Path) -> None:
-    report = audit(tmp_path, transactions_stages(), [version("curated.transactions", 77)])
+def test_table_rows_differing_from_the_accounting_fail() -> None:
+    report = audit(transactions_stages(), [version("curated.transactions", 77)])
 
     assert not report.publishable
     assert [(c.rule, c.subject, c.detail) for c in failures(report)] == [
@@ -104,40 +103,47 @@ def test_table_rows_differing_from_the_accounting_fail(tmp_path: Path) -> None:
     ]
 
 
-def test_a_dataset_that_kept_no_rows_fails(tmp_path: Path) -> None:
+def test_a_dataset_that_kept_no_rows_fails() -> None:
     empty = [
         StageAccounting("reviews", "ingestion", 3, 0, {"missing_required:rating": 3}),
         StageAccounting("reviews", "etl", 0, 0),
         StageAccounting("reviews", "merge", 0, 0),
     ]
-    report = audit(tmp_path, empty, [version("curated.reviews", 0)])
+    report = audit(empty, [version("curated.reviews", 0)])
 
     assert [(c.rule, c.subject, c.detail) for c in failures(report)] == [
         ("rows_produced", "reviews", "0 rows after merge")
     ]
 
 
-def test_a_run_without_accounting_fails(tmp_path: Path) -> None:
-    report = audit(tmp_path, [], [])
+def test_a_run_without_accounting_fails() -> None:
+    report = audit([], [])
     assert [(c.rule, c.subject, c.status) for c in report.rules] == [("rows_produced", "run", FAIL)]
     assert not report.publishable
 
 
-def test_only_critical_failures_stop_the_publish() -> None:
-    warning = RuleResult("freshness", "transactions", WARNING, WARN, 50, 48, detail="2 days old")
-    critical = RuleResult("x", "y", CRITICAL, FAIL, 1, 0, detail="z")
-    assert QualityReport("r1", "2026-11-28", [warning]).publishable
-    assert QualityReport("r1", "2026-11-28", [warning]).status == WARN
-    assert not QualityReport("r1", "2026-11-28", [warning, critical]).publishable
+# --- reject and duplicate rates -----------------------------------------------------------
 
 
-def test_a_missing_quality_notebook_fails_loudly(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import pipeline_lib.orchestration.audit as audit_module
+def test_reject_rates_warn_and_fail_by_threshold() -> None:
+    accounting = [
+        StageAccounting("transactions", "ingestion", 1000, 980, {"bad_price": 20}),
+        StageAccounting("transactions", "etl", 980, 950, {"negative_amount": 30}),
+        StageAccounting("reviews", "ingestion", 100, 99, {"bad": 1}),
+    ]
+    rules = [RejectRateRule("transactions", 1, 4), RejectRateRule("reviews", 0.5, 5)]
+    by_subject = {r.table: r for r in check_reject_rates(accounting, rules)}
+    assert by_subject["transactions"].status == FAIL
+    assert by_subject["transactions"].observed == 5.0
+    assert "bad_price 20, negative_amount 30" in by_subject["transactions"].detail
+    assert (by_subject["reviews"].status, by_subject["reviews"].severity) == (WARN, WARNING)
 
-    monkeypatch.setattr(audit_module, "QUALITY_NOTEBOOK", tmp_path / "missing.py")
-    with pytest.raises(PipelineError, match=r"missing\.py is missing: restore it from git"):
-        audit_module.default_audit(
-            audit_module.AuditInput(LocalLake(tmp_path / "lake"), "r1", [], [])
-        )
+
+def test_duplicate_rate_rule_without_history() -> None:
+    rules = [DuplicateRateRule("transactions", 5, 60)]
+    assert [r.status for r in check_duplicate_rates(batch(), rules)] == ["pass"]
+    warned: RuleResult = check_duplicate_rates(batch(rows=2000, duplicates=1000), rules)[0]
+    assert (warned.status, warned.observed) == ("warn", 50.0)
+    assert "a file delivered twice" in warned.detail
+    failed = check_duplicate_rates(batch(rows=2000, duplicates=1500), rules)[0]
+    assert failed.status == "fail"

@@ -19,8 +19,7 @@ from typing import Callable, Optional
 from pipeline_lib.config import Settings, load_settings
 from pipeline_lib.exceptions import PipelineError
 from pipeline_lib.jobs import StageAccounting, TableVersion
-from pipeline_lib.quality import QualityReport, RuleResult, staged_runner
-from pipeline_lib.quality.checker import reconcile_rows as _reconcile_rows
+from pipeline_lib.quality import QualityReport, staged_runner
 from pipeline_lib.resources import resource_path
 from pipeline_lib.storage import Lake
 
@@ -34,7 +33,6 @@ __all__ = [
     "AuditInput",
     "default_audit",
     "in_process_audit",
-    "reconcile_rows",
 ]
 
 
@@ -59,13 +57,12 @@ class AuditInput:
 AuditHook = Callable[[AuditInput], QualityReport]
 
 
-def reconcile_rows(audit: AuditInput) -> list[RuleResult]:
-    """Rows reconcile across stages and with the tables written (critical rules)."""
-    return _reconcile_rows(audit.versions, audit.accounting)
-
-
 def in_process_audit(audit: AuditInput) -> QualityReport:
-    """The quality audit in this process: ``run_quality`` on the staged tables, saved."""
+    """The quality audit in this process: ``run_quality`` on the staged tables, saved.
+
+    The same rules as :func:`default_audit` without a notebook kernel or an executed
+    notebook; the quality benchmarks (``benchmarks/bench_quality.py``) audit with it.
+    """
     from pipeline_lib.quality.audit import run_quality, save_report
 
     runner = staged_runner(audit.lake, audit.versions)

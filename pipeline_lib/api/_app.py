@@ -22,7 +22,7 @@ from pipeline_lib.api._cache import Clock, TTLCache
 from pipeline_lib.api._json import dumps
 from pipeline_lib.api._settings import ApiSettings
 from pipeline_lib.api._source import DataSource
-from pipeline_lib.exceptions import ConfigError, PipelineError
+from pipeline_lib.exceptions import ApiError, ConfigError, PipelineError
 from pipeline_lib.query import NamedQuery, QueryBudgetError, QueryError, load_queries
 
 logger = logging.getLogger(__name__)
@@ -46,15 +46,6 @@ class Response(NamedTuple):
     status: int
     headers: dict[str, str]
     body: str
-
-
-class ApiError(PipelineError):
-    """A request the API refuses; ``status`` and ``allowed`` go into the JSON answer."""
-
-    def __init__(self, status: int, message: str, allowed: Optional[list[str]] = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.allowed = allowed or []
 
 
 class AnalyticsApi:
