@@ -12,7 +12,7 @@ LAKE ?= lake
 DEMO_DATA ?= data/demo
 
 .DEFAULT_GOAL := help
-.PHONY: help venv demo lab test test-infra test-later lint lint-infra lint-docs lint-workflows asl-tools format docs bench clean browser bench-quality package cost
+.PHONY: help venv demo lab test test-infra test-glue test-aws test-later lint lint-infra lint-docs lint-workflows asl-tools format docs bench clean browser bench-quality package cost
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -123,14 +123,76 @@ lint-workflows: venv $(WORKFLOW_LINT_STAMP) ## actionlint and zizmor (offline) o
 browser: ## install Debian's chromium for the dashboard's browser tests (when missing)
 	command -v chromium >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
 
-test: lint browser test-infra ## every check and test: lint, types, docs freshness, unit and integration tests, test-infra
-	$(BIN)/pytest -n 2 --dist loadfile
+test: lint browser test-infra test-glue test-aws ## every check and test: lint, types, docs freshness, unit and integration tests, test-infra, test-glue, test-aws
+	$(BIN)/pytest -n 2 --dist loadfile -m "not aws"
+
+# The AWS target on a moto server started by the tests on 127.0.0.1 (tests marked `aws`):
+# the S3 lake, the DynamoDB ledger and lease, the Glue catalog, the Glue job runner, and
+# the parity test: the same files through a local lake and through S3, identical tables
+# and named-query answers (tests/integration/test_aws_parity.py, about 6 minutes).
+test-aws: venv ## the AWS target on a local moto server: S3 lake, DynamoDB, Glue catalog, Glue runner, parity with the local run
+	$(BIN)/pytest -n 2 --dist loadfile -m aws
 
 # terraform/environments/dev applied to a local moto server (tools/moto/server.py, with its
 # patches for moto's gaps), checked with boto3, then destroyed (tests/infra): about 4 minutes.
 # Credentials `test`, every endpoint on 127.0.0.1, a local state: AWS is never called.
 test-infra: venv ## apply the dev environment to a local moto server, check it with boto3, destroy it
 	ECOM_PIPELINE_INFRA_TESTS=1 $(TF_ENV) $(BIN)/pytest tests/infra
+
+# The Glue jobs' runtime: Glue Python shell runs CPython 3.9. .venv-glue holds
+# requirements/glue.txt (what every Glue job installs) and requirements/glue-test.txt (the
+# test tools), hashes checked, then the Glue wheel built from this tree: its metadata requires
+# glue.in's pins, and `pip check` proves the lock satisfies them. The tests are those of what
+# a Glue job runs: the runner and papermill, the ETL and quality notebooks, the transforms and
+# jobs they call, the audit (Great Expectations at the Glue pin), the S3 lake, ledger and
+# catalog they write through. GLUE_PYTHON names the interpreter; by default python3.9 on
+# PATH, else pyenv's newest 3.9.x.
+GLUE_VENV := .venv-glue
+GLUE_BIN := $(GLUE_VENV)/bin
+GLUE_STAMP := $(GLUE_VENV)/.installed-stamp
+GLUE_PYTHON ?=
+GLUE_TESTS := tests/unit/test_transform_*.py tests/unit/test_jobs_*.py \
+	tests/unit/test_orchestration_glue_job.py tests/unit/test_orchestration_notebooks.py \
+	tests/unit/test_quality_audit.py tests/unit/test_quality_expectations.py \
+	tests/unit/test_quality_checker.py tests/unit/test_quality_runs.py \
+	tests/unit/test_quality_accounting_rules.py tests/unit/test_quality_runner.py \
+	tests/unit/test_quality_settings.py \
+	tests/unit/test_storage_contract.py tests/unit/test_storage_duckdb.py \
+	tests/unit/test_catalog_glue.py tests/unit/test_ingestion_ledger_contract.py \
+	tests/notebooks/test_etl_notebooks.py tests/notebooks/test_quality_notebook.py
+
+$(GLUE_STAMP): requirements/glue.txt requirements/glue-test.txt
+	@python=""; \
+	for candidate in $(or $(GLUE_PYTHON),python3.9 $$(ls -d "$$(pyenv root 2>/dev/null || echo "$$HOME/.pyenv")"/versions/3.9.*/bin/python 2>/dev/null | sort -rV)); do \
+	  if "$$candidate" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 9))' 2>/dev/null; then \
+	    python="$$candidate"; break; \
+	  fi; \
+	done; \
+	if [ -z "$$python" ]; then \
+	  echo "make test-glue: no Python 3.9$(if $(GLUE_PYTHON), at GLUE_PYTHON=$(GLUE_PYTHON),) (Glue Python shell's runtime)." >&2; \
+	  echo "  Install it with pyenv (pyenv install 3.9) or your system's python3.9 package," >&2; \
+	  echo "  or name one: make test-glue GLUE_PYTHON=/path/to/python3.9" >&2; \
+	  exit 1; \
+	fi; \
+	echo "$$python -m venv $(GLUE_VENV)"; \
+	rm -rf $(GLUE_VENV); \
+	"$$python" -m venv $(GLUE_VENV)
+	@# pip first, at its pin: an older bundled pip (23.0 with 3.9.18) refuses hashed
+	@# requirements that a dependency asks for with extras (nbconvert: bleach[css]).
+	$(GLUE_BIN)/python -m pip install --quiet --require-hashes --no-deps \
+		-r <(grep -A1 '^pip==' requirements/glue-test.txt) 2>&1 | $(PIP_QUIET)
+	$(GLUE_BIN)/python -m pip install --quiet --require-hashes --only-binary=:all: \
+		-r requirements/glue.txt -r requirements/glue-test.txt 2>&1 | $(PIP_QUIET)
+	touch $(GLUE_STAMP)
+
+test-glue: venv $(GLUE_STAMP) ## the Glue jobs' code under Python 3.9 with requirements/glue.txt (.venv-glue): runner, notebooks, transforms, jobs, audit
+	$(BIN)/python tools/package/build_artifacts.py --glue-wheel $(GLUE_VENV)/wheel
+	$(GLUE_BIN)/python -m pip install --quiet --no-deps --no-index --force-reinstall \
+		$(GLUE_VENV)/wheel/ecom_pipeline-*.whl 2>&1 | $(PIP_QUIET)
+	$(GLUE_BIN)/python -m pip check
+	@# This tree's code on PYTHONPATH, ahead of the wheel's copy: the notebooks the tests start
+	@# in temporary folders (as JupyterLab would) read params/ and sql/ beside the package.
+	PYTHONPATH=$(CURDIR) $(GLUE_BIN)/python -m pytest -n 2 --dist loadfile $(GLUE_TESTS)
 
 # No test may depend on the day it runs: the same suite with the clock LATER ahead.
 # PyPI's libfaketime (a dev dependency) builds its own copy of the library; its exports
@@ -163,7 +225,7 @@ cost: venv ## the monthly AWS bill per service and which volume moves it most; f
 
 BENCH_LAKE ?= /tmp/ecom-bench-lake
 
-bench: venv ## benchmarks at 1M transactions: generate, ingest, run, partition layouts, queries, API, CLI start-up; executor overhead; daily runs vs backfill
+bench: venv ## benchmarks at 1M transactions: generate, ingest, run, partition layouts, queries, API, CLI start-up; executor overhead; daily runs vs backfill; the S3 target's overhead (100k, moto)
 	$(BIN)/python benchmarks/bench_foundation.py
 	$(BIN)/python benchmarks/bench_pipeline.py --keep $(BENCH_LAKE)
 	$(BIN)/python benchmarks/bench_partitioning.py --lake $(BENCH_LAKE)
@@ -171,6 +233,7 @@ bench: venv ## benchmarks at 1M transactions: generate, ingest, run, partition l
 	$(BIN)/python benchmarks/bench_cli.py --lake $(BENCH_LAKE)
 	$(BIN)/python benchmarks/bench_orchestration.py
 	$(BIN)/python benchmarks/bench_incremental.py
+	$(BIN)/python benchmarks/bench_aws_target.py
 	rm -rf $(BENCH_LAKE)
 
 # The audit on faults it was not tuned on: 42 real-feed fault kinds in the daily deliveries
@@ -181,4 +244,4 @@ bench-quality: venv ## independent fault benchmark of the audit (3 shops, 42 fau
 	$(BIN)/python benchmarks/bench_quality.py --time-transactions 1000000
 
 clean: ## remove the venv, the local lake and generated data
-	rm -rf $(VENV) $(CHECKOV_VENV) $(LAKE) data dist reports/runs .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(CHECKOV_VENV) $(GLUE_VENV) $(LAKE) data dist reports/runs .pytest_cache .mypy_cache .ruff_cache

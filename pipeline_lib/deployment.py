@@ -11,6 +11,7 @@ no network, access denied) is ``cannot check: <error>``, which says nothing of t
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from collections.abc import Callable, Iterator
@@ -19,6 +20,8 @@ from typing import Any, Optional
 
 from pipeline_lib.config import Settings
 from pipeline_lib.exceptions import ConfigError
+
+logger = logging.getLogger(__name__)
 
 ZONES = ("raw", "processed", "curated", "quarantine")
 _LAKE_TEMPLATE = re.compile(r"^s3://(?P<project>[a-z0-9-]+)-\{zone\}-(?P<env>[a-z0-9-]+)/?$")
@@ -321,6 +324,39 @@ class _Checker:
             yield self.missing_or_cannot(resource, "dead-letter queue", exc)
             return
         yield Check(resource, True, "exists")
+
+
+def deployment_environment(
+    settings: Settings, *, client: Optional[Callable[[str], Any]] = None
+) -> dict[str, str]:
+    """What the Lambdas and Glue jobs get from Terraform as environment variables, for a
+    process outside AWS (the command line on ``--env dev``): the ledger and lock tables,
+    the Glue databases, and the lake's KMS key (read from the raw bucket's default
+    encryption). Variables already set are kept; an environment whose lake is not the
+    Terraform layout gets nothing."""
+    try:
+        names = DeploymentNames.of(settings)
+    except ConfigError:
+        return {}
+    values = {
+        "PIPELINE_LEDGER_TABLE": names.ledger_table,
+        "PIPELINE_LOCK_TABLE": names.lock_table,
+        **{f"PIPELINE_{zone.upper()}_DATABASE": db for zone, db in names.databases.items()},
+    }
+    if not os.environ.get("PIPELINE_KMS_KEY_ARN"):
+        if client is None:
+            import boto3
+
+            client = boto3.client
+        try:
+            encryption = client("s3").get_bucket_encryption(Bucket=names.buckets["raw"])
+            rule = encryption["ServerSideEncryptionConfiguration"]["Rules"][0]
+            values["PIPELINE_KMS_KEY_ARN"] = rule["ApplyServerSideEncryptionByDefault"][
+                "KMSMasterKeyID"
+            ]
+        except Exception as exc:  # writes then name no key: the bucket's default applies
+            logger.warning("the lake's KMS key is unknown (%s); set PIPELINE_KMS_KEY_ARN", exc)
+    return {k: v for k, v in values.items() if not os.environ.get(k)}
 
 
 def check_deployment(

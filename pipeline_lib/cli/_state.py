@@ -24,9 +24,17 @@ class CliState:
 
     @cached_property
     def any_lake(self) -> Lake:
-        """The lake of the settings, local or S3."""
+        """The lake of the settings, local or S3. For an S3 lake of a deployed environment
+        the process (and the notebooks it starts) gets the deployment's table, database
+        and key names, as the Lambdas and Glue jobs do (``deployment_environment``)."""
+        import os
+
         from pipeline_lib.storage import open_lake
 
+        if self.settings.lake.startswith("s3://"):
+            from pipeline_lib.deployment import deployment_environment
+
+            os.environ.update(deployment_environment(self.settings))
         return open_lake(self.settings.lake)
 
     @cached_property

@@ -192,7 +192,7 @@ def clickstream_spec(events: Events, first_day: date, ids: IdFormats) -> RenderS
     day = second // SECONDS_PER_DAY
     n_days = int(day.max()) + 1 if len(day) else 1
     day_texts = np.datetime_as_string(
-        np.datetime64(first_day, "D") + np.arange(n_days), unit="D"
+        np.datetime64(first_day, "D") + np.arange(n_days, dtype="timedelta64[D]"), unit="D"
     ).astype(object)
     slugs = [category_slug(c) for c in CATEGORIES]
     page_ref = np.asarray(events.page_ref, dtype=np.int64)

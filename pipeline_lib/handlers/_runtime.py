@@ -15,7 +15,7 @@ from typing import Any, Callable, Optional
 
 from pipeline_lib.config import Settings, load_settings
 from pipeline_lib.exceptions import PermanentError, TransientError
-from pipeline_lib.storage import Lake, open_lake
+from pipeline_lib.storage import LOCK_TABLE_ENV, DynamoDBLease, Lake, open_lake
 
 #: Starts an execution named ``name`` with ``input``; returns False when an execution of
 #: that name already exists (Step Functions' ExecutionAlreadyExists): triggers are
@@ -31,12 +31,16 @@ class Runtime:
     start_execution: Optional[StartExecution] = None
     #: Values handlers leave for the local run's record (in-process only, never on AWS).
     observed: dict[str, Any] = field(default_factory=dict)
+    #: On AWS, the lake's run lease: the run's first step takes it, its summary gives it
+    #: back. None in-process, where the running process holds the lake's lock itself.
+    run_lease: Optional[DynamoDBLease] = None
 
 
 def runtime_from_env() -> Runtime:
     """The runtime of a Lambda: ``PIPELINE_ENV``/``PIPELINE_LAKE``/``PIPELINE_REPORTS``.
 
-    ``STATE_MACHINE_ARN`` enables starting executions (the trigger handlers).
+    ``STATE_MACHINE_ARN`` enables starting executions (the trigger handlers);
+    ``PIPELINE_LOCK_TABLE`` makes a run's steps hold the lake's lease.
     """
     settings = load_settings()
     start: Optional[StartExecution] = None
@@ -48,6 +52,7 @@ def runtime_from_env() -> Runtime:
         settings=settings,
         reports_dir=Path(os.environ.get("PIPELINE_REPORTS", "reports")),
         start_execution=start,
+        run_lease=DynamoDBLease() if os.environ.get(LOCK_TABLE_ENV) else None,
     )
 
 

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pipeline_lib.catalog import read_published
-from pipeline_lib.exceptions import PermanentError, StorageError
+from pipeline_lib.exceptions import PermanentError, StorageError, TransientError
 from pipeline_lib.handlers._runtime import Runtime, runtime_from_env
 from pipeline_lib.ingestion import (
     ACCEPTED,
@@ -23,7 +23,7 @@ from pipeline_lib.ingestion import (
 )
 from pipeline_lib.jobs import pin_inputs, processing_fingerprints
 from pipeline_lib.schemas import CONTRACTS
-from pipeline_lib.storage import check_key
+from pipeline_lib.storage import RUN_LEASE_SECONDS, check_key, run_holder
 
 #: Quarantined files listed in the answer (the state's output stays small; all are counted).
 MAX_LISTED = 50
@@ -78,10 +78,21 @@ def handle(event: Mapping[str, Any], runtime: Runtime) -> dict[str, Any]:
     notebook of the run then reads the same accepted files (see :func:`pin_inputs`). A
     run merges what arrived into the published tables; with ``full_refresh`` it rebuilds
     them from every accepted file.
+
+    On AWS the run first takes the lake's lease (one run at a time); while another run
+    holds it this step fails with a TransientError, which the state machine retries, and
+    nothing is validated: the files wait for the next run.
     """
     files = (event.get("files") or []) if isinstance(event, Mapping) else []
-    answer = summarize(validate([raw_key(str(f), runtime) for f in files], runtime))
     run_id = event.get("run_id") if isinstance(event, Mapping) else None
+    if run_id and runtime.run_lease is not None:
+        holder = runtime.run_lease.acquire(run_holder(str(run_id)), seconds=RUN_LEASE_SECONDS)
+        if holder is not None:
+            raise TransientError(
+                f"the lake is busy: {holder} holds its lease in {runtime.run_lease.table}; "
+                f"run {run_id} waits (its files stay for the next run)"
+            )
+    answer = summarize(validate([raw_key(str(f), runtime) for f in files], runtime))
     if run_id:
         full_refresh = bool(event.get("full_refresh")) if isinstance(event, Mapping) else False
         pin_inputs(runtime.lake, str(run_id), base=live_versions(runtime, full_refresh),

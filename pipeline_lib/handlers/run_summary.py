@@ -19,6 +19,7 @@ from pipeline_lib.jobs import load_accounting, load_versions
 from pipeline_lib.orchestration.history import error_message, failure_of, load_history
 from pipeline_lib.orchestration.notify import SUBJECT_MAX
 from pipeline_lib.quality.audit import load_report
+from pipeline_lib.storage import run_holder
 
 #: The Payload of the state machine's SummarizeSuccess / SummarizeFailure states.
 EVENT = (
@@ -85,6 +86,8 @@ def handle(event: Mapping[str, Any], runtime: Runtime) -> dict[str, Any]:
         failure = failure_of(load_history(runtime.lake, run_id))
         message["failed_state"] = failure.state if failure else None
         message["error"] = error_of(event.get("error") or {})
+    if runtime.run_lease is not None:  # the run is over: the next one may take the lake
+        message["lease_released"] = runtime.run_lease.release(run_holder(run_id))
     subject = f"ecom-pipeline {runtime.settings.env}: run {run_id} {status}"
     return {"subject": subject[:SUBJECT_MAX], "message": message}
 

@@ -67,9 +67,6 @@ _LOCK_POLL_SECONDS = 0.2
 #: Temp files untouched this long belong to a killed writer (a `quality` command, which
 #: takes no lock, may still be writing a younger one).
 STALE_TEMP_SECONDS = 3600.0
-#: How long an S3 lake's run lease lasts without being given back: longer than any run (a
-#: run that dies keeps the lake only this long).
-RUN_LEASE_SECONDS = 6 * 3600
 
 __all__ = [
     "ANALYTICS_STEP",
@@ -358,7 +355,7 @@ def run_lock(lake: Lake, *, purpose: str = "run", wait_seconds: float = 0.0) -> 
 @contextlib.contextmanager
 def _lease(lake: Lake, purpose: str, wait_seconds: float) -> Iterator[None]:
     """The run lock of a lake in S3: the lock table's lease, taken and given back."""
-    from pipeline_lib.storage import DynamoDBLease
+    from pipeline_lib.storage import RUN_LEASE_SECONDS, DynamoDBLease
 
     lease = DynamoDBLease()
     holder = f"{purpose} (pid {os.getpid()})"

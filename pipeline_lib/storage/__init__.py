@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from pipeline_lib.storage._base import Lake, Zone, check_key
 from pipeline_lib.storage._duckdb import ParquetFolder, create_parquet_view
-from pipeline_lib.storage._lease import DynamoDBLease
+from pipeline_lib.storage._lease import (
+    LOCK_TABLE_ENV,
+    RUN_LEASE_SECONDS,
+    DynamoDBLease,
+    run_holder,
+)
 from pipeline_lib.storage._local import LocalLake, atomic_write, fsync_dir
 from pipeline_lib.storage._s3 import S3Lake
 
@@ -21,6 +26,8 @@ def open_lake(location: str) -> Lake:
 
 
 __all__ = [
+    "LOCK_TABLE_ENV",
+    "RUN_LEASE_SECONDS",
     "DynamoDBLease",
     "Lake",
     "LocalLake",
@@ -32,4 +39,5 @@ __all__ = [
     "create_parquet_view",
     "fsync_dir",
     "open_lake",
+    "run_holder",
 ]

@@ -21,6 +21,14 @@ from pipeline_lib.exceptions import ConfigError
 LOCK_TABLE_ENV = "PIPELINE_LOCK_TABLE"
 #: The one lock of a lake.
 LAKE_LOCK_ID = "lake"
+#: How long a run's lease lasts unless given back: longer than any run, so a run that dies
+#: keeps the lake at most this long.
+RUN_LEASE_SECONDS = 6 * 3600
+
+
+def run_holder(run_id: str) -> str:
+    """Who holds the lease for run ``run_id``: every step of the run names it alike."""
+    return f"run {run_id}"
 
 
 class DynamoDBLease:

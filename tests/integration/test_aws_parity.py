@@ -34,24 +34,13 @@ from tests.integration.conftest import CLI
 from tests.moto_server import MotoServer
 from tests.unit.test_ingestion_ledger_contract import dynamodb_table
 from tests.unit.test_storage_contract import s3_lake
+from tests.unit.test_storage_lease import lock_table
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.aws]
 
 BACKFILL_DAY = date(2026, 11, 27)
 DAILY_DAY = BACKFILL_DAY + timedelta(days=1)
 CURATED = sorted(name for name, table in TABLES.items() if table.zone == "curated")
-
-
-def lock_table(moto_server: MotoServer) -> str:
-    """The run-lock table as terraform/modules/ledger creates it."""
-    name = f"lock-{uuid.uuid4().hex[:8]}"
-    moto_server.client("dynamodb").create_table(  # type: ignore[attr-defined]
-        TableName=name,
-        KeySchema=[{"AttributeName": "lock_id", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "lock_id", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    return name
 
 
 @dataclass(frozen=True)

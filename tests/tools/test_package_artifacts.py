@@ -175,6 +175,50 @@ def test_glue_folder_has_the_wheel_and_the_runner_when_it_exists(
         assert (dist / "glue" / "glue_runner.py").read_bytes() == runner.read_bytes()
 
 
+def test_the_glue_wheel_is_for_python_39_with_the_glue_lock(
+    dist: Path, manifest: dict[str, Any]
+) -> None:
+    """Glue pip-installs the wheel with the lock's pins: its metadata must ask for Python 3.9
+    and for glue.in's pins at the lock's versions, not for the project's 3.11 pins."""
+    wheel = dist / manifest["glue"]["wheel"]
+    with zipfile.ZipFile(wheel) as archive:
+        (metadata_name,) = [n for n in archive.namelist() if n.endswith(".dist-info/METADATA")]
+        metadata = archive.read(metadata_name).decode("utf-8")
+    headers = metadata.split("\n\n", 1)[0].splitlines()
+    assert "Requires-Python: >=3.9" in headers
+    requires = [h.split(": ", 1)[1] for h in headers if h.startswith("Requires-Dist: ")]
+    locked = ba.read_pins(ba.GLUE_LOCK)
+    wanted = ba.read_requirements(ba.GLUE_IN)
+    assert sorted(ba.normalize(r.split("==")[0]) for r in requires) == sorted(wanted)
+    for requirement in requires:
+        name, version = requirement.split("==")
+        assert locked[ba.normalize(name)] == version, requirement
+    assert not [h for h in headers if h.startswith("Provides-Extra")]
+    glue = manifest["glue"]
+    assert glue["runtime"] == "python3.9" and glue["requires_python"] == ">=3.9"
+    assert glue["requires_dist"] == requires
+    assert glue["dependencies"] == dict(sorted(locked.items()))
+
+
+def test_the_glue_locks_agree_with_their_in_files_and_hash_every_pin() -> None:
+    locked = ba.glue_locked_requirements()
+    assert {"pandas", "pyarrow", "papermill", "great-expectations"} <= set(locked)
+    for lock in (ba.GLUE_LOCK, ba.GLUE_TEST_LOCK):
+        text = lock.read_text(encoding="utf-8")
+        assert text.count("==") == text.count("--hash=sha256:") == len(ba.read_pins(lock))
+
+
+def test_the_glue_wheel_metadata_replaces_the_311_pins() -> None:
+    text = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    glue = ba.glue_pyproject(text, ["pandas==2.3.3", "numpy==2.0.2"])
+    assert 'requires-python = ">=3.9"' in glue
+    assert 'dependencies = [\n    "pandas==2.3.3",\n    "numpy==2.0.2",\n]' in glue
+    assert "[project.optional-dependencies]" not in glue
+    assert "[project.scripts]" in glue and "[tool.ruff]" in glue  # the rest is kept
+    with pytest.raises(ba.PackagingError, match="Glue wheel"):
+        ba.glue_pyproject("[project]\nname = 'x'\n", [])
+
+
 def test_the_lock_agrees_with_lambda_in_and_the_constraints() -> None:
     locked = ba.locked_requirements()
     constraints = ba.read_pins(ba.CONSTRAINTS)

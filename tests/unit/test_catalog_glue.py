@@ -22,6 +22,9 @@ from pipeline_lib.storage import S3Lake, Zone
 from tests.moto_server import MotoServer
 from tests.unit.test_storage_contract import s3_lake
 
+#: The AWS target's tests (a moto server): `make test-aws`.
+pytestmark = pytest.mark.aws
+
 AS_OF = date(2026, 12, 1)
 
 

@@ -11,7 +11,12 @@ from typing import Any, Optional
 import pytest
 
 from pipeline_lib.config import load_settings
-from pipeline_lib.deployment import DeploymentNames, check_deployment, describe
+from pipeline_lib.deployment import (
+    DeploymentNames,
+    check_deployment,
+    deployment_environment,
+    describe,
+)
 from pipeline_lib.exceptions import ConfigError
 from tests.integration.conftest import CLI
 from tests.moto_server import MotoServer
@@ -285,3 +290,31 @@ def test_on_an_empty_account_every_resource_is_not_found(moto_server: MotoServer
     assert all(not c.ok for c in checks), describe(checks)
     assert all(c.detail.endswith("not found") for c in checks), describe(checks)
     assert all("terraform -chdir=terraform/environments/prod apply" in c.fix for c in checks)
+
+
+def test_the_command_line_gets_what_terraform_gives_the_lambdas(
+    moto_server: MotoServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = load_settings(env="dev")
+    names = DeploymentNames.of(settings)
+    key = moto_server.client("kms").create_key()["KeyMetadata"]["Arn"]
+    s3 = moto_server.client("s3")
+    s3.create_bucket(Bucket=names.buckets["raw"])
+    rule = {
+        "ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key}
+    }
+    s3.put_bucket_encryption(
+        Bucket=names.buckets["raw"], ServerSideEncryptionConfiguration={"Rules": [rule]}
+    )
+    for variable in ("PIPELINE_KMS_KEY_ARN", "PIPELINE_LEDGER_TABLE", "PIPELINE_LOCK_TABLE"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("PIPELINE_CURATED_DATABASE", "mine")
+
+    values = deployment_environment(settings)
+
+    assert values["PIPELINE_KMS_KEY_ARN"] == key  # the raw bucket's default key
+    assert values["PIPELINE_LEDGER_TABLE"] == "ecom-pipeline-dev-ingestion-ledger"
+    assert values["PIPELINE_LOCK_TABLE"] == "ecom-pipeline-dev-run-lock"
+    assert values["PIPELINE_RAW_DATABASE"] == "ecom_pipeline_dev_raw"
+    assert "PIPELINE_CURATED_DATABASE" not in values  # what is set stays
+    assert deployment_environment(load_settings(env="local")) == {}  # a folder lake

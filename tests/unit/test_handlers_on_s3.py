@@ -9,19 +9,30 @@ run's inputs in the lake's _meta.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from pipeline_lib.config import load_settings
-from pipeline_lib.exceptions import PermanentError
-from pipeline_lib.handlers import Runtime, file_validator, lightweight_transform, s3_trigger
+from pipeline_lib.exceptions import PermanentError, TransientError
+from pipeline_lib.handlers import (
+    Runtime,
+    file_validator,
+    lightweight_transform,
+    run_summary,
+    s3_trigger,
+)
 from pipeline_lib.ingestion import open_ledger
-from pipeline_lib.storage import S3Lake, Zone
+from pipeline_lib.storage import DynamoDBLease, S3Lake, Zone
 from tests.handler_events import RecordingStarter, object_created, txn_csv
 from tests.moto_server import MotoServer
 from tests.unit.test_ingestion_ledger_contract import dynamodb_table
 from tests.unit.test_storage_contract import s3_lake
+from tests.unit.test_storage_lease import lock_table
+
+#: The AWS target's tests (a moto server): `make test-aws`.
+pytestmark = pytest.mark.aws
 
 KEY = "transactions/ingest_date=2026-11-28/transactions_0900.csv"
 KEY_2 = "transactions/ingest_date=2026-11-28/transactions_0915.csv"
@@ -97,3 +108,31 @@ def test_a_small_object_is_transformed_at_once_and_a_missing_one_is_permanent(
     assert (answer["status"], answer["rows_accepted"]) == ("accepted", 2)
     with pytest.raises(PermanentError, match="not in the raw zone"):
         lightweight_transform.handle({"key": KEY_2}, runtime)
+
+
+def test_a_run_holds_the_lakes_lease_from_validation_to_its_summary(
+    lake: S3Lake, tmp_path: Path, moto_server: MotoServer
+) -> None:
+    """On AWS the steps of one execution share the lease; a second execution waits."""
+    table = lock_table(moto_server)
+    first = replace(runtime_on(lake, tmp_path, RecordingStarter()), run_lease=DynamoDBLease(table))
+    second = replace(first, run_lease=DynamoDBLease(table))
+    lake.write_bytes(Zone.RAW, KEY, txn_csv(3).encode())
+
+    file_validator.handle({"run_id": "r1", "as_of": "2026-11-28"}, first)
+    file_validator.handle({"run_id": "r1", "as_of": "2026-11-28"}, first)  # a retried step
+    lake.write_bytes(Zone.RAW, KEY_2, txn_csv(2).encode())
+    with pytest.raises(TransientError, match=r"busy: run r1 \(until .*\) holds its lease"):
+        file_validator.handle({"run_id": "r2", "as_of": "2026-11-28"}, second)
+    assert not lake.exists(Zone.META, "runs/r2/inputs.json")  # r2 validated nothing
+
+    summary = run_summary.handle({"run_id": "r1", "status": "succeeded"}, first)
+    assert summary["message"]["lease_released"] is True
+    answer = file_validator.handle({"run_id": "r2", "as_of": "2026-11-28"}, second)
+    assert answer["accepted"] == 1  # the file that waited
+    # A failed run's summary gives back only its own lease.
+    assert (
+        run_summary.handle({"run_id": "r1", "status": "failed"}, first)["message"]["lease_released"]
+        is False
+    )
+    assert DynamoDBLease(table).holder() is not None

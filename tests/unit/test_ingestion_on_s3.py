@@ -23,6 +23,9 @@ from tests.moto_server import MotoServer
 from tests.unit.test_ingestion_ledger_contract import dynamodb_table
 from tests.unit.test_storage_contract import s3_lake
 
+#: The AWS target's tests (a moto server): `make test-aws`.
+pytestmark = pytest.mark.aws
+
 SHOP = Path(__file__).resolve().parents[1] / "fixtures" / "second_shop"
 TODAY = date(2026, 12, 1)
 

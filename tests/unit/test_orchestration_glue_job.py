@@ -27,6 +27,9 @@ from tests.moto_server import MotoServer
 from tests.unit.test_ingestion_ledger_contract import dynamodb_table
 from tests.unit.test_storage_contract import s3_lake
 
+#: The AWS target's tests (a moto server): `make test-aws`.
+pytestmark = pytest.mark.aws
+
 ROOT = Path(__file__).resolve().parents[2]
 SHOP = ROOT / "tests" / "fixtures" / "second_shop"
 

@@ -11,6 +11,9 @@ from pipeline_lib.exceptions import ConfigError
 from pipeline_lib.storage._lease import DynamoDBLease
 from tests.moto_server import MotoServer
 
+#: The AWS target's tests (a moto server): `make test-aws`.
+pytestmark = pytest.mark.aws
+
 
 class Clock:
     def __init__(self) -> None:

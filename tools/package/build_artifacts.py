@@ -13,6 +13,10 @@
     Checked against Lambda's size limits with the layer counted.
 ``dist/glue/ecom_pipeline-<version>-py3-none-any.whl`` and ``dist/glue/glue_runner.py``
     The package for the Glue Python shell jobs and their entry script (when it exists).
+    The Glue wheel is built for Glue's Python 3.9: its metadata says ``Requires-Python
+    >=3.9`` and requires the direct pins of ``requirements/glue.in`` at their
+    ``requirements/glue.txt`` versions (the project's own pins are for Python 3.11), so pip
+    installs it on Glue with the lock's pins and nothing else.
 ``dist/manifest.json``
     Each artifact's name, size and SHA-256 (hex, and base64 as Terraform's
     ``source_code_hash`` wants it), the handler strings and the bundled versions.
@@ -26,6 +30,8 @@ Usage::
 
     python tools/package/build_artifacts.py [--out dist] [--layer-mib 170]
     python tools/package/build_artifacts.py --lock   # refresh requirements/lambda.txt
+    python tools/package/build_artifacts.py --glue-lock   # refresh requirements/glue*.txt
+    python tools/package/build_artifacts.py --glue-wheel DIR   # the Glue wheel alone
     python tools/package/build_artifacts.py --verify dist   # dist/ against its manifest
 """
 
@@ -68,6 +74,12 @@ MANIFEST = "manifest.json"
 LAMBDA_IN = ROOT / "requirements" / "lambda.in"
 LAMBDA_LOCK = ROOT / "requirements" / "lambda.txt"
 CONSTRAINTS = ROOT / "requirements" / "constraints.txt"
+#: The Glue jobs' dependencies (glue.in: names, pins where 3.9 needs older releases) and
+#: their lock; the tools make test-glue adds to them, and theirs.
+GLUE_IN = ROOT / "requirements" / "glue.in"
+GLUE_LOCK = ROOT / "requirements" / "glue.txt"
+GLUE_TEST_IN = ROOT / "requirements" / "glue-test.in"
+GLUE_TEST_LOCK = ROOT / "requirements" / "glue-test.txt"
 
 #: The Lambda runtime the package is built for, and the managed layer it is paired with.
 LAMBDA_PYTHON = "3.12"
@@ -75,6 +87,17 @@ LAMBDA_LAYER = "AWSSDKPandas-Python312"
 #: python3.12 on Lambda is Amazon Linux 2023 (glibc 2.34): manylinux2014 wheels load there,
 #: and so do manylinux_2_28 ones (the only kind duckdb publishes for recent releases).
 LAMBDA_PLATFORMS = ("manylinux2014_x86_64", "manylinux_2_28_x86_64")
+#: Glue Python shell jobs (glue_version 3.0, python_version 3.9) run CPython 3.9 on Amazon
+#: Linux 2, glibc 2.26: a wheel for glibc 2.28 (pyarrow 21's cp39 one) does not load there.
+#: pip does not widen a manylinux_2_X platform to older glibcs: every one is listed.
+GLUE_PYTHON = "3.9"
+GLUE_GLIBC_MINOR = 26
+GLUE_PLATFORMS = (
+    *(f"manylinux_2_{minor}_x86_64" for minor in range(GLUE_GLIBC_MINOR, 4, -1)),
+    "manylinux2014_x86_64",
+    "manylinux2010_x86_64",
+    "manylinux1_x86_64",
+)
 
 MIB = 1024 * 1024
 #: Lambda quotas: 50 MiB zipped for a direct upload, 250 MiB (262,144,000 bytes) unzipped
@@ -327,11 +350,40 @@ def _installed_setuptools() -> Optional[str]:
         return None
 
 
-def build_wheel(work: Path, epoch: int) -> Path:
-    """``pip wheel --no-deps`` of a clean copy of the project; the wheel's path."""
-    source = work / "source"
+def glue_pyproject(text: str, requirements: Sequence[str]) -> str:
+    """``pyproject.toml`` as the Glue wheel is built from it: ``requires-python`` is Glue's
+    Python and ``dependencies`` are ``requirements`` (the Glue pins), instead of the
+    project's pins for Python 3.11, which do not install on 3.9; no optional dependencies
+    (the ``dev`` tools are pinned for 3.11 too, and a Glue job installs none)."""
+    text, found = re.subn(
+        r'(?m)^requires-python\s*=\s*"[^"]*"', f'requires-python = ">={GLUE_PYTHON}"', text, count=1
+    )
+    listed = "".join(f'    "{requirement}",\n' for requirement in requirements)
+    text, replaced = re.subn(
+        r"(?ms)^dependencies\s*=\s*\[.*?^\]",
+        lambda _: f"dependencies = [\n{listed}]",
+        text,
+        count=1,
+    )
+    text = re.sub(r"(?ms)^\[project\.optional-dependencies\]\n.*?(?=^\[)", "", text, count=1)
+    if found != 1 or replaced != 1:
+        raise PackagingError(
+            'pyproject.toml has no `requires-python = "..."` or no `dependencies = [` ... `]` '
+            "block at the start of a line in [project]: the Glue wheel cannot get its metadata"
+        )
+    return text
+
+
+def build_wheel(work: Path, epoch: int, *, glue: bool = False) -> Path:
+    """``pip wheel --no-deps`` of a clean copy of the project; the wheel's path. ``glue``:
+    the Glue wheel, with the metadata of :func:`glue_pyproject` (Python 3.9, the Glue pins)."""
+    source = work / ("glue-source" if glue else "source")
     copy_project(source)
-    out = work / "wheel"
+    if glue:
+        pyproject = source / "pyproject.toml"
+        text = glue_pyproject(pyproject.read_text(encoding="utf-8"), glue_requires_dist())
+        pyproject.write_text(text, encoding="utf-8")
+    out = work / ("glue-wheel" if glue else "wheel")
     cmd = [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-input",
            "--disable-pip-version-check", "--wheel-dir", str(out)]  # fmt: skip
     required = re.search(
@@ -458,6 +510,219 @@ def write_lock(python_version: str = LAMBDA_PYTHON) -> Path:
         lines.append(f"{name}=={pins[key]} \\\n    --hash=sha256:{hashes[key]}")
     LAMBDA_LOCK.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return LAMBDA_LOCK
+
+
+# --------------------------------------------------------------------------- Glue deps
+
+
+def read_requirements(path: Path) -> dict[str, tuple[str, Optional[str]]]:
+    """``{normalized name: (requirement, version or None)}`` of a ``.in`` file: one
+    ``name``, ``name[extra]`` or ``name==version`` a line, ``#`` comments."""
+    wanted: dict[str, tuple[str, Optional[str]]] = {}
+    for line in read_names(path):
+        match = re.fullmatch(r"([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?\s*(?:==\s*(\S+))?", line)
+        if not match:
+            raise PackagingError(f"{path.name}: {line!r} is not `name` or `name==version`")
+        name, extras, version = match.groups()
+        wanted[normalize(name)] = (name + (extras or ""), version)
+    return wanted
+
+
+def glue_wanted(path: Path) -> dict[str, tuple[str, str]]:
+    """``{normalized name: (requirement, version)}`` of glue.in or glue-test.in; a bare name
+    takes constraints.txt's pin."""
+    pins = read_pins(CONSTRAINTS)
+    wanted = {}
+    for key, (requirement, version) in read_requirements(path).items():
+        pinned = version or pins.get(key)
+        if pinned is None:
+            raise PackagingError(
+                f"{path.name}: {requirement} has no version: pin it there (name==version) or in "
+                "constraints.txt"
+            )
+        wanted[key] = (requirement, pinned)
+    return wanted
+
+
+def glue_locked_requirements() -> dict[str, str]:
+    """``{name: version}`` of requirements/glue.txt (every distribution the Glue jobs
+    install), after checking glue.txt and glue-test.txt against glue.in, glue-test.in and
+    constraints.txt. PackagingError when a lock is missing or stale: run ``--glue-lock``."""
+    fix = "run: .venv/bin/python tools/package/build_artifacts.py --glue-lock"
+    for lock in (GLUE_LOCK, GLUE_TEST_LOCK):
+        if not lock.is_file():
+            raise PackagingError(f"{lock.relative_to(ROOT)} is missing; {fix}")
+    glue, tools = read_pins(GLUE_LOCK), read_pins(GLUE_TEST_LOCK)
+    problems = [f"{n} is in glue.txt and glue-test.txt" for n in sorted(set(glue) & set(tools))]
+    for source, locked in ((GLUE_IN, glue), (GLUE_TEST_IN, {**glue, **tools})):
+        for key, (requirement, version) in glue_wanted(source).items():
+            if key not in locked:
+                problems.append(f"{requirement} ({source.name}) is not locked")
+            elif locked[key] != version:
+                problems.append(f"{requirement} is locked at {locked[key]}, {source.name} or "
+                                f"constraints.txt wants {version}")  # fmt: skip
+    if problems:
+        raise PackagingError(f"the Glue locks are stale: {'; '.join(problems)}; {fix}")
+    return glue
+
+
+def glue_requires_dist() -> list[str]:
+    """The Glue wheel's requirements: glue.in's distributions at their locked versions."""
+    locked = glue_locked_requirements()
+    return [f"{requirement}=={locked[key]}"
+            for key, (requirement, _) in sorted(glue_wanted(GLUE_IN).items())]  # fmt: skip
+
+
+def _glue_pip_args() -> list[str]:
+    args = ["--only-binary=:all:", "--implementation", "cp", "--python-version", GLUE_PYTHON]
+    for platform in GLUE_PLATFORMS:
+        args += ["--platform", platform]
+    return args
+
+
+#: What an interpreter must be to resolve the Glue locks: pip evaluates environment markers
+#: (``python_version < "3.11"``: tomli; ``urllib3<1.27`` for botocore on 3.9...) with the
+#: interpreter it runs on, whatever ``--python-version`` says.
+_INTERPRETER_PROBE = (
+    "import json, platform, sys; print(json.dumps([sys.implementation.name, "
+    "list(sys.version_info[:2]), sys.platform, platform.machine()]))"
+)
+
+
+def _is_glue_python(python: str) -> bool:
+    try:
+        result = subprocess.run([python, "-c", _INTERPRETER_PROBE], capture_output=True,
+                                text=True, timeout=60, check=False)  # fmt: skip
+    except OSError:
+        return False
+    if result.returncode != 0 or not result.stdout.strip():
+        return False
+    expected = ["cpython", [int(n) for n in GLUE_PYTHON.split(".")], "linux", "x86_64"]
+    return bool(json.loads(result.stdout.strip().splitlines()[-1]) == expected)
+
+
+def find_glue_python() -> Optional[str]:
+    """A CPython 3.9 on Linux x86_64: .venv-glue's (make test-glue), ``python3.9`` on PATH
+    (a pyenv shim works only where pyenv has selected 3.9), else pyenv's newest 3.9.x."""
+    candidates = [str(ROOT / ".venv-glue" / "bin" / "python"), f"python{GLUE_PYTHON}"]
+    pyenv_root = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv")
+    versions = pyenv_root.glob(f"versions/{GLUE_PYTHON}.*/bin/python")
+    candidates += [str(p) for p in sorted(versions, key=lambda p: _version_key(p.parts[-3]),
+                                          reverse=True)]  # fmt: skip
+    for candidate in candidates:
+        exists = Path(candidate).is_file() if os.sep in candidate else shutil.which(candidate)
+        if exists and _is_glue_python(candidate):
+            return candidate
+    return None
+
+
+def _version_key(version: str) -> tuple[int, ...]:
+    return tuple(int(part) if part.isdigit() else -1 for part in version.split("."))
+
+
+def _resolve_for_glue(
+    python: str, requirements: Sequence[str], work: Path, constraints: Optional[Path] = None
+) -> dict[str, tuple[str, str, str]]:
+    """``{normalized name: (name, version, sha256)}`` of the whole tree ``requirements``
+    need on the Glue platform, as pip resolves it with ``python`` (``--dry-run --report``)."""
+    report = work / "report.json"
+    cmd = [python, "-m", "pip", "install", "--dry-run", "--ignore-installed", "--quiet",
+           "--no-input", "--disable-pip-version-check", "--report", str(report),
+           "--target", str(work / "target"), *_glue_pip_args(), *requirements]  # fmt: skip
+    if constraints is not None:
+        cmd += ["-c", str(constraints)]
+    _run(cmd, what=f"resolving {', '.join(requirements)} for CPython {GLUE_PYTHON} (pip)")
+    resolved = {}
+    for item in json.loads(report.read_text(encoding="utf-8"))["install"]:
+        name, version = item["metadata"]["name"], item["metadata"]["version"]
+        info = item["download_info"]
+        sha256 = info.get("archive_info", {}).get("hashes", {}).get("sha256")
+        if not sha256:  # an index without hashes: hash the wheel pip picks
+            folder = work / "hash" / normalize(name)
+            _run([python, "-m", "pip", "download", "--quiet", "--no-deps", "--no-input",
+                  "--disable-pip-version-check", "--dest", str(folder), *_glue_pip_args(),
+                  f"{name}=={version}"], what=f"downloading {name}=={version} (pip)")  # fmt: skip
+            (wheel,) = folder.glob("*.whl")
+            sha256 = hashlib.sha256(wheel.read_bytes()).hexdigest()
+        resolved[normalize(name)] = (name, version, sha256)
+    return resolved
+
+
+def _lock_lines(entries: Iterable[tuple[str, str, str]]) -> list[str]:
+    ordered = sorted(entries, key=lambda entry: normalize(entry[0]))
+    return [
+        f"{name}=={version} \\\n    --hash=sha256:{sha256}" for name, version, sha256 in ordered
+    ]
+
+
+def _write_if_changed(path: Path, text: str) -> None:
+    """Write ``text`` unless ``path`` holds it already: an unchanged lock keeps its time, so
+    make does not rebuild .venv-glue for it."""
+    if not path.is_file() or path.read_text(encoding="utf-8") != text:
+        path.write_text(text, encoding="utf-8")
+
+
+def write_glue_locks(python: Optional[str] = None) -> list[Path]:
+    """Regenerate requirements/glue.txt (glue.in's whole tree) and glue-test.txt (what
+    glue-test.in adds to it), resolved by pip under ``python``, a CPython 3.9."""
+    python = python or find_glue_python()
+    if python is None or not _is_glue_python(python):
+        raise PackagingError(
+            f"--glue-lock needs CPython {GLUE_PYTHON} on Linux x86_64 to resolve with (pip "
+            "evaluates environment markers with the interpreter it runs on): install it "
+            f"(`pyenv install {GLUE_PYTHON}`) or name it with --glue-python"
+            + (f"; {python} is not one" if python else "")
+        )
+    glue_in = [f"{r}=={v}" for r, v in glue_wanted(GLUE_IN).values()]
+    tools_in = [f"{r}=={v}" for r, v in glue_wanted(GLUE_TEST_IN).values()]
+    with tempfile.TemporaryDirectory(prefix="glue-lock-") as tmp:
+        work = Path(tmp)
+        # Together first, so that the tests run on exactly the Glue set (a test tool may hold
+        # a shared dependency back); then glue.in alone at those versions: its own tree.
+        (work / "both").mkdir()
+        both = _resolve_for_glue(python, glue_in + tools_in, work / "both")
+        constraints = work / "constraints.txt"
+        constraints.write_text(
+            "".join(f"{name}=={version}\n" for name, version, _ in both.values()), encoding="utf-8"
+        )
+        (work / "glue").mkdir()
+        glue = _resolve_for_glue(python, glue_in, work / "glue", constraints)
+    tools = {key: entry for key, entry in both.items() if key not in glue}
+    platform = f"CPython {GLUE_PYTHON}, manylinux x86_64, glibc <= 2.{GLUE_GLIBC_MINOR}"
+    _write_if_changed(GLUE_LOCK, "\n".join([
+        "# The Glue Python shell jobs' dependencies, locked: requirements/glue.in (versions there",
+        "# or in constraints.txt) and everything it needs, resolved by pip under CPython "
+        f"{GLUE_PYTHON}",
+        "# together with glue-test.in (the tests run on exactly this set), by",
+        "#   .venv/bin/python tools/package/build_artifacts.py --glue-lock",
+        "# terraform/modules/glue-etl installs these pins with the Glue wheel (which requires",
+        "# glue.in's at these versions); make test-glue installs them. Each hash is the wheel pip",
+        f"# picks for {platform} (Glue Python shell runs Amazon Linux 2).",
+        "# Do not edit.",
+        *_lock_lines(glue.values()),
+    ]) + "\n")  # fmt: skip
+    _write_if_changed(GLUE_TEST_LOCK, "\n".join([
+        "# What make test-glue adds to requirements/glue.txt in .venv-glue: requirements/",
+        "# glue-test.in and everything it needs beyond glue.txt, resolved together with glue.in by",
+        "#   .venv/bin/python tools/package/build_artifacts.py --glue-lock",
+        f"# Hashes of the wheels for {platform}. Do not edit.",
+        *_lock_lines(tools.values()),
+    ]) + "\n")  # fmt: skip
+    glue_locked_requirements()  # what was written agrees with the .in files
+    return [GLUE_LOCK, GLUE_TEST_LOCK]
+
+
+def write_glue_wheel(out: Path) -> Path:
+    """Only the Glue wheel, into ``out`` (replacing an earlier ecom_pipeline wheel there):
+    what make test-glue installs in .venv-glue."""
+    with tempfile.TemporaryDirectory(prefix="ecom-glue-wheel-") as tmp:
+        wheel = build_wheel(Path(tmp), source_epoch(), glue=True)
+        out.mkdir(parents=True, exist_ok=True)
+        for old in out.glob("ecom_pipeline-*.whl"):
+            old.unlink()
+        target = out / wheel.name
+        shutil.copyfile(wheel, target)
+    return target
 
 
 # --------------------------------------------------------------------------- closure
@@ -610,8 +875,8 @@ class BuildResult:
 
 def find_glue_runner() -> Optional[Path]:
     """The repository's one ``glue_runner.py``, or None while it does not exist yet."""
-    skip = {".git", ".venv", ".venv-checkov", ".terraform", "node_modules", "dist", "build",
-            "lake", "data", "reports", "__pycache__"}  # fmt: skip
+    skip = {".git", ".venv", ".venv-checkov", ".venv-glue", ".terraform", "node_modules", "dist",
+            "build", "lake", "data", "reports", "__pycache__"}  # fmt: skip
     found = []
     for folder, subfolders, files in os.walk(ROOT):
         subfolders[:] = sorted(d for d in subfolders if d not in skip)
@@ -638,6 +903,9 @@ def build(
         staged = work / "dist"
         wheel = build_wheel(work, epoch)
         print(f"  wheel: {wheel.name}")
+        glue_locked = glue_locked_requirements()
+        glue_wheel = build_wheel(work, epoch, glue=True)
+        print(f"  Glue wheel: {glue_wheel.name} (Python {GLUE_PYTHON}, requirements/glue.txt)")
 
         tree = work / "lambda"
         with zipfile.ZipFile(wheel) as archive:
@@ -665,7 +933,7 @@ def build(
 
         glue = staged / GLUE_DIR
         glue.mkdir(parents=True)
-        shutil.copyfile(wheel, glue / wheel.name)
+        shutil.copyfile(glue_wheel, glue / glue_wheel.name)
         resources_tree = work / "resources"
         for pattern in GLUE_RESOURCE_PATTERNS:
             for path in sorted(ROOT.glob(pattern)):
@@ -695,7 +963,12 @@ def build(
                 "resources": resources,
             },
             "glue": {
-                "wheel": f"{GLUE_DIR}/{wheel.name}",
+                "wheel": f"{GLUE_DIR}/{glue_wheel.name}",
+                "runtime": f"python{GLUE_PYTHON}",
+                "requires_python": f">={GLUE_PYTHON}",
+                "requires_dist": glue_requires_dist(),
+                # What --additional-python-modules installs with the wheel (glue-etl).
+                "dependencies": dict(sorted(glue_locked.items())),
                 "runner": f"{GLUE_DIR}/{GLUE_RUNNER}" if runner else None,
                 "runner_source": runner.relative_to(ROOT).as_posix() if runner else None,
                 "resources": f"{GLUE_DIR}/{GLUE_RESOURCES_ZIP}",
@@ -762,6 +1035,19 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument(
         "--lock", action="store_true", help="regenerate requirements/lambda.txt, then exit"
     )
+    parser.add_argument(
+        "--glue-lock",
+        action="store_true",
+        help="regenerate requirements/glue.txt and glue-test.txt (needs CPython 3.9), then exit",
+    )
+    parser.add_argument(
+        "--glue-python",
+        metavar="PYTHON",
+        help="the CPython 3.9 that --glue-lock resolves with (default: .venv-glue's, "
+        "python3.9 on PATH, else pyenv's newest 3.9)",
+    )
+    parser.add_argument("--glue-wheel", type=Path, metavar="DIR",
+                        help="build only the Glue wheel into DIR, then exit")  # fmt: skip
     parser.add_argument("--verify", type=Path, metavar="DIST",
                         help="check DIST against its manifest.json, then exit")  # fmt: skip
     args = parser.parse_args(argv)
@@ -775,6 +1061,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     try:
         if args.lock:
             print(f"wrote {write_lock(args.python_version).relative_to(ROOT)}")
+            return 0
+        if args.glue_lock:
+            for path in write_glue_locks(args.glue_python):
+                print(f"wrote {path.relative_to(ROOT)}")
+            return 0
+        if args.glue_wheel:
+            print(f"wrote {write_glue_wheel(args.glue_wheel)}")
             return 0
         limits = Limits(
             max_zipped=int(args.max_zipped_mib * MIB),

@@ -122,9 +122,9 @@ variable "glue_timeout_minutes" {
 }
 
 variable "glue_additional_python_modules" {
-  description = "The Glue pin set: pip requirements installed with the wheel."
+  description = "Pip requirements installed with the wheel. null: the Glue lock, requirements/glue.txt."
   type        = list(string)
-  default     = []
+  default     = null
 }
 
 # --- retention and protection --------------------------------------------------------------------------

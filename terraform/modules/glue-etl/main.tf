@@ -65,6 +65,15 @@ locals {
   wheel_uri        = "s3://${var.artifacts_bucket_name}/${local.artifacts_prefix}/${local.wheel_name}"
   params_uri       = var.params_s3_uri == null ? "s3://${var.artifacts_bucket_name}/${local.artifacts_prefix}/params/${var.environment}.yaml" : var.params_s3_uri
 
+  # The Glue lock: every `name==version` of requirements/glue.txt (its hashes stay out:
+  # --additional-python-modules takes requirement specifiers only). pip replaces the
+  # preinstalled analytics library set's copies of these distributions with the pins.
+  glue_lock_file = "${path.module}/../../../requirements/glue.txt"
+  locked_python_modules = [
+    for pin in regexall("(?m)^([A-Za-z0-9][A-Za-z0-9._-]*==[^\\s;\\\\#]+)", file(local.glue_lock_file)) : pin[0]
+  ]
+  python_modules = var.additional_python_modules == null ? local.locked_python_modules : var.additional_python_modules
+
   # The same deployment settings the Lambda functions get as environment variables: the
   # runner exports every --PIPELINE_* argument to its environment before it runs the
   # notebook, so pipeline_lib reads them the same way in Lambda and in Glue.
@@ -152,7 +161,7 @@ resource "aws_glue_job" "this" {
   default_arguments = merge(local.pipeline_arguments, {
     "--job-language"                     = "python"
     "library-set"                        = "analytics" # awswrangler, pandas, pyarrow, boto3 preinstalled
-    "--additional-python-modules"        = join(",", concat([local.wheel_uri], var.additional_python_modules))
+    "--additional-python-modules"        = join(",", concat([local.wheel_uri], local.python_modules))
     "--enable-continuous-cloudwatch-log" = "true"
     "--notebook"                         = each.value.notebook
     "--env"                              = var.environment

@@ -73,12 +73,12 @@ variable "package_version" {
 }
 
 variable "additional_python_modules" {
-  description = "The Glue pin set: extra pip requirements installed with the wheel (--additional-python-modules), e.g. [\"papermill==2.6.0\", \"duckdb==1.1.3\"] from the project's Glue requirements file. The analytics library set (awswrangler, pandas, pyarrow, boto3) is preinstalled."
+  description = "The pip requirements installed with the wheel (--additional-python-modules, after it). null: every pin of the Glue lock, requirements/glue.txt of this repository (the set `make test-glue` tests the package with under Python 3.9; the wheel requires its glue.in pins). A list replaces the lock, e.g. [\"papermill==2.6.0\"]."
   type        = list(string)
-  default     = []
+  default     = null
 
   validation {
-    condition     = alltrue([for m in var.additional_python_modules : !strcontains(m, ",") && trimspace(m) != ""])
+    condition     = var.additional_python_modules == null || alltrue([for m in coalesce(var.additional_python_modules, []) : !strcontains(m, ",") && trimspace(m) != ""])
     error_message = "Each entry of additional_python_modules is one requirement, without commas."
   }
 }

@@ -87,7 +87,7 @@ locals {
       s3        = { meta = "read", reports = "read" } # versions, accounting, history, report
       glue      = "none"
       ledger    = "none"
-      lock      = false
+      lock      = true # gives the run's lease back
       start_run = false
       dead      = false
       athena    = false

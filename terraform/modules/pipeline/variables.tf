@@ -78,9 +78,9 @@ variable "glue_timeout_minutes" {
 }
 
 variable "glue_additional_python_modules" {
-  description = "The Glue pin set: pip requirements installed with the wheel in every job."
+  description = "Pip requirements installed with the wheel in every Glue job. null: the Glue lock, requirements/glue.txt (what make test-glue tests under Python 3.9); a list replaces it."
   type        = list(string)
-  default     = []
+  default     = null
 }
 
 # --- retention and protection --------------------------------------------------------------------

@@ -82,6 +82,19 @@ run "one_python_shell_job_per_notebook_of_the_repository" {
   }
 
   assert {
+    # Without additional_python_modules every job installs the Glue lock (the set make
+    # test-glue tests the package with): one `name==version` per hashed pin of glue.txt.
+    condition = alltrue([
+      for job in aws_glue_job.this : (
+        length(split(",", job.default_arguments["--additional-python-modules"])) == 1 + length(regexall("--hash=sha256:", file("../../../requirements/glue.txt")))
+        && alltrue([for m in slice(split(",", job.default_arguments["--additional-python-modules"]), 1, length(split(",", job.default_arguments["--additional-python-modules"]))) : can(regex("^[A-Za-z0-9][A-Za-z0-9._-]*==[0-9][^ ,\\\\]*$", m))])
+        && contains(split(",", job.default_arguments["--additional-python-modules"]), "pandas==${regex("(?m)^pandas==([^ ]+)", file("../../../requirements/glue.txt"))[0]}")
+      )
+    ])
+    error_message = "By default --additional-python-modules is the wheel then every pin of requirements/glue.txt, without hashes."
+  }
+
+  assert {
     condition = (
       aws_glue_job.this["transaction_etl"].max_capacity == 0.0625 && aws_glue_job.this["reviews_etl"].max_capacity == 0.0625 &&
       aws_glue_job.this["clickstream_aggregation"].max_capacity == 1 && aws_glue_job.this["master_data_merge"].max_capacity == 1 &&
