@@ -129,7 +129,7 @@ test: lint browser test-infra test-glue test-aws ## every check and test: lint, 
 # The AWS target on a moto server started by the tests on 127.0.0.1 (tests marked `aws`):
 # the S3 lake, the DynamoDB ledger and lease, the Glue catalog, the Glue job runner, and
 # the parity test: the same files through a local lake and through S3, identical tables
-# and named-query answers (tests/integration/test_aws_parity.py, about 6 minutes).
+# and named-query answers, a killed run (tests/integration/test_aws_parity.py): about 3 minutes.
 test-aws: venv ## the AWS target on a local moto server: S3 lake, DynamoDB, Glue catalog, Glue runner, parity with the local run
 	$(BIN)/pytest -n 2 --dist loadfile -m aws
 

@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
+import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -27,6 +29,7 @@ import pytest
 
 from pipeline_lib.catalog import DATABASE_ENV, read_published
 from pipeline_lib.generators import GeneratorConfig, generate_all
+from pipeline_lib.orchestration.history import load_history
 from pipeline_lib.query import DuckDBEngine, load_queries
 from pipeline_lib.schemas import TABLES
 from pipeline_lib.storage import Lake, LocalLake, ParquetFolder, S3Lake, Zone, create_parquet_view
@@ -166,3 +169,45 @@ def test_the_aws_run_is_recorded_in_the_lake_as_locally(two_runs: Targets) -> No
     listed = cli(two_runs, two_runs.aws, "runs", "--json")
     statuses = {row["run_id"]: row["status"] for row in json.loads(listed.stdout)}
     assert statuses == {"backfill": "succeeded", "daily": "succeeded"}
+
+
+def test_a_killed_run_keeps_the_lake_until_its_lease_expires_and_publishes_nothing(
+    two_runs: Targets, moto_server: MotoServer
+) -> None:
+    """The process of a run on S3 dies mid-run (SIGKILL, no clean-up): nothing it staged
+    goes live, the next run is refused while the lease lasts, and once it has expired a
+    new run takes the lake and publishes."""
+    lake = s3_lake(moto_server)
+    table = lock_table(moto_server)
+    env = {**two_runs.env, "PIPELINE_LEDGER_TABLE": dynamodb_table(moto_server),
+           "PIPELINE_LOCK_TABLE": table}  # fmt: skip
+    targets = replace(two_runs, env=env)
+    cli(targets, lake, "ingest", str(two_runs.work / "backfill"))
+    killed = subprocess.Popen(
+        [CLI, "--lake", lake.location, "run", "--date", BACKFILL_DAY.isoformat(), "--run-id",
+         "killed"], cwd=two_runs.work, env=env, stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL, start_new_session=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 300
+        while not any(e.get("state") == "RunEtlJobs" for e in load_history(lake, "killed")):
+            assert killed.poll() is None and time.monotonic() < deadline, "the run never started"
+            time.sleep(0.5)
+    finally:
+        os.killpg(killed.pid, signal.SIGKILL)
+        killed.wait()
+
+    assert read_published(lake).tables == {}  # nothing it staged is live
+    refused = subprocess.run(
+        [CLI, "--lake", lake.location, "run", "--run-id", "next"],
+        cwd=two_runs.work, env=env, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    said = refused.stdout + refused.stderr
+    assert refused.returncode != 0 and "busy: run killed" in said, said
+    # Six hours later (the lease's length), the lease has expired.
+    moto_server.client("dynamodb").update_item(  # type: ignore[attr-defined]
+        TableName=table, Key={"lock_id": {"S": "lake"}},
+        UpdateExpression="SET expires_at = :past", ExpressionAttributeValues={":past": {"N": "0"}},
+    )  # fmt: skip
+    cli(targets, lake, "run", "--date", BACKFILL_DAY.isoformat(), "--run-id", "recovered")
+    assert set(read_published(lake).tables.values()) == {"recovered"}
