@@ -97,7 +97,7 @@ run "every_sql_file_becomes_a_named_query" {
   }
 
   assert {
-    condition     = strcontains(aws_athena_named_query.this["revenue_by_category"].query, "date_add('day', -?, current_date)")
+    condition     = strcontains(aws_athena_named_query.this["revenue_by_category"].query, "date_add('day', 1 - ?, current_date)")
     error_message = "A :name placeholder must become ? in place."
   }
 
