@@ -152,7 +152,7 @@ GLUE_BIN := $(GLUE_VENV)/bin
 GLUE_STAMP := $(GLUE_VENV)/.installed-stamp
 GLUE_PYTHON ?=
 GLUE_TESTS := tests/unit/test_transform_*.py tests/unit/test_jobs_*.py \
-	tests/unit/test_orchestration_glue_job.py tests/unit/test_orchestration_notebooks.py \
+	tests/unit/test_orchestration_glue_job.py tests/unit/test_execution_notebooks.py \
 	tests/unit/test_quality_audit.py tests/unit/test_quality_expectations.py \
 	tests/unit/test_quality_checker.py tests/unit/test_quality_runs.py \
 	tests/unit/test_quality_accounting_rules.py tests/unit/test_quality_runner.py \

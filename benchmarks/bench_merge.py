@@ -40,7 +40,7 @@ AGGREGATES = ("product_ratings", "customer_metrics", "product_performance", "pro
 RUNNER = """
 import sys
 from pathlib import Path
-from pipeline_lib.orchestration.notebooks import run_notebook
+from pipeline_lib.execution.notebooks import run_notebook
 run_notebook(Path(sys.argv[1]), output_dir=Path(sys.argv[2]),
              parameters={"lake": sys.argv[3], "run_id": sys.argv[4], "as_of": sys.argv[5]})
 """

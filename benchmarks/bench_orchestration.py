@@ -22,8 +22,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from pipeline_lib.execution.history import HistoryWriter
 from pipeline_lib.orchestration.executor import LocalExecutor, TaskContext
-from pipeline_lib.orchestration.history import HistoryWriter
 from pipeline_lib.orchestration.local_resources import GLUE_JOB_SYNC, LAMBDA_INVOKE
 from pipeline_lib.orchestration.pipeline import load_local_state_machine
 from pipeline_lib.storage import LocalLake

@@ -154,7 +154,7 @@ def notebook_parameters(name: str) -> list[NotebookParameter]:
     """The parameters an analytics notebook declares, with their defaults and comments."""
     from papermill.inspection import _infer_parameters
 
-    from pipeline_lib.orchestration.notebooks import load_notebook
+    from pipeline_lib.execution.notebooks import load_notebook
 
     found = []
     for parameter in _infer_parameters(load_notebook(notebook_path(name))):
@@ -257,7 +257,7 @@ def render_report(
     ReportError
         Unknown notebook, or no published data in the lake.
     """
-    from pipeline_lib.orchestration.notebooks import NotebookError, run_notebook
+    from pipeline_lib.execution.notebooks import NotebookError, run_notebook
     from pipeline_lib.query import resolve_current_date
 
     path = notebook_path(name)

@@ -44,8 +44,8 @@ def quality_command(
     """
     if output_format not in ("table", "json"):
         raise PipelineError(f"--format must be table or json, got {output_format!r}")
+    from pipeline_lib.execution.notebooks import run_notebook
     from pipeline_lib.orchestration.audit_step import QUALITY_NOTEBOOK
-    from pipeline_lib.orchestration.notebooks import run_notebook
     from pipeline_lib.quality.audit import load_report
 
     cli = state(ctx)

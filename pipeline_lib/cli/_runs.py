@@ -36,7 +36,7 @@ def runs_command(
     """
     if ctx.invoked_subcommand is not None:
         return
-    from pipeline_lib.orchestration.history import list_runs
+    from pipeline_lib.execution.history import list_runs
     from pipeline_lib.orchestration.pipeline import lake_is_busy
 
     lake = state(ctx).any_lake
@@ -85,7 +85,7 @@ def show_command(
 
     Example: ecom-pipeline runs show 20261128T075012Z-3f9a1c
     """
-    from pipeline_lib.orchestration.history import failure_of, load_history, record_key
+    from pipeline_lib.execution.history import failure_of, load_history, record_key
     from pipeline_lib.storage import Zone
 
     lake = state(ctx).any_lake

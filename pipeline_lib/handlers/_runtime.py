@@ -11,11 +11,15 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from pipeline_lib.config import Settings, load_settings
 from pipeline_lib.exceptions import PermanentError, TransientError
 from pipeline_lib.storage import LOCK_TABLE_ENV, DynamoDBLease, Lake, open_lake
+
+if TYPE_CHECKING:  # the handlers import these where they produce them
+    from pipeline_lib.catalog import PublishResult
+    from pipeline_lib.ingestion import IngestReport
 
 #: Starts an execution named ``name`` with ``input``; returns False when an execution of
 #: that name already exists (Step Functions' ExecutionAlreadyExists): triggers are
@@ -24,13 +28,26 @@ StartExecution = Callable[[str, Mapping[str, Any]], bool]
 
 
 @dataclass
+class RunOutcomes:
+    """What a run's steps produced, for the local run's record (in-process only: on AWS
+    each step is its own process and answers with JSON)."""
+
+    #: The files ``file_validator`` validated.
+    ingest: Optional[IngestReport] = None
+    #: What ``publish_curated`` switched (and stopped).
+    publish: Optional[PublishResult] = None
+    #: The HTML report the audit rendered.
+    quality_report: Optional[Path] = None
+
+
+@dataclass
 class Runtime:
     lake: Lake
     settings: Settings
     reports_dir: Path = Path("reports")
     start_execution: Optional[StartExecution] = None
-    #: Values handlers leave for the local run's record (in-process only, never on AWS).
-    observed: dict[str, Any] = field(default_factory=dict)
+    #: What the steps produced, for the local run's record.
+    outcomes: RunOutcomes = field(default_factory=RunOutcomes)
     #: On AWS, the lake's run lease: the run's first step takes it, its summary gives it
     #: back. None in-process, where the running process holds the lake's lock itself.
     run_lease: Optional[DynamoDBLease] = None

@@ -49,7 +49,7 @@ def validate(keys: Sequence[str], runtime: Runtime) -> IngestReport:
         if chosen
         else IngestReport()
     )
-    runtime.observed["ingest"] = report
+    runtime.outcomes.ingest = report
     return report
 
 

@@ -47,7 +47,7 @@ def handle(event: Mapping[str, Any], runtime: Runtime) -> dict[str, Any]:
             f"run {run_id} not published, the live tables are unchanged: {exc}; fix the "
             "cause and run the pipeline again (a new run id)"
         ) from exc
-    runtime.observed["publish"] = result
+    runtime.outcomes.publish = result
     if result.stopped:
         stopped = "; ".join(f"{t}: {why}" for t, why in result.stopped.items())
         raise PermanentError(

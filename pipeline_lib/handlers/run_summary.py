@@ -13,11 +13,11 @@ from datetime import datetime, timezone
 from typing import Any, Optional
 
 from pipeline_lib.exceptions import PipelineError
+from pipeline_lib.execution.history import error_message, failure_of, load_history
+from pipeline_lib.execution.notify import SUBJECT_MAX
 from pipeline_lib.handlers._runtime import Runtime, require, runtime_from_env
 from pipeline_lib.handlers.data_quality_check import html_report
 from pipeline_lib.jobs import load_accounting, load_versions
-from pipeline_lib.orchestration.history import error_message, failure_of, load_history
-from pipeline_lib.orchestration.notify import SUBJECT_MAX
 from pipeline_lib.quality.audit import load_report
 from pipeline_lib.storage import run_holder
 

@@ -89,7 +89,7 @@ def default_audit(audit: AuditInput) -> QualityReport:
     kernel (same rules, no executed notebook), pass ``audit=in_process_audit`` to
     ``run_pipeline``.
     """
-    from pipeline_lib.orchestration.notebooks import run_notebook
+    from pipeline_lib.execution.notebooks import run_notebook
     from pipeline_lib.quality.audit import load_report
 
     if not QUALITY_NOTEBOOK.is_file():

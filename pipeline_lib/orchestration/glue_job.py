@@ -128,7 +128,7 @@ def notebook_parameters(
     tables); its text becomes the type of the notebook's default (``true``/``false`` for a
     bool, a number for a number).
     """
-    from pipeline_lib.orchestration.notebooks import declared_defaults, load_notebook
+    from pipeline_lib.execution.notebooks import declared_defaults, load_notebook
 
     declared = declared_defaults(load_notebook(path))
     values: dict[str, Any] = dict(settings_params.get("etl") or {})
@@ -201,7 +201,7 @@ def run(argv: Sequence[str], *, s3: Any = None, scratch: Optional[Path] = None) 
             os.environ.update(unpack_resources(uri, folder, s3))
         # Imported only now: the package reads the resource folders set just above.
         from pipeline_lib.config import load_settings
-        from pipeline_lib.orchestration.notebooks import NotebookError, run_notebook
+        from pipeline_lib.execution.notebooks import NotebookError, run_notebook
 
         settings = load_settings(env=os.environ.get("PIPELINE_ENV"))
         path = notebook_path(arguments["notebook"])

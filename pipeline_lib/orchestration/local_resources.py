@@ -29,6 +29,13 @@ from pathlib import Path
 from typing import Any, Callable, Optional
 
 from pipeline_lib.exceptions import PipelineError, TransientError
+from pipeline_lib.execution.notebooks import (
+    NotebookError,
+    declared_parameters,
+    load_notebook,
+    run_notebook,
+)
+from pipeline_lib.execution.notify import Notifier
 from pipeline_lib.handlers import Runtime
 from pipeline_lib.handlers.data_quality_check import gate_summary
 from pipeline_lib.jobs import load_accounting, load_versions
@@ -40,13 +47,6 @@ from pipeline_lib.orchestration.executor import (
     TASK_FAILED,
     TaskContext,
 )
-from pipeline_lib.orchestration.notebooks import (
-    NotebookError,
-    declared_parameters,
-    load_notebook,
-    run_notebook,
-)
-from pipeline_lib.orchestration.notify import Notifier
 from pipeline_lib.quality import CRITICAL, FAIL, QualityReport, RuleResult
 from pipeline_lib.quality.audit import save_report
 
@@ -148,7 +148,7 @@ class LocalResources:
                 cause = {"errorMessage": str(exc), "errorType": type(exc).__name__}
                 raise StatesError(type(exc).__name__, json.dumps(cause)) from exc
             if record is not None and function == "file_validator":
-                ingest = self.runtime.observed.get("ingest")
+                ingest = self.runtime.outcomes.ingest
                 record.detail = (
                     ingest.summary() if ingest and ingest.results else "no new files in raw/"
                 )
@@ -257,5 +257,5 @@ def _render_quality_report(resources: LocalResources, as_of: date) -> Optional[P
         )
     except (PipelineError, OSError):
         return None
-    resources.runtime.observed["quality_report"] = path
+    resources.runtime.outcomes.quality_report = path
     return path

@@ -28,6 +28,13 @@ from typing import Any, Callable, Optional
 from pipeline_lib.catalog import PublishResult
 from pipeline_lib.config import Settings
 from pipeline_lib.exceptions import PipelineError
+from pipeline_lib.execution.history import (
+    HistoryWriter,
+    failure_of,
+    record_key,
+    refuse_used_run_id,
+)
+from pipeline_lib.execution.notify import LocalNotifier, Notifier
 from pipeline_lib.handlers import Runtime
 from pipeline_lib.ingestion import IngestReport
 from pipeline_lib.jobs import (
@@ -40,19 +47,12 @@ from pipeline_lib.jobs import (
 from pipeline_lib.orchestration.asl import STATE_MACHINE_FILE, StateMachine, load_state_machine
 from pipeline_lib.orchestration.audit_step import AuditHook, default_audit
 from pipeline_lib.orchestration.executor import LocalExecutor, TaskHandler
-from pipeline_lib.orchestration.history import (
-    HistoryWriter,
-    failure_of,
-    record_key,
-    refuse_used_run_id,
-)
 from pipeline_lib.orchestration.local_resources import (
     LocalResources,
     ProgressCallback,
     StepResult,
     local_variables,
 )
-from pipeline_lib.orchestration.notify import LocalNotifier, Notifier
 from pipeline_lib.quality import QualityReport
 from pipeline_lib.resources import resource_path
 from pipeline_lib.storage import Lake, LocalLake, Zone
@@ -295,9 +295,9 @@ def run_pipeline(
         result.versions = load_versions(lake, result.run_id)
         result.accounting = load_accounting(lake, result.run_id)
         result.audit = resources.audit_report
-        result.quality_report = runtime.observed.get("quality_report")
-        result.publish = runtime.observed.get("publish")
-        result.ingest = runtime.observed.get("ingest")
+        result.quality_report = runtime.outcomes.quality_report
+        result.publish = runtime.outcomes.publish
+        result.ingest = runtime.outcomes.ingest
         if execution.succeeded:
             result.status = "succeeded"
             if after_publish is not None:  # inside the lock: the reports see these tables

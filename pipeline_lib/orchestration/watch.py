@@ -31,9 +31,9 @@ from watchdog.observers import Observer
 
 from pipeline_lib.config import Settings
 from pipeline_lib.exceptions import ConfigError, PipelineError, TransientError
+from pipeline_lib.execution.history import history_key, record_key
 from pipeline_lib.handlers import Runtime, s3_trigger, schedule_trigger
 from pipeline_lib.ingestion import QUARANTINED
-from pipeline_lib.orchestration.history import history_key, record_key
 from pipeline_lib.orchestration.pipeline import RunResult, lake_is_busy, run_pipeline
 from pipeline_lib.orchestration.schedule import (
     LOCAL_ACCOUNT,

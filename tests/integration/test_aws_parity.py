@@ -28,8 +28,8 @@ import pandas as pd
 import pytest
 
 from pipeline_lib.catalog import DATABASE_ENV, read_published
+from pipeline_lib.execution.history import load_history
 from pipeline_lib.generators import GeneratorConfig, generate_all
-from pipeline_lib.orchestration.history import load_history
 from pipeline_lib.query import DuckDBEngine, load_queries
 from pipeline_lib.schemas import TABLES
 from pipeline_lib.storage import Lake, LocalLake, ParquetFolder, S3Lake, Zone, create_parquet_view

@@ -22,12 +22,12 @@ import pytest
 
 from pipeline_lib.catalog import PUBLISHED_KEY
 from pipeline_lib.config import load_settings
+from pipeline_lib.execution.history import history_key, load_history
+from pipeline_lib.execution.notify import read_notifications
 from pipeline_lib.generators import GenerationResult, GeneratorConfig, generate_all
 from pipeline_lib.orchestration.asl import StatesError
 from pipeline_lib.orchestration.executor import TaskContext, TaskHandler
-from pipeline_lib.orchestration.history import history_key, load_history
 from pipeline_lib.orchestration.local_resources import GLUE_JOB_SYNC
-from pipeline_lib.orchestration.notify import read_notifications
 from pipeline_lib.orchestration.pipeline import RunResult, run_pipeline
 from pipeline_lib.storage import LocalLake, Zone
 from tests.integration.conftest import CLI

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from pipeline_lib.catalog import read_published
-from pipeline_lib.orchestration.notebooks import run_notebook
+from pipeline_lib.execution.notebooks import run_notebook
 from pipeline_lib.quality.report import render_report
 from pipeline_lib.storage import LocalLake, Zone
 from tests.lake_builder import AS_OF, build_lake

@@ -54,7 +54,7 @@ def test_every_error_of_the_hierarchy_is_a_pipeline_error() -> None:
         ("pipeline_lib.catalog", "SchemaEvolutionError"),
         ("pipeline_lib.orchestration.asl", "ASLError"),
         ("pipeline_lib.orchestration.asl", "StatesError"),
-        ("pipeline_lib.orchestration.notebooks", "NotebookError"),
+        ("pipeline_lib.execution.notebooks", "NotebookError"),
         ("pipeline_lib.quality.checker", "DataQualityException"),
         ("pipeline_lib.query", "QueryBudgetError"),
         ("pipeline_lib.query", "QueryError"),

@@ -11,8 +11,8 @@ import pytest
 
 from pipeline_lib.catalog import read_published
 from pipeline_lib.exceptions import PermanentError
+from pipeline_lib.execution.history import history_key
 from pipeline_lib.handlers import run_summary
-from pipeline_lib.orchestration.history import history_key
 from pipeline_lib.storage import Zone
 from tests.handler_events import (
     PublishedLake,

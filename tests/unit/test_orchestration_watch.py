@@ -20,8 +20,8 @@ import pytest
 
 from pipeline_lib.config import IngestionSettings, Settings, load_settings
 from pipeline_lib.exceptions import ConfigError, TransientError
+from pipeline_lib.execution.history import history_key, record_key
 from pipeline_lib.handlers import Runtime, s3_trigger
-from pipeline_lib.orchestration.history import history_key, record_key
 from pipeline_lib.orchestration.pipeline import RunResult, run_lock
 from pipeline_lib.orchestration.schedule import LOCAL_ACCOUNT, LOCAL_REGION, parse_cron
 from pipeline_lib.orchestration.watch import (

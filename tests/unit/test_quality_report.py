@@ -15,7 +15,7 @@ import pytest
 from plotly.offline import get_plotlyjs_version
 
 from pipeline_lib.exceptions import PipelineError
-from pipeline_lib.orchestration.notebooks import run_notebook
+from pipeline_lib.execution.notebooks import run_notebook
 from pipeline_lib.quality import QualityReport, RuleResult, charts
 from pipeline_lib.quality.report import build_index, list_reports, render_report
 

@@ -6,8 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from pipeline_lib.orchestration.executor import HistoryEvent
-from pipeline_lib.orchestration.history import (
+from pipeline_lib.execution.history import (
     HistoryWriter,
     error_message,
     failure_of,
@@ -16,6 +15,7 @@ from pipeline_lib.orchestration.history import (
     load_history,
     record_key,
 )
+from pipeline_lib.orchestration.executor import HistoryEvent
 from pipeline_lib.storage import LocalLake, Zone
 
 

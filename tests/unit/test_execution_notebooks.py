@@ -9,7 +9,7 @@ import nbformat
 import pytest
 
 from pipeline_lib.exceptions import PipelineError
-from pipeline_lib.orchestration.notebooks import (
+from pipeline_lib.execution.notebooks import (
     NotebookError,
     declared_parameters,
     load_notebook,
@@ -157,7 +157,7 @@ def _kernel_that_dies_first(monkeypatch: pytest.MonkeyPatch, deaths: int) -> lis
     """Make the first ``deaths`` kernel launches start a process that exits at once."""
     import sys
 
-    from pipeline_lib.orchestration.notebooks import LoggedKernelManager
+    from pipeline_lib.execution.notebooks import LoggedKernelManager
 
     launches: list[int] = []
     real_launch = LoggedKernelManager._async_launch_kernel
@@ -187,7 +187,7 @@ def test_a_kernel_that_dies_before_answering_is_started_again(
 def test_a_kernel_that_never_starts_fails_after_the_last_attempt(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from pipeline_lib.orchestration.notebooks import KERNEL_START_ATTEMPTS
+    from pipeline_lib.execution.notebooks import KERNEL_START_ATTEMPTS
 
     launches = _kernel_that_dies_first(monkeypatch, deaths=KERNEL_START_ATTEMPTS)
     path = write_notebook(tmp_path, "doubler", TINY_NOTEBOOK)

@@ -12,11 +12,18 @@ import json
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any, Optional, Protocol
 
 from pipeline_lib.exceptions import PipelineError
-from pipeline_lib.orchestration.executor import HistoryEvent
 from pipeline_lib.storage import Lake, Zone
+
+
+class HistoryEvent(Protocol):
+    """An event of an execution's history (the executor's ``HistoryEvent``)."""
+
+    def to_dict(self) -> dict[str, Any]:  # pragma: no cover - protocol
+        ...
+
 
 RUNS_PREFIX = "runs"
 HISTORY_NAME = "history.jsonl"

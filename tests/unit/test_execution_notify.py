@@ -11,7 +11,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from pipeline_lib.orchestration.notify import (
+from pipeline_lib.execution.notify import (
     SUBJECT_MAX,
     LocalNotifier,
     SnsNotifier,
