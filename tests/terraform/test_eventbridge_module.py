@@ -12,12 +12,12 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from pipeline_lib.config import ENVIRONMENTS, load_params
+from tests.terraform._terraform import run_terraform
 
 ROOT = Path(__file__).resolve().parents[2]
 TERRAFORM = ROOT / "terraform"
@@ -151,17 +151,6 @@ def test_every_environments_params_plan(env: str) -> None:
     assert window == int(window) and 1 <= window <= 300, f"watch.debounce_seconds: {window!r}"
 
 
-def _terraform(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["terraform", f"-chdir={MODULE}", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-
-
 def test_terraform_test_plans_the_params_values(tmp_path: Path) -> None:
     if shutil.which("terraform") is None:
         pytest.skip(
@@ -176,12 +165,12 @@ def test_terraform_test_plans_the_params_values(tmp_path: Path) -> None:
         # (which `make lint-infra` may be using); the lock file is only read.
         "TF_DATA_DIR": str(tmp_path / "tf-data"),
     }
-    init = _terraform(
-        ["init", "-backend=false", "-input=false", "-lockfile=readonly", "-no-color"], env
+    init = run_terraform(
+        MODULE, ["init", "-backend=false", "-input=false", "-lockfile=readonly", "-no-color"], env
     )
     assert init.returncode == 0, f"terraform init failed:\n{init.stdout}\n{init.stderr}"
 
-    test = _terraform(["test", "-no-color"], env)
+    test = run_terraform(MODULE, ["test", "-no-color"], env)
     output = f"{test.stdout}\n{test.stderr}"
     assert test.returncode == 0, f"terraform test failed:\n{output}"
     summary = re.search(r"Success! (\d+) passed, 0 failed", output)

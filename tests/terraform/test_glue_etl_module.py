@@ -14,7 +14,6 @@ import importlib.util
 import os
 import re
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -22,6 +21,7 @@ from types import ModuleType
 import pytest
 
 from pipeline_lib.orchestration import glue_job
+from tests.terraform._terraform import run_terraform
 
 ROOT = Path(__file__).resolve().parents[2]
 TERRAFORM = ROOT / "terraform"
@@ -41,17 +41,6 @@ def _build_module() -> ModuleType:
     sys.modules[spec.name] = module  # dataclasses look their module up while it loads
     spec.loader.exec_module(module)
     return module
-
-
-def _terraform(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["terraform", f"-chdir={MODULE}", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
 
 
 def rendered_notebook_arguments(verbose_output: str) -> list[str]:
@@ -75,9 +64,9 @@ def terraform_notebook_arguments(tmp_path_factory: pytest.TempPathFactory) -> li
         # `make lint-infra` may be using); the lock file is only read.
         "TF_DATA_DIR": str(tmp_path_factory.mktemp("tf-data")),
     }
-    init = _terraform(["init", "-backend=false", "-input=false", "-no-color"], env)
+    init = run_terraform(MODULE, ["init", "-backend=false", "-input=false", "-no-color"], env)
     assert init.returncode == 0, init.stdout + init.stderr
-    test = _terraform(["test", "-no-color", "-verbose", f"-filter={TEST_FILE}"], env)
+    test = run_terraform(MODULE, ["test", "-no-color", "-verbose", f"-filter={TEST_FILE}"], env)
     assert test.returncode == 0, test.stdout[-4000:] + test.stderr
     arguments = rendered_notebook_arguments(test.stdout)
     assert len(arguments) >= 6, test.stdout[-4000:]
