@@ -37,8 +37,13 @@ def aws_environment(endpoint: str) -> tuple[str, dict[str, str]]:
     import boto3
 
     def client(service: str) -> Any:
-        return boto3.client(service, endpoint_url=endpoint, region_name="us-east-1",
-                            aws_access_key_id="test", aws_secret_access_key="test")  # fmt: skip
+        return boto3.client(
+            service,
+            endpoint_url=endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
+        )
 
     name = f"bench-{uuid.uuid4().hex[:6]}"
     for zone in ZONES:
@@ -70,8 +75,21 @@ def bench(transactions: int, work: Path) -> dict[str, Any]:
     from moto.server import ThreadedMotoServer
 
     data = work / "data"
-    run_measured([CLI, "generate", "--out", str(data), "--transactions", str(transactions),
-                  "--end-date", END, "--dirty-rate", "0.01"], work)  # fmt: skip
+    run_measured(
+        [
+            CLI,
+            "generate",
+            "--out",
+            str(data),
+            "--transactions",
+            str(transactions),
+            "--end-date",
+            END,
+            "--dirty-rate",
+            "0.01",
+        ],
+        work,
+    )
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     try:
@@ -113,8 +131,12 @@ def main() -> None:
         result = bench(args.transactions, Path(tmp))
     for target in ("local", "s3"):
         steps = result["targets"][target]
-        print(target, ", ".join(f"{k} {v['seconds']:.1f} s / {v['peak_mib']:.0f} MiB"
-                                for k, v in steps.items()))  # fmt: skip
+        print(
+            target,
+            ", ".join(
+                f"{k} {v['seconds']:.1f} s / {v['peak_mib']:.0f} MiB" for k, v in steps.items()
+            ),
+        )
     print("s3 / local:", result["s3_over_local"])
     out = ROOT / "benchmarks" / "results" / "aws_target.json"
     out.parent.mkdir(parents=True, exist_ok=True)

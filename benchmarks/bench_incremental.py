@@ -69,17 +69,43 @@ def split_by_day(data: Path, out: Path, first_daily: date, days: int) -> list[Pa
 def bench(transactions: int, days: int, work: Path) -> dict[str, Any]:
     os.environ["PIPELINE_ANALYTICS_REPORTS"] = "off"
     lake, data = work / "lake", work / "data"
-    run_measured([CLI, "generate", "--out", str(data), "--transactions", str(transactions),
-                  "--end-date", END.isoformat(), "--days", "365"], cwd=work)  # fmt: skip
+    run_measured(
+        [
+            CLI,
+            "generate",
+            "--out",
+            str(data),
+            "--transactions",
+            str(transactions),
+            "--end-date",
+            END.isoformat(),
+            "--days",
+            "365",
+        ],
+        cwd=work,
+    )
     first_daily = END - timedelta(days=days - 1)
     folders = split_by_day(data, work / "feeds", first_daily, days)
 
     def ingest_and_run(folder: Path, run_day: date, run_id: str, *extra: str) -> dict[str, float]:
         if folder.is_dir():
             run_measured([CLI, "--lake", str(lake), "ingest", str(folder)], cwd=work)
-        return run_measured([CLI, "--lake", str(lake), "run", "--date", run_day.isoformat(),
-                             "--run-id", run_id, "--reports", str(work / "reports"),
-                             *extra], cwd=work)  # fmt: skip
+        return run_measured(
+            [
+                CLI,
+                "--lake",
+                str(lake),
+                "run",
+                "--date",
+                run_day.isoformat(),
+                "--run-id",
+                run_id,
+                "--reports",
+                str(work / "reports"),
+                *extra,
+            ],
+            cwd=work,
+        )
 
     backfill = ingest_and_run(folders[0], first_daily - timedelta(days=1), "backfill")
     daily = [
@@ -112,12 +138,14 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-incremental-") as folder:
         result = bench(args.transactions, args.days, Path(folder))
-    print(f"{result['transactions']:,} lines: backfill {result['backfill']['seconds']:.1f} s "
-          f"({result['backfill']['peak_mib']:,.0f} MiB peak); daily runs "
-          + ", ".join(f"{d['seconds']:.1f}" for d in result["daily"])
-          + f" s; median daily / backfill = {result['median_daily_to_backfill']:.2f}; "
-          f"full refresh {result['full_refresh']['seconds']:.1f} s "
-          f"({result['full_refresh']['peak_mib']:,.0f} MiB peak)")  # fmt: skip
+    print(
+        f"{result['transactions']:,} lines: backfill {result['backfill']['seconds']:.1f} s "
+        f"({result['backfill']['peak_mib']:,.0f} MiB peak); daily runs "
+        + ", ".join(f"{d['seconds']:.1f}" for d in result["daily"])
+        + f" s; median daily / backfill = {result['median_daily_to_backfill']:.2f}; "
+        f"full refresh {result['full_refresh']['seconds']:.1f} s "
+        f"({result['full_refresh']['peak_mib']:,.0f} MiB peak)"
+    )
     for run, seconds in result["steps"].items():
         print(f"  {run}: " + ", ".join(f"{name} {s:.1f}" for name, s in seconds.items()))
     out = ROOT / "benchmarks" / "results" / "incremental.json"

@@ -87,11 +87,13 @@ def slowest_cells(executed: Path, top: int = 4) -> dict[str, float]:
     """The slowest code cells of an executed notebook (papermill's timings), by first line."""
     cells = json.loads(executed.read_text(encoding="utf-8"))["cells"]
     timed = [
-        ("".join(c["source"]).strip().splitlines()[0][:60],
-         float(c["metadata"].get("papermill", {}).get("duration") or 0.0))
+        (
+            "".join(c["source"]).strip().splitlines()[0][:60],
+            float(c["metadata"].get("papermill", {}).get("duration") or 0.0),
+        )
         for c in cells
         if c["cell_type"] == "code" and "".join(c["source"]).strip()
-    ]  # fmt: skip
+    ]
     return {line: round(s, 2) for line, s in sorted(timed, key=lambda t: -t[1])[:top]}
 
 

@@ -53,8 +53,10 @@ def instant_tasks(resource: str, parameters: Any, task: TaskContext) -> Any:
 
 def milliseconds(samples: list[float]) -> dict[str, float]:
     ordered = sorted(samples)
-    return {"median_ms": round(statistics.median(ordered) * 1000, 3),
-            "p95_ms": round(ordered[int(0.95 * (len(ordered) - 1))] * 1000, 3)}  # fmt: skip
+    return {
+        "median_ms": round(statistics.median(ordered) * 1000, 3),
+        "p95_ms": round(ordered[int(0.95 * (len(ordered) - 1))] * 1000, 3),
+    }
 
 
 def main() -> None:

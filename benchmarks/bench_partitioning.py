@@ -95,9 +95,11 @@ def _write_monthly(table: pa.Table, date_col: str, out: Path, *, row_group: int)
 def _write_single(table: pa.Table, date_col: str, out: Path, *, row_group: int) -> None:
     out.mkdir(parents=True)
     pq.write_table(
-        table.sort_by(date_col), out / "part-0.parquet", compression="snappy",
+        table.sort_by(date_col),
+        out / "part-0.parquet",
+        compression="snappy",
         row_group_size=row_group,
-    )  # fmt: skip
+    )
 
 
 def _row_groups(path: Path) -> int:

@@ -81,14 +81,36 @@ def bench(transactions: int, work: Path) -> dict[str, Any]:
     lake = work / "lake"
     data = work / "data"
     gen = run_measured(
-        [CLI, "generate", "--out", str(data), "--transactions", str(transactions),
-         "--end-date", "2026-11-28", "--dirty-rate", "0.01"], work,
-    )  # fmt: skip
+        [
+            CLI,
+            "generate",
+            "--out",
+            str(data),
+            "--transactions",
+            str(transactions),
+            "--end-date",
+            "2026-11-28",
+            "--dirty-rate",
+            "0.01",
+        ],
+        work,
+    )
     ingest = run_measured([CLI, "--lake", str(lake), "ingest", str(data)], work)
     run = run_measured(
-        [CLI, "--lake", str(lake), "run", "--date", "2026-11-28", "--run-id", "bench",
-         "--reports", str(work / "reports")], work,
-    )  # fmt: skip
+        [
+            CLI,
+            "--lake",
+            str(lake),
+            "run",
+            "--date",
+            "2026-11-28",
+            "--run-id",
+            "bench",
+            "--reports",
+            str(work / "reports"),
+        ],
+        work,
+    )
     record = json.loads((lake / "_meta" / "runs" / "bench" / "run.json").read_text())
     rows_in = sum(a["rows_in"] for a in record["accounting"] if a["stage"] == "ingestion")
     ingest_and_run = ingest["seconds"] + run["seconds"]

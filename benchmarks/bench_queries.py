@@ -76,8 +76,10 @@ def bench_api(lake: LocalLake, requests: int, cache: bool) -> dict[str, Any]:
     server = make_server(api, dashboard_dir(), host="127.0.0.1", port=0)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    urls = [f"{server.url}/analytics?query={DASHBOARD_QUERIES[i % len(DASHBOARD_QUERIES)]}"
-            for i in range(requests)]  # fmt: skip
+    urls = [
+        f"{server.url}/analytics?query={DASHBOARD_QUERIES[i % len(DASHBOARD_QUERIES)]}"
+        for i in range(requests)
+    ]
 
     def fetch(url: str) -> float:
         started = time.perf_counter()
@@ -115,12 +117,16 @@ def main() -> None:
     (out_dir / "queries.json").write_text(json.dumps({"queries": queries, "api": api}, indent=2))
     print(f"{'query':<26} {'rows':>6} {'cold ms':>9} {'warm ms':>9} {'scanned':>12}")
     for q in queries:
-        print(f"{q['query']:<26} {q['rows']:>6} {q['cold_ms']:>9} {q['warm_ms']:>9} "
-              f"{q['bytes_scanned'] / 2**20:>9.2f} MiB")  # fmt: skip
+        print(
+            f"{q['query']:<26} {q['rows']:>6} {q['cold_ms']:>9} {q['warm_ms']:>9} "
+            f"{q['bytes_scanned'] / 2**20:>9.2f} MiB"
+        )
     for a in api:
         label = "on " if a["cache"] else "off"
-        print(f"API, cache {label}: {a['requests']} requests, 4 clients: p50 {a['p50_ms']} ms, "
-              f"p95 {a['p95_ms']} ms, max {a['max_ms']} ms")  # fmt: skip
+        print(
+            f"API, cache {label}: {a['requests']} requests, 4 clients: p50 {a['p50_ms']} ms, "
+            f"p95 {a['p95_ms']} ms, max {a['max_ms']} ms"
+        )
 
 
 if __name__ == "__main__":

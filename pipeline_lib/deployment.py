@@ -290,8 +290,11 @@ class _Checker:
     def topics(self) -> Iterator[Check]:
         try:
             sns = self.client("sns")
-            arns = [t["TopicArn"] for p in sns.get_paginator("list_topics").paginate()
-                    for t in p.get("Topics", [])]  # fmt: skip
+            arns = [
+                t["TopicArn"]
+                for p in sns.get_paginator("list_topics").paginate()
+                for t in p.get("Topics", [])
+            ]
         except Exception as exc:
             for topic in self.names.topics:
                 yield self.cannot(f"sns topic {topic}", exc)
@@ -308,8 +311,11 @@ class _Checker:
         resource = f"state machine {self.names.state_machine}"
         try:
             sfn = self.client("stepfunctions")
-            machines = [m for p in sfn.get_paginator("list_state_machines").paginate()
-                        for m in p.get("stateMachines", [])]  # fmt: skip
+            machines = [
+                m
+                for p in sfn.get_paginator("list_state_machines").paginate()
+                for m in p.get("stateMachines", [])
+            ]
         except Exception as exc:
             yield self.cannot(resource, exc)
             return

@@ -200,8 +200,13 @@ def execution_input(
     run_id: str, as_of: str, *, trigger: str = "schedule", files: Optional[list[str]] = None
 ) -> dict[str, Any]:
     """What the trigger handlers start an execution with."""
-    return {"run_id": run_id, "as_of": as_of, "trigger": trigger, "files": files or [],
-            "full_refresh": False}  # fmt: skip
+    return {
+        "run_id": run_id,
+        "as_of": as_of,
+        "trigger": trigger,
+        "files": files or [],
+        "full_refresh": False,
+    }
 
 
 def execution_context(name: str, start_time: str = "2026-11-29T06:00:01.234Z") -> dict[str, Any]:

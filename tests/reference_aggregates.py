@@ -542,8 +542,9 @@ def product_affinity(transactions: pd.DataFrame, *, min_pair_count: int = 3) -> 
     support = pair_counts / n_baskets if n_baskets else np.zeros(0)
     confidence = pair_counts / baskets_with[product_a]
     lift = confidence / (baskets_with[product_b] / n_baskets) if n_baskets else np.zeros(0)
-    excess = excess_baskets(pair_counts, baskets_with[product_a], baskets_with[product_b],
-                            n_baskets)  # fmt: skip
+    excess = excess_baskets(
+        pair_counts, baskets_with[product_a], baskets_with[product_b], n_baskets
+    )
     # Product codes follow product id order, so sorting codes sorts ids. Both directions of
     # a pair have the same excess: the more confident one comes first.
     order = np.lexsort((product_b, product_a, -confidence, -excess))

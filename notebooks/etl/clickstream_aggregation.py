@@ -32,8 +32,10 @@ base_run = jobs.base_run(ctx, "clickstream")
 source = jobs.read_validated(ctx, "clickstream", batch_only=True)
 ingestion = jobs.ingestion_accounting(source)
 jobs.save_accounting(ctx, ingestion)
-print(f"{source.files} new files, {len(source.frame):,} typed events; merging into "
-      f"{'version ' + base_run if base_run else 'nothing (full build)'}")  # fmt: skip
+print(
+    f"{source.files} new files, {len(source.frame):,} typed events; merging into "
+    f"{'version ' + base_run if base_run else 'nothing (full build)'}"
+)
 
 # %%
 result = clean_clickstream(source.frame, domains=ctx.domains())
@@ -47,8 +49,9 @@ result = clean_clickstream(source.frame, domains=ctx.domains())
 # touch is recomputed.
 
 # %%
-merged = jobs.merge_clickstream(ctx.lake, ctx.run_id, result.data, base_run=base_run,
-                                gap_minutes=session_gap_minutes)  # fmt: skip
+merged = jobs.merge_clickstream(
+    ctx.lake, ctx.run_id, result.data, base_run=base_run, gap_minutes=session_gap_minutes
+)
 etl = jobs.record_stage(ctx, "clickstream", "etl", result, merged=merged.events)
 jobs.accounting_frame([ingestion, etl])
 

@@ -41,10 +41,16 @@ reviews = jobs.read_table(ctx.lake, Zone.PROCESSED, "reviews", ctx.run_id)
 domains = ctx.domains()
 known_products = products["product_id"]
 lines, rated = (
-    check_references(frame, dataset=name, column="product_id", known=known_products,
-                     reason="unknown_product_id", rule=domains.reference_rule(name, "product_id"))
+    check_references(
+        frame,
+        dataset=name,
+        column="product_id",
+        known=known_products,
+        reason="unknown_product_id",
+        rule=domains.reference_rule(name, "product_id"),
+    )
     for name, frame in (("transactions", transactions), ("reviews", reviews))
-)  # fmt: skip
+)
 accounting = [
     jobs.record_stage(ctx, "transactions", "merge", lines),
     jobs.record_stage(ctx, "reviews", "merge", rated),

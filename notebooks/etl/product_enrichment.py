@@ -34,11 +34,17 @@ jobs.save_accounting(ctx, ingestion)
 domains = ctx.domains()
 # Every row fed counts, as in a run over every file: the published catalog's counts + ours.
 spellings = jobs.count_spellings(ctx, source, base_run, ["category"])
-result = standardize_products(source.frame, domains=domains,
-                              spellings=spellings.usual("category"))  # fmt: skip
+result = standardize_products(source.frame, domains=domains, spellings=spellings.usual("category"))
 # The batch's rows replace the published rows with the same product_id; the rest carry over.
-merged = jobs.merge_table(ctx.lake, Zone.PROCESSED, "products", ctx.run_id, result.data,
-                          key="product_id", base_run=base_run)  # fmt: skip
+merged = jobs.merge_table(
+    ctx.lake,
+    Zone.PROCESSED,
+    "products",
+    ctx.run_id,
+    result.data,
+    key="product_id",
+    base_run=base_run,
+)
 respelled = jobs.respell_products(ctx.lake, ctx.run_id, spellings.usual("category"), domains)
 etl = jobs.record_stage(ctx, "products", "etl", result, merged=merged)
 print(f"{respelled} products of the published catalog respelled")

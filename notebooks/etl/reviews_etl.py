@@ -28,8 +28,9 @@ jobs.save_accounting(ctx, ingestion)
 # %%
 result = clean_reviews(source.frame)
 # The batch's rows replace the published rows with the same review_id; the rest carry over.
-merged = jobs.merge_table(ctx.lake, Zone.PROCESSED, "reviews", ctx.run_id, result.data,
-                          key="review_id", base_run=base_run)  # fmt: skip
+merged = jobs.merge_table(
+    ctx.lake, Zone.PROCESSED, "reviews", ctx.run_id, result.data, key="review_id", base_run=base_run
+)
 etl = jobs.record_stage(ctx, "reviews", "etl", result, merged=merged)
 jobs.accounting_frame([ingestion, etl])
 

@@ -33,8 +33,10 @@ base_run = jobs.base_run(ctx, "transactions")
 source = jobs.read_validated(ctx, "transactions", batch_only=True)
 ingestion = jobs.ingestion_accounting(source)
 jobs.save_accounting(ctx, ingestion)
-print(f"{source.files} new files, {len(source.frame):,} typed rows; merging into "
-      f"{'version ' + base_run if base_run else 'nothing (full build)'}")  # fmt: skip
+print(
+    f"{source.files} new files, {len(source.frame):,} typed rows; merging into "
+    f"{'version ' + base_run if base_run else 'nothing (full build)'}"
+)
 
 # %% [markdown]
 # ## Clean, derive, reject, deduplicate
@@ -49,8 +51,15 @@ result = clean_transactions(source.frame, processing_date=ctx.as_of, domains=ctx
 # the months holding new or replaced rows are rewritten, the others are shared.
 
 # %%
-merged = jobs.merge_table(ctx.lake, Zone.PROCESSED, "transactions", ctx.run_id, result.data,
-                          key="transaction_id", base_run=base_run)  # fmt: skip
+merged = jobs.merge_table(
+    ctx.lake,
+    Zone.PROCESSED,
+    "transactions",
+    ctx.run_id,
+    result.data,
+    key="transaction_id",
+    base_run=base_run,
+)
 etl = jobs.record_stage(ctx, "transactions", "etl", result, merged=merged)
 jobs.accounting_frame([ingestion, etl])
 

@@ -73,8 +73,9 @@ def api_from_environment() -> AnalyticsApi:
     if origin is None:
         logger.info("%s is not set: answers carry no CORS header", ALLOWED_ORIGIN_ENV)
     defaults = analytics_settings(settings).query_defaults()
-    return AnalyticsApi(source, api_settings(settings), cors_origin=origin,
-                        queries=load_queries(defaults=defaults))  # fmt: skip
+    return AnalyticsApi(
+        source, api_settings(settings), cors_origin=origin, queries=load_queries(defaults=defaults)
+    )
 
 
 def request_of(event: Mapping[str, Any]) -> tuple[str, str, str]:

@@ -125,9 +125,10 @@ class GlueCatalog:
 
     def __init__(self, lake: Lake, databases: Optional[Mapping[str, str]] = None) -> None:
         self.lake = lake
-        self.databases = dict(databases or {
-            zone: os.environ.get(variable) or zone for zone, variable in DATABASE_ENV.items()
-        })  # fmt: skip
+        self.databases = dict(
+            databases
+            or {zone: os.environ.get(variable) or zone for zone, variable in DATABASE_ENV.items()}
+        )
 
     def sync(self, state: PublishedState) -> list[str]:
         """Point every table of ``state`` at its published version, and ``raw.<dataset>`` at

@@ -144,8 +144,12 @@ def _carried_state(path: Path) -> Optional[PublishedState]:
     except duckdb.CatalogException:
         return None  # built before catalogs carried their state
     except duckdb.Error as exc:
-        logger.warning("cannot read the published state from %s (%s); using %s instead",
-                       path, exc, PUBLISHED_KEY)  # fmt: skip
+        logger.warning(
+            "cannot read the published state from %s (%s); using %s instead",
+            path,
+            exc,
+            PUBLISHED_KEY,
+        )
         return None
     return PublishedState(**json.loads(str(row[0]))) if row else None
 
@@ -369,8 +373,9 @@ def _has_parquet(folder: Path) -> bool:
 def _parquet_scan(folder: Path) -> str:
     """A read_parquet over every file below ``folder`` with hive partitions as text."""
     glob = str(folder / "**" / "*.parquet").replace("'", "''")
-    keys = sorted({p.parent.name.split("=", 1)[0] for p in folder.rglob("*.parquet")
-                   if "=" in p.parent.name})  # fmt: skip
+    keys = sorted(
+        {p.parent.name.split("=", 1)[0] for p in folder.rglob("*.parquet") if "=" in p.parent.name}
+    )
     types = ", ".join(f"'{k}': VARCHAR" for k in keys)
     hive = f", hive_types = {{{types}}}" if keys else ""
     return f"read_parquet('{glob}', hive_partitioning = true, union_by_name = true{hive})"

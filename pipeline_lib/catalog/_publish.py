@@ -122,10 +122,10 @@ def _publish_to_glue(
             result.stopped[version.qualified_name] = change.describe()
             continue
         description = change.describe() if live else f"{len(columns)} columns"
-        number = record_change(pointer, version.qualified_name, run_id, columns, kind,
-                               description)  # fmt: skip
-        result.changes.append(TableChange(version.qualified_name, number, kind, description,
-                                          len(version.partitions)))  # fmt: skip
+        number = record_change(pointer, version.qualified_name, run_id, columns, kind, description)
+        result.changes.append(
+            TableChange(version.qualified_name, number, kind, description, len(version.partitions))
+        )
         tables[version.qualified_name] = run_id
         result.published.append(version.qualified_name)
     pointer.state = PublishedState(

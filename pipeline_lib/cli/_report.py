@@ -54,8 +54,14 @@ def report_command(
     cli = state(ctx)
     parameters = convert_parameters(name, parse_params(param or []))
     day = parse_date(run_date, "--date")
-    report = render_report(name, lake=cli.lake, reports_dir=reports, as_of=day,
-                           env=cli.settings.env, parameters=parameters)  # fmt: skip
+    report = render_report(
+        name,
+        lake=cli.lake,
+        reports_dir=reports,
+        as_of=day,
+        env=cli.settings.env,
+        parameters=parameters,
+    )
     page = reports / "analytics" / report.html
     if as_json:
         typer.echo(json.dumps({**asdict(report), "path": str(page)}, indent=2, default=str))
@@ -65,8 +71,11 @@ def report_command(
         verdict = (
             "[green]ok[/]" if report.ok else f"[bold red]failed[/]: {escape(report.error or '')}"
         )
-        console.print(f"report {escape(report.title)} ({verdict}, {report.seconds:.1f} s): "
-                      f"{escape(str(page))}", highlight=False)  # fmt: skip
+        console.print(
+            f"report {escape(report.title)} ({verdict}, {report.seconds:.1f} s): "
+            f"{escape(str(page))}",
+            highlight=False,
+        )
     if not report.ok:
         raise typer.Exit(1)
 
@@ -75,8 +84,9 @@ def _list_reports(console: Console) -> None:
     from pipeline_lib.analytics.reports import notebook_parameters
     from pipeline_lib.analytics.settings import notebook_names
 
-    table = Table(title="Analytics reports (notebooks/analytics/)", header_style="bold",
-                  title_justify="left")  # fmt: skip
+    table = Table(
+        title="Analytics reports (notebooks/analytics/)", header_style="bold", title_justify="left"
+    )
     table.add_column("report", no_wrap=True)
     table.add_column("parameters (default: meaning)", overflow="fold")
     for name in notebook_names():

@@ -60,12 +60,19 @@ def run_command(
     as_of = date.fromisoformat(run_date) if run_date else datetime.now(timezone.utc).date()
     console = Console()
     if as_json:
-        result = run_pipeline(cli.any_lake, cli.settings, as_of=as_of, run_id=run_id,
-                              reports_dir=reports, full_refresh=full_refresh)  # fmt: skip
+        result = run_pipeline(
+            cli.any_lake,
+            cli.settings,
+            as_of=as_of,
+            run_id=run_id,
+            reports_dir=reports,
+            full_refresh=full_refresh,
+        )
         typer.echo(json.dumps(result.to_dict(), indent=2))
     else:
-        result = run_with_progress(cli.any_lake, cli.settings, as_of, run_id, reports, console,
-                                   full_refresh=full_refresh)  # fmt: skip
+        result = run_with_progress(
+            cli.any_lake, cli.settings, as_of, run_id, reports, console, full_refresh=full_refresh
+        )
         render_run(result, cli.any_lake, console)
     if not result.succeeded:
         raise typer.Exit(1)
@@ -95,8 +102,15 @@ def run_with_progress(
                 console.log(f"finished {escape(step)}")
             status.update(f"running: {escape(', '.join(running)) or '...'}")
 
-        return run_pipeline(lake, settings, as_of=as_of, run_id=run_id, reports_dir=reports,
-                            on_progress=on_progress, full_refresh=full_refresh)  # fmt: skip
+        return run_pipeline(
+            lake,
+            settings,
+            as_of=as_of,
+            run_id=run_id,
+            reports_dir=reports,
+            on_progress=on_progress,
+            full_refresh=full_refresh,
+        )
 
 
 def render_run(result: RunResult, lake: Lake, console: Console) -> None:
@@ -116,8 +130,12 @@ def render_run(result: RunResult, lake: Lake, console: Console) -> None:
         for column in ("table", "rows", "files", "MiB"):
             tables.add_column(column, justify="left" if column == "table" else "right")
         for version in result.versions:
-            tables.add_row(version.qualified_name, f"{version.rows:,}", str(version.files),
-                           f"{version.bytes / 2**20:.1f}")  # fmt: skip
+            tables.add_row(
+                version.qualified_name,
+                f"{version.rows:,}",
+                str(version.files),
+                f"{version.bytes / 2**20:.1f}",
+            )
         console.print(tables)
 
     if result.accounting:
@@ -131,11 +149,25 @@ def render_run(result: RunResult, lake: Lake, console: Console) -> None:
         rows.add_column("reject reasons", overflow="fold")
         for entry in result.accounting:
             reasons = ", ".join(f"{k} {v:,}" for k, v in sorted(entry.rejected.items()))
-            live = [f"{entry.carried:,} ({entry.replaced:,})" if entry.carried or entry.replaced
-                    else ""] if merged else []  # fmt: skip
-            rows.add_row(entry.dataset, entry.stage, f"{entry.rows_in:,}", f"{entry.rows_out:,}",
-                         f"{entry.rows_rejected:,}", f"{entry.duplicates_removed:,}", *live,
-                         escape(reasons))  # fmt: skip
+            live = (
+                [
+                    f"{entry.carried:,} ({entry.replaced:,})"
+                    if entry.carried or entry.replaced
+                    else ""
+                ]
+                if merged
+                else []
+            )
+            rows.add_row(
+                entry.dataset,
+                entry.stage,
+                f"{entry.rows_in:,}",
+                f"{entry.rows_out:,}",
+                f"{entry.rows_rejected:,}",
+                f"{entry.duplicates_removed:,}",
+                *live,
+                escape(reasons),
+            )
         console.print(rows)
 
     quality = result.quality_summary()
@@ -149,8 +181,11 @@ def render_run(result: RunResult, lake: Lake, console: Console) -> None:
         )
         for rule in result.audit.rules if result.audit else []:
             if rule.status != "pass":
-                console.print(f"  {rule.status} {escape(rule.rule)} on {escape(rule.subject)}: "
-                              f"{escape(rule.detail)}", highlight=False)  # fmt: skip
+                console.print(
+                    f"  {rule.status} {escape(rule.rule)} on {escape(rule.subject)}: "
+                    f"{escape(rule.detail)}",
+                    highlight=False,
+                )
     if result.quality_report is not None:
         console.print(f"quality report: {result.quality_report}", highlight=False)
     for step in result.steps:

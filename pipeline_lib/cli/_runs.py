@@ -67,8 +67,13 @@ def runs_command(
         style = _STYLE.get(row["status"], "")
         seconds = f"{row['seconds']:.1f}" if row["seconds"] is not None else ""
         started = (row["started_at"] or "")[:16].replace("T", " ")
-        cells = [escape(row["run_id"]), f"[{style}]{row['status']}[/]", row["trigger"] or "",
-                 started, seconds]  # fmt: skip
+        cells = [
+            escape(row["run_id"]),
+            f"[{style}]{row['status']}[/]",
+            row["trigger"] or "",
+            started,
+            seconds,
+        ]
         if failures:
             cells += [escape(row["failed_state"] or ""), escape(row["error"] or "")]
         table.add_row(*cells)
@@ -91,8 +96,10 @@ def show_command(
     lake = state(ctx).any_lake
     events = load_history(lake, run_id)
     if not events:
-        raise PipelineError(f"no execution history for run {run_id!r} in {lake.location} "
-                            "(list runs with `ecom-pipeline runs`)")  # fmt: skip
+        raise PipelineError(
+            f"no execution history for run {run_id!r} in {lake.location} "
+            "(list runs with `ecom-pipeline runs`)"
+        )
     if as_json:
         for event in events:
             typer.echo(json.dumps(event, default=str))
@@ -102,27 +109,38 @@ def show_command(
     for column in ("#", "time (UTC)", "event", "state", "detail"):
         table.add_column(column, overflow="fold")
     for event in events:
-        table.add_row(str(event["id"]), str(event["timestamp"])[11:23], event["type"],
-                      escape(event.get("state") or ""),
-                      escape(_detail(event.get("details") or {})))  # fmt: skip
+        table.add_row(
+            str(event["id"]),
+            str(event["timestamp"])[11:23],
+            event["type"],
+            escape(event.get("state") or ""),
+            escape(_detail(event.get("details") or {})),
+        )
     console.print(table)
     if lake.exists(Zone.META, record_key(run_id)):
         record = json.loads(lake.read_bytes(Zone.META, record_key(run_id)))
         style = _STYLE.get(record["status"], "")
-        console.print(f"[{style}]{record['status']}[/] in {record['seconds']:.1f} s",
-                      highlight=False)  # fmt: skip
+        console.print(
+            f"[{style}]{record['status']}[/] in {record['seconds']:.1f} s", highlight=False
+        )
     else:
         console.print("[yellow]no run record: the run was interrupted or is still running[/]")
     failure = failure_of(events)
     if failure is not None:
-        console.print(f"failed state: {escape(failure.state)} ({escape(failure.error)}): "
-                      f"{escape(failure.message[:500])}", highlight=False)  # fmt: skip
+        console.print(
+            f"failed state: {escape(failure.state)} ({escape(failure.error)}): "
+            f"{escape(failure.message[:500])}",
+            highlight=False,
+        )
 
 
 def _detail(details: dict[str, Any]) -> str:
     if "error" in details:
-        attempt = f" retry {details['attempt']} in {details['delay_seconds']:g} s" if (
-            "attempt" in details) else ""  # fmt: skip
+        attempt = (
+            f" retry {details['attempt']} in {details['delay_seconds']:g} s"
+            if ("attempt" in details)
+            else ""
+        )
         return f"{details['error']}{attempt}: {str(details.get('cause', ''))[:160]}"
     if "resource" in details:
         return str(details["resource"]).rsplit(":::", 1)[-1]

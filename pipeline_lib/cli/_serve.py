@@ -56,8 +56,7 @@ def serve_command(
     cli = state(ctx)
     source = LakeSource(cli.lake, query_settings(cli.settings))
     defaults = analytics_settings(cli.settings).query_defaults()
-    api = AnalyticsApi(source, api_settings(cli.settings),
-                       queries=load_queries(defaults=defaults))  # fmt: skip
+    api = AnalyticsApi(source, api_settings(cli.settings), queries=load_queries(defaults=defaults))
     server = make_server(api, dashboard_dir(), host=host, port=port, reports_dir=reports)
     console = Console()
     live = source.live()
@@ -79,10 +78,12 @@ def serve_command(
     try:
         # The socket is listening already: a Ctrl-C right after the URL shows up (before
         # serve() runs) must stop as cleanly as one later.
-        console.print(f"dashboard: [bold]{escape(server.url)}[/]  (Ctrl-C to stop)",
-                      highlight=False)  # fmt: skip
-        console.print(f"api:       {escape(server.url)}analytics?query=current_kpis",
-                      highlight=False)  # fmt: skip
+        console.print(
+            f"dashboard: [bold]{escape(server.url)}[/]  (Ctrl-C to stop)", highlight=False
+        )
+        console.print(
+            f"api:       {escape(server.url)}analytics?query=current_kpis", highlight=False
+        )
         console.print(f"reports:   {escape(server.url)}reports/analytics/", highlight=False)
         serve(server)
     except KeyboardInterrupt:

@@ -65,8 +65,14 @@ def watch_command(
     cli = state(ctx)
     console = Console(soft_wrap=True, highlight=False)
     cron = daily_cron(cli.settings) if schedule else None
-    watcher = RawWatcher(cli.lake, cli.settings, reports_dir=reports, debounce=debounce,
-                         schedule=cron, reporter=ConsoleReporter(console))  # fmt: skip
+    watcher = RawWatcher(
+        cli.lake,
+        cli.settings,
+        reports_dir=reports,
+        debounce=debounce,
+        schedule=cron,
+        reporter=ConsoleReporter(console),
+    )
     stop = threading.Event()
 
     def on_signal(signum: int, frame: Any) -> None:
@@ -91,8 +97,11 @@ def watch_command(
         say(console, "stopped")
         return
     if not outcomes:
-        say(console, f"[yellow]no file arrived in raw/ within {timeout:g} s[/]; "
-                     "give --timeout more seconds to wait longer")  # fmt: skip
+        say(
+            console,
+            f"[yellow]no file arrived in raw/ within {timeout:g} s[/]; "
+            "give --timeout more seconds to wait longer",
+        )
         raise typer.Exit(TIMED_OUT)
     raise typer.Exit(max(o.exit_code for o in outcomes))
 
@@ -102,6 +111,8 @@ def _banner(watcher: RawWatcher) -> str:
 
     text = f"watching {escape(str(watcher.raw))} (debounce {watcher.debounce:g} s)"
     if watcher.schedule is not None and watcher.next_fire is not None:
-        text += (f"; schedule {escape(watcher.schedule.expression)}, next run at "
-                 f"{event_time(watcher.next_fire)}")  # fmt: skip
+        text += (
+            f"; schedule {escape(watcher.schedule.expression)}, next run at "
+            f"{event_time(watcher.next_fire)}"
+        )
     return text

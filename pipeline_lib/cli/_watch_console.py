@@ -37,18 +37,26 @@ class ConsoleReporter(Reporter):
         say(self.console, f"batch of {len(keys)} file(s): {_some(keys)}")
 
     def run_started(self, name: str, execution_input: Mapping[str, Any]) -> None:
-        say(self.console, f"run {escape(name)} started (trigger "
-                          f"{escape(str(execution_input.get('trigger')))}, as of "
-                          f"{escape(str(execution_input.get('as_of')))})")  # fmt: skip
+        say(
+            self.console,
+            f"run {escape(name)} started (trigger "
+            f"{escape(str(execution_input.get('trigger')))}, as of "
+            f"{escape(str(execution_input.get('as_of')))})",
+        )
 
     def run_finished(self, result: RunResult) -> None:
         if result.succeeded:
-            say(self.console, f"[green]run {escape(result.run_id)} succeeded[/] in "
-                              f"{result.seconds:.1f} s")  # fmt: skip
+            say(
+                self.console,
+                f"[green]run {escape(result.run_id)} succeeded[/] in {result.seconds:.1f} s",
+            )
         else:
-            say(self.console, f"[bold red]run {escape(result.run_id)} failed[/] at "
-                              f"{escape(result.failed_state or '?')}: "
-                              f"{escape(result.error or '')}")  # fmt: skip
+            say(
+                self.console,
+                f"[bold red]run {escape(result.run_id)} failed[/] at "
+                f"{escape(result.failed_state or '?')}: "
+                f"{escape(result.error or '')}",
+            )
 
     def outcome(self, outcome: Outcome) -> None:
         if outcome.error:
@@ -61,9 +69,11 @@ class ConsoleReporter(Reporter):
             say(self.console, f"schedule fired: run {execution} {verb}")
             return
         rejected = outcome.files_with(QUARANTINED)
-        text = (f"batch done: {len(outcome.files_with(ACCEPTED))} accepted, "
-                f"{len(rejected)} quarantined, {len(outcome.files_with(DUPLICATE))} "
-                f"duplicate(s)")  # fmt: skip
+        text = (
+            f"batch done: {len(outcome.files_with(ACCEPTED))} accepted, "
+            f"{len(rejected)} quarantined, {len(outcome.files_with(DUPLICATE))} "
+            f"duplicate(s)"
+        )
         if rejected:
             reasons = [f"{f['key']} ({f.get('reason') or '?'})" for f in rejected]
             text += f"; [red]rejected:[/] {_some(reasons)}"

@@ -135,8 +135,7 @@ def failure_of(events: Sequence[Mapping[str, Any]]) -> Optional[Failure]:
         elif kind in ("CatchTaken", "ExecutionFailed"):
             details = event.get("details", {})
             state = (last_task_failure or event).get("state") or ""
-            return Failure(str(state), str(details.get("error", "")),
-                           str(details.get("cause", "")))  # fmt: skip
+            return Failure(str(state), str(details.get("error", "")), str(details.get("cause", "")))
         elif kind == "PassStateEntered" and event.get("state") == "QualityFailed":
             gate = event.get("details", {}).get("input", {}).get("quality", {})
             return Failure("QualityGate", "DataQualityFailed", str(gate.get("summary", "")))
@@ -186,14 +185,20 @@ def list_runs(lake: Lake) -> list[RunListing]:
         started = events[0] if events else {}
         execution_input = started.get("details", {}).get("input", {}) if started else {}
         failure = failure_of(events)
-        runs.append(RunListing(
-            run_id=run_id,
-            status=record.get("status", "interrupted"),
-            as_of=record.get("as_of") or execution_input.get("as_of"),
-            started_at=started.get("timestamp") or record.get("started_at"),
-            seconds=record.get("seconds"),
-            trigger=execution_input.get("trigger") if isinstance(execution_input, dict) else None,
-            failed_state=failure.state if failure and record.get("status") != "succeeded" else None,
-            error=record.get("error"),
-        ))  # fmt: skip
+        runs.append(
+            RunListing(
+                run_id=run_id,
+                status=record.get("status", "interrupted"),
+                as_of=record.get("as_of") or execution_input.get("as_of"),
+                started_at=started.get("timestamp") or record.get("started_at"),
+                seconds=record.get("seconds"),
+                trigger=execution_input.get("trigger")
+                if isinstance(execution_input, dict)
+                else None,
+                failed_state=failure.state
+                if failure and record.get("status") != "succeeded"
+                else None,
+                error=record.get("error"),
+            )
+        )
     return runs

@@ -42,8 +42,12 @@ class LocalNotifier:
 
     def publish(self, subject: str, message: Mapping[str, Any]) -> str:
         message_id = str(uuid.uuid4())
-        record = {"message_id": message_id, "sent_at": _now(), "subject": subject[:SUBJECT_MAX],
-                  "message": dict(message)}  # fmt: skip
+        record = {
+            "message_id": message_id,
+            "sent_at": _now(),
+            "subject": subject[:SUBJECT_MAX],
+            "message": dict(message),
+        }
         line = json.dumps(record, default=str) + "\n"
         with self._lock:
             self.lake.append_bytes(Zone.META, NOTIFICATIONS_KEY, line.encode("utf-8"))

@@ -82,8 +82,11 @@ def _boto_starter(state_machine_arn: str) -> StartExecution:
 
     def start(name: str, execution_input: Mapping[str, Any]) -> bool:
         try:
-            client.start_execution(stateMachineArn=state_machine_arn, name=name,
-                                   input=json.dumps(dict(execution_input)))  # fmt: skip
+            client.start_execution(
+                stateMachineArn=state_machine_arn,
+                name=name,
+                input=json.dumps(dict(execution_input)),
+            )
         except client.exceptions.ExecutionAlreadyExists:
             return False
         except client.exceptions.ClientError as exc:
@@ -121,6 +124,11 @@ def start_run(runtime: Runtime, name: str, *, as_of: str, trigger: str, files: l
             "cannot start an execution: STATE_MACHINE_ARN is not set (the trigger Lambdas "
             "need the state machine's ARN in their environment)"
         )
-    execution_input = {"run_id": name, "as_of": as_of, "trigger": trigger, "files": files,
-                       "full_refresh": False}  # fmt: skip
+    execution_input = {
+        "run_id": name,
+        "as_of": as_of,
+        "trigger": trigger,
+        "files": files,
+        "full_refresh": False,
+    }
     return runtime.start_execution(name, execution_input)

@@ -65,9 +65,10 @@ def summarize(report: IngestReport) -> dict[str, Any]:
         "datasets": sorted({r.dataset for r in accepted if r.dataset}),
         "quarantined": [
             {"source": str(r.source), "check": r.check, "reason": r.reason}
-            for r in report.results if r.status == QUARANTINED
+            for r in report.results
+            if r.status == QUARANTINED
         ][:MAX_LISTED],
-    }  # fmt: skip
+    }
 
 
 def handle(event: Mapping[str, Any], runtime: Runtime) -> dict[str, Any]:
@@ -95,8 +96,12 @@ def handle(event: Mapping[str, Any], runtime: Runtime) -> dict[str, Any]:
     answer = summarize(validate([raw_key(str(f), runtime) for f in files], runtime))
     if run_id:
         full_refresh = bool(event.get("full_refresh")) if isinstance(event, Mapping) else False
-        pin_inputs(runtime.lake, str(run_id), base=live_versions(runtime, full_refresh),
-                   settings=processing_fingerprints(runtime.settings.params))  # fmt: skip
+        pin_inputs(
+            runtime.lake,
+            str(run_id),
+            base=live_versions(runtime, full_refresh),
+            settings=processing_fingerprints(runtime.settings.params),
+        )
     return answer
 
 

@@ -27,8 +27,10 @@ def transform(key: str, runtime: Runtime) -> FileResult:
     size = runtime.lake.size(Zone.RAW, key)
     if route_for(size, runtime.settings.ingestion) != LIGHTWEIGHT:
         limit = runtime.settings.ingestion.lightweight_max_bytes
-        raise PermanentError(f"{key!r} is {size:,} bytes, above lightweight_max_bytes "
-                             f"({limit:,}): the Glue path handles it")  # fmt: skip
+        raise PermanentError(
+            f"{key!r} is {size:,} bytes, above lightweight_max_bytes "
+            f"({limit:,}): the Glue path handles it"
+        )
     return validate([key], runtime).results[0]
 
 

@@ -27,10 +27,21 @@ FILE_SK = "file"
 EVENT_SK_PREFIX = "event#"
 
 _ENTRY_FIELDS = (
-    "sha256", "dataset", "source_path", "stored_uri", "status", "rows_read", "rows_accepted",
-    "rows_rejected", "route", "check_name", "reason", "ingested_at", "validated_uri",
+    "sha256",
+    "dataset",
+    "source_path",
+    "stored_uri",
+    "status",
+    "rows_read",
+    "rows_accepted",
+    "rows_rejected",
+    "route",
+    "check_name",
+    "reason",
+    "ingested_at",
+    "validated_uri",
     "reject_reasons",
-)  # fmt: skip
+)
 
 
 class DynamoDBLedger:

@@ -446,8 +446,7 @@ def ingest_raw_objects(
     folder, checked there and recorded under its ``s3://`` URI.
     """
     if isinstance(lake, LocalLake):
-        return ingest_paths([lake.path(Zone.RAW, key) for key in keys], lake, settings,
-                            today=today)  # fmt: skip
+        return ingest_paths([lake.path(Zone.RAW, key) for key in keys], lake, settings, today=today)
     ingest_date = today or datetime.now(timezone.utc).date()
     report = IngestReport()
     with open_ledger(lake) as ledger, tempfile.TemporaryDirectory(prefix="ecom-raw-") as scratch:
@@ -456,9 +455,15 @@ def ingest_raw_objects(
             local.parent.mkdir()
             with lake.open_input(Zone.RAW, key) as source, local.open("wb") as target:
                 shutil.copyfileobj(source, target, 4 * 1024 * 1024)
-            result = ingest_file(local, lake, settings, ledger, dataset=None,
-                                 ingest_date=ingest_date,
-                                 source_uri=lake.uri(Zone.RAW, key))  # fmt: skip
+            result = ingest_file(
+                local,
+                lake,
+                settings,
+                ledger,
+                dataset=None,
+                ingest_date=ingest_date,
+                source_uri=lake.uri(Zone.RAW, key),
+            )
             report.results.append(result)
             local.unlink()
     logger.info("ingestion done: %s", report.summary())

@@ -89,8 +89,9 @@ def read_validated(ctx: JobContext, dataset: str, *, batch_only: bool = False) -
         if chosen is not None and entry.sha256 not in chosen:
             continue
         if entry.validated_uri is None:
-            logger.warning("%s has no typed copy (ingested by an older version); skipped",
-                           entry.source_path)  # fmt: skip
+            logger.warning(
+                "%s has no typed copy (ingested by an older version); skipped", entry.source_path
+            )
             continue
         table = ctx.lake.read_parquet(Zone.PROCESSED, _validated_key(ctx, entry.validated_uri))
         order = pc.add(
@@ -218,8 +219,11 @@ def pin_inputs(
         base_run = (base or {}).get(name)
         included = run_inputs(lake, base_run) if base_run else None
         if included is not None and included.settings.get(name) != fingerprints.get(name):
-            logger.info("%s: settings or version changed since run %s; rebuilding it from "
-                        "every file", name, base_run)  # fmt: skip
+            logger.info(
+                "%s: settings or version changed since run %s; rebuilding it from every file",
+                name,
+                base_run,
+            )
             included = None
         if included is None:
             bases[name], batch[name] = None, list(shas)
@@ -239,8 +243,12 @@ def run_inputs(lake: Lake, run_id: str) -> Optional[RunInputs]:
     loaded: dict[str, Any] = json.loads(lake.read_bytes(Zone.META, _inputs_key(run_id)))
     if "files" not in loaded:  # pinned before incremental runs: every file, no base
         return RunInputs(files=loaded, batch=loaded, base=dict.fromkeys(loaded))
-    return RunInputs(files=loaded["files"], batch=loaded["batch"], base=loaded["base"],
-                     settings=loaded.get("settings", {}))  # fmt: skip
+    return RunInputs(
+        files=loaded["files"],
+        batch=loaded["batch"],
+        base=loaded["base"],
+        settings=loaded.get("settings", {}),
+    )
 
 
 def base_run(ctx: JobContext, dataset: str) -> Optional[str]:

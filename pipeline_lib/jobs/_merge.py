@@ -171,9 +171,17 @@ def merge_table(
         return MergeResult(version, replaced, tuple(version.partitions), (), removed)
     version = _version_of(lake, zone, name, run_id, partitions)
     record_version(lake, version)
-    logger.info("merged into %s.%s version %s: %d partitions rewritten, %d shared, %d rows "
-                "replaced, %d deleted", zone.value, name, run_id, len(rewritten), len(shared),
-                replaced, removed)  # fmt: skip
+    logger.info(
+        "merged into %s.%s version %s: %d partitions rewritten, %d shared, %d rows "
+        "replaced, %d deleted",
+        zone.value,
+        name,
+        run_id,
+        len(rewritten),
+        len(shared),
+        replaced,
+        removed,
+    )
     return MergeResult(version, replaced, tuple(rewritten), tuple(shared), removed)
 
 

@@ -70,8 +70,12 @@ def count_spellings(
     dataset = source.dataset
     prior = load_spellings(ctx.lake, base_run, dataset) if base_run else Spellings(dataset)
     if prior is None or any(column not in prior.counts for column in columns):
-        logger.info("%s: run %s recorded no spelling counts of %s; counting every file",
-                    dataset, base_run, ", ".join(columns))  # fmt: skip
+        logger.info(
+            "%s: run %s recorded no spelling counts of %s; counting every file",
+            dataset,
+            base_run,
+            ", ".join(columns),
+        )
         every_file = read_validated(ctx, dataset).frame
         counts = {column: spelling_counts(every_file[column]) for column in columns}
     else:
@@ -81,8 +85,11 @@ def count_spellings(
         }
     spellings = Spellings(dataset, counts)
     record: dict[str, Any] = {"dataset": dataset, "base": base_run, "counts": counts}
-    ctx.lake.write_bytes(Zone.META, _spellings_key(ctx.run_id, dataset),
-                         json.dumps(record, indent=2, sort_keys=True).encode())  # fmt: skip
+    ctx.lake.write_bytes(
+        Zone.META,
+        _spellings_key(ctx.run_id, dataset),
+        json.dumps(record, indent=2, sort_keys=True).encode(),
+    )
     return spellings
 
 
@@ -92,8 +99,10 @@ def load_spellings(lake: Lake, run_id: str, dataset: str) -> Optional[Spellings]
     if not lake.exists(Zone.META, key):
         return None
     record = json.loads(lake.read_bytes(Zone.META, key))
-    counts = {column: {str(k): int(v) for k, v in spelled.items()}
-              for column, spelled in record["counts"].items()}  # fmt: skip
+    counts = {
+        column: {str(k): int(v) for k, v in spelled.items()}
+        for column, spelled in record["counts"].items()
+    }
     return Spellings(dataset, counts)
 
 

@@ -136,11 +136,23 @@ def write_table(
     for key, part in parts:
         write_table_file(lake, zone, f"{base}/{key}", part)
         total_bytes += lake.size(zone, f"{base}/{key}")
-    version = TableVersion(zone, name, run_id, table.num_rows, len(parts), total_bytes,
-                           partitions={key: run_id for key, _ in parts})  # fmt: skip
+    version = TableVersion(
+        zone,
+        name,
+        run_id,
+        table.num_rows,
+        len(parts),
+        total_bytes,
+        partitions={key: run_id for key, _ in parts},
+    )
     _record_version(lake, version)
-    logger.info("wrote %s version %s: %d rows, %d files", version.qualified_name, run_id,
-                version.rows, version.files)  # fmt: skip
+    logger.info(
+        "wrote %s version %s: %d rows, %d files",
+        version.qualified_name,
+        run_id,
+        version.rows,
+        version.files,
+    )
     return version
 
 

@@ -52,10 +52,18 @@ _CATCH_FIELDS = {"ErrorEquals", "Next", "ResultPath"}
 
 #: Choice comparison operators; each also exists as ``<name>Path`` (compared to a path).
 COMPARISONS = {
-    "StringEquals", "StringLessThan", "StringGreaterThan", "StringLessThanEquals",
-    "StringGreaterThanEquals", "NumericEquals", "NumericLessThan", "NumericGreaterThan",
-    "NumericLessThanEquals", "NumericGreaterThanEquals", "BooleanEquals",
-}  # fmt: skip
+    "StringEquals",
+    "StringLessThan",
+    "StringGreaterThan",
+    "StringLessThanEquals",
+    "StringGreaterThanEquals",
+    "NumericEquals",
+    "NumericLessThan",
+    "NumericGreaterThan",
+    "NumericLessThanEquals",
+    "NumericGreaterThanEquals",
+    "BooleanEquals",
+}
 #: Operators without a Path form: type tests and glob matching.
 TYPE_TESTS = {"IsNull", "IsPresent", "IsString", "IsNumeric", "IsBoolean", "StringMatches"}
 
@@ -133,9 +141,11 @@ def load_state_machine(
 def _check_keys(obj: Mapping[str, Any], allowed: set[str], where: str) -> None:
     unknown = sorted(set(obj) - allowed)
     if unknown:
-        raise ASLError(f"{where}: unsupported field(s) {', '.join(unknown)}: the local "
-                       "executor does not run them; remove them, or implement them in "
-                       "pipeline_lib/orchestration (STATE_FIELDS and the executor)")  # fmt: skip
+        raise ASLError(
+            f"{where}: unsupported field(s) {', '.join(unknown)}: the local "
+            "executor does not run them; remove them, or implement them in "
+            "pipeline_lib/orchestration (STATE_FIELDS and the executor)"
+        )
 
 
 def _check_state(name: str, state: Any, states: Mapping[str, Any], where: str) -> None:
@@ -144,8 +154,10 @@ def _check_state(name: str, state: Any, states: Mapping[str, Any], where: str) -
         raise ASLError(f"{here}: must be an object")
     kind = state.get("Type")
     if kind not in STATE_FIELDS:
-        raise ASLError(f"{here}: state type {kind!r} is not supported by the local executor "
-                       f"(supported: {', '.join(sorted(STATE_FIELDS))})")  # fmt: skip
+        raise ASLError(
+            f"{here}: state type {kind!r} is not supported by the local executor "
+            f"(supported: {', '.join(sorted(STATE_FIELDS))})"
+        )
     _check_keys(state, STATE_FIELDS[kind], here)
     if kind in ("Task", "Parallel", "Pass"):
         _check_transition(here, state, states)
@@ -230,8 +242,10 @@ def _check_payload_template(template: Any, here: str) -> None:
                 if not isinstance(value, str):
                     raise ASLError(f"{here}: {key} must be a path string")
                 if value.startswith("States."):
-                    raise ASLError(f"{here}: {key}: intrinsic functions are not supported; "
-                                   "compute the value in a handler or a Pass state")  # fmt: skip
+                    raise ASLError(
+                        f"{here}: {key}: intrinsic functions are not supported; "
+                        "compute the value in a handler or a Pass state"
+                    )
                 if not (value.startswith("$") and _is_path(value)):
                     raise ASLError(f"{here}: {key}: {value!r} is not a supported path")
             else:
@@ -272,8 +286,10 @@ def _check_choice_rule(rule: Any, here: str, *, top_level: bool) -> None:
     operators = set(rule) - {"Variable"} - allowed_extra
     known = COMPARISONS | {f"{op}Path" for op in COMPARISONS} | TYPE_TESTS
     if len(operators) != 1 or not operators <= known:
-        raise ASLError(f"{here}: unsupported choice operator(s) {sorted(operators)}; "
-                       f"supported: {', '.join(sorted(known))}")  # fmt: skip
+        raise ASLError(
+            f"{here}: unsupported choice operator(s) {sorted(operators)}; "
+            f"supported: {', '.join(sorted(known))}"
+        )
     variable = rule.get("Variable")
     if not isinstance(variable, str) or not _is_path(variable, reference=True):
         raise ASLError(f"{here}: choice Variable {variable!r} is not a supported path")
@@ -284,9 +300,11 @@ def _check_choice_rule(rule: Any, here: str, *, top_level: bool) -> None:
             raise ASLError(f"{here}: {operator} {operand!r} is not a supported path")
         return
     kind, types = (
-        ("a string", (str,)) if operator.startswith("String")
-        else ("a number", (int, float)) if operator.startswith("Numeric")
+        ("a string", (str,))
+        if operator.startswith("String")
+        else ("a number", (int, float))
+        if operator.startswith("Numeric")
         else ("a boolean", (bool,))
-    )  # fmt: skip
+    )
     if not isinstance(operand, types) or (kind == "a number" and isinstance(operand, bool)):
         raise ASLError(f"{here}: {operator} needs {kind}, not {operand!r}")

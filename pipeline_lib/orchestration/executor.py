@@ -59,8 +59,13 @@ class HistoryEvent:
     details: Mapping[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "timestamp": self.timestamp, "type": self.type,
-                "state": self.state, "details": dict(self.details)}  # fmt: skip
+        return {
+            "id": self.id,
+            "timestamp": self.timestamp,
+            "type": self.type,
+            "state": self.state,
+            "details": dict(self.details),
+        }
 
 
 @dataclass
@@ -142,22 +147,23 @@ class LocalExecutor:
         context = {
             "Execution": {
                 "Id": f"arn:aws:states:{LOCAL_REGION}:{LOCAL_ACCOUNT}:execution:{self.name}:"
-                      f"{execution_name}",
+                f"{execution_name}",
                 "Name": execution_name,
                 "StartTime": started,
                 "Input": execution_input,
             },
-            "StateMachine": {"Id": f"arn:aws:states:{LOCAL_REGION}:{LOCAL_ACCOUNT}:stateMachine:"
-                                   f"{self.name}", "Name": self.name},
-        }  # fmt: skip
+            "StateMachine": {
+                "Id": f"arn:aws:states:{LOCAL_REGION}:{LOCAL_ACCOUNT}:stateMachine:{self.name}",
+                "Name": self.name,
+            },
+        }
         history.add("ExecutionStarted", input=execution_input)
         run = _Run(self, history, context, execution_name)
         try:
             output = run.machine(self.machine, execution_input)
         except StatesError as exc:
             history.add("ExecutionFailed", error=exc.error, cause=exc.cause)
-            return Execution(execution_name, "FAILED", None, exc.error, exc.cause,
-                             history.events)  # fmt: skip
+            return Execution(execution_name, "FAILED", None, exc.error, exc.cause, history.events)
         history.add("ExecutionSucceeded", output=output)
         return Execution(execution_name, "SUCCEEDED", output, events=history.events)
 
@@ -181,8 +187,10 @@ class _Run:
                 raise StatesError(BRANCH_FAILED, "another branch of the Parallel state failed")
             state = machine.states[name]
             kind = state["Type"]
-            context = {**self.context, "State": {"Name": name, "EnteredTime": _now(),
-                                                 "RetryCount": 0}}  # fmt: skip
+            context = {
+                **self.context,
+                "State": {"Name": name, "EnteredTime": _now(), "RetryCount": 0},
+            }
             self.history.add(f"{kind}StateEntered", name, input=data)
             if kind == "Fail":
                 raise StatesError(state.get("Error", "States.Fail"), state.get("Cause", ""))
@@ -219,8 +227,9 @@ class _Run:
             catcher = _matching(state.get("Catch", ()), exc.error)
             if catcher is None:
                 raise
-            self.history.add("CatchTaken", name, error=exc.error, cause=exc.cause,
-                             next=catcher["Next"])  # fmt: skip
+            self.history.add(
+                "CatchTaken", name, error=exc.error, cause=exc.cause, next=catcher["Next"]
+            )
             caught = {"Error": exc.error, "Cause": exc.cause}
             path = catcher.get("ResultPath", "$")
             return (data if path is None else write_path(data, path, caught)), catcher["Next"]
@@ -266,8 +275,13 @@ class _Run:
                     delay = min(delay, float(retrier["MaxDelaySeconds"]))
                 attempts[index] = done + 1
                 retry_count += 1
-                self.history.add("RetryScheduled", name, error=exc.error, attempt=retry_count,
-                                 delay_seconds=delay)  # fmt: skip
+                self.history.add(
+                    "RetryScheduled",
+                    name,
+                    error=exc.error,
+                    attempt=retry_count,
+                    delay_seconds=delay,
+                )
                 self.executor.sleep(delay)
                 if cancelled is not None and cancelled.is_set():
                     raise StatesError(
@@ -336,8 +350,7 @@ class _Run:
         if failures:
             # The first branch to fail stopped the others: its error is the Parallel's.
             failure = failures[0]
-            self.history.add("ParallelStateFailed", name, error=failure.error,
-                             cause=failure.cause)  # fmt: skip
+            self.history.add("ParallelStateFailed", name, error=failure.error, cause=failure.cause)
             raise StatesError(failure.error, failure.cause)
         self.history.add("ParallelStateSucceeded", name)
         return [future.result() for future in futures]

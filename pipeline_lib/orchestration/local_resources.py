@@ -125,8 +125,11 @@ class LocalResources:
                 message = {"text": message}
             self.notifier.publish(str(parameters.get("Subject", "")), message)
             return {"MessageId": "local"}
-        raise StatesError("States.Runtime", f"no local implementation of resource {resource} "
-                          f"(local: {LAMBDA_INVOKE}, {GLUE_JOB_SYNC}, {SNS_PUBLISH})")  # fmt: skip
+        raise StatesError(
+            "States.Runtime",
+            f"no local implementation of resource {resource} "
+            f"(local: {LAMBDA_INVOKE}, {GLUE_JOB_SYNC}, {SNS_PUBLISH})",
+        )
 
     # --- Lambda -----------------------------------------------------------------------
 
@@ -134,10 +137,12 @@ class LocalResources:
         try:
             module = importlib.import_module(f"pipeline_lib.handlers.{function}")
         except ImportError as exc:
-            raise StatesError("Lambda.ResourceNotFoundException",
-                              f"no handler pipeline_lib.handlers.{function}: a Lambda "
-                              "placeholder <name>_arn must name a module of "
-                              "pipeline_lib/handlers") from exc  # fmt: skip
+            raise StatesError(
+                "Lambda.ResourceNotFoundException",
+                f"no handler pipeline_lib.handlers.{function}: a Lambda "
+                "placeholder <name>_arn must name a module of "
+                "pipeline_lib/handlers",
+            ) from exc
         step = _HANDLER_STEPS.get(function)
         with self._step(step) as record:
             try:
@@ -180,13 +185,21 @@ class LocalResources:
                 )
                 error = "TransientError" if transient else TASK_FAILED
                 raise StatesError(error, _job_cause(job, run_id, str(exc))) from exc
-        return {"JobName": job, "JobRunId": f"jr_{run_id}_{job}", "JobRunState": "SUCCEEDED",
-                "ExecutionTime": round(time.perf_counter() - began)}  # fmt: skip
+        return {
+            "JobName": job,
+            "JobRunId": f"jr_{run_id}_{job}",
+            "JobRunState": "SUCCEEDED",
+            "ExecutionTime": round(time.perf_counter() - began),
+        }
 
     def _notebook(self, job: str, run_id: str, as_of: str) -> None:
         path = self.notebooks_dir / f"{job}.py"
-        base = {"lake": self.runtime.lake.location, "run_id": run_id, "as_of": as_of,
-                "env": self.runtime.settings.env}  # fmt: skip
+        base = {
+            "lake": self.runtime.lake.location,
+            "run_id": run_id,
+            "as_of": as_of,
+            "env": self.runtime.settings.env,
+        }
         declared = set(declared_parameters(load_notebook(path)))
         merged = {**{k: v for k, v in self.job_params.items() if k in declared}, **base}
         parameters = {k: v for k, v in merged.items() if k in declared}
@@ -198,16 +211,24 @@ class LocalResources:
         versions = load_versions(lake, run_id)
         accounting = load_accounting(lake, run_id)
         if not versions and not accounting:
-            nothing = RuleResult("rows_produced", "run", CRITICAL, FAIL, 0, 1,
-                                 detail="no dataset was processed")  # fmt: skip
+            nothing = RuleResult(
+                "rows_produced", "run", CRITICAL, FAIL, 0, 1, detail="no dataset was processed"
+            )
             report = QualityReport(run_id, as_of.isoformat(), [nothing])
             save_report(lake, report)
         else:
             report = self.audit(
-                AuditInput(lake, run_id, versions, accounting, as_of=as_of,
-                           env=self.runtime.settings.env, reports_dir=self.run_reports_dir,
-                           settings=self.runtime.settings)
-            )  # fmt: skip
+                AuditInput(
+                    lake,
+                    run_id,
+                    versions,
+                    accounting,
+                    as_of=as_of,
+                    env=self.runtime.settings.env,
+                    reports_dir=self.run_reports_dir,
+                    settings=self.runtime.settings,
+                )
+            )
             _render_quality_report(self, as_of)
         self.audit_report = report
         return f"{len(report.rules)} rules, quality {report.status}"
@@ -235,8 +256,14 @@ class LocalResources:
 
 
 def _job_cause(job: str, run_id: str, message: str) -> str:
-    return json.dumps({"JobName": job, "JobRunId": f"jr_{run_id}_{job}", "JobRunState": "FAILED",
-                       "ErrorMessage": message})  # fmt: skip
+    return json.dumps(
+        {
+            "JobName": job,
+            "JobRunId": f"jr_{run_id}_{job}",
+            "JobRunState": "FAILED",
+            "ErrorMessage": message,
+        }
+    )
 
 
 def _render_quality_report(resources: LocalResources, as_of: date) -> Optional[Path]:

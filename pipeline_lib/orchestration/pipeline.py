@@ -284,11 +284,20 @@ def run_pipeline(
         )
         tasks: TaskHandler = wrap_tasks(resources) if wrap_tasks else resources
         history = HistoryWriter(lake, result.run_id)
-        executor = LocalExecutor(load_local_state_machine(), tasks, max_concurrency=parallelism,
-                                 sleep=sleep, on_event=history)  # fmt: skip
-        execution_input = {"run_id": result.run_id, "as_of": as_of.isoformat(),
-                           "trigger": trigger, "files": list(files),
-                           "full_refresh": full_refresh}  # fmt: skip
+        executor = LocalExecutor(
+            load_local_state_machine(),
+            tasks,
+            max_concurrency=parallelism,
+            sleep=sleep,
+            on_event=history,
+        )
+        execution_input = {
+            "run_id": result.run_id,
+            "as_of": as_of.isoformat(),
+            "trigger": trigger,
+            "files": list(files),
+            "full_refresh": full_refresh,
+        }
         execution = executor.execute(execution_input, result.run_id)
         result.started_at = execution.events[0].timestamp if execution.events else None
         result.steps = list(resources.steps)
@@ -301,8 +310,9 @@ def run_pipeline(
         if execution.succeeded:
             result.status = "succeeded"
             if after_publish is not None:  # inside the lock: the reports see these tables
-                result.steps += _after_publish(after_publish, lake, settings, as_of,
-                                               reports_dir, on_progress)  # fmt: skip
+                result.steps += _after_publish(
+                    after_publish, lake, settings, as_of, reports_dir, on_progress
+                )
         else:
             result.status = "failed"
             failure = failure_of([event.to_dict() for event in execution.events])

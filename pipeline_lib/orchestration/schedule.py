@@ -30,8 +30,13 @@ DAILY_RULE = "ecom-pipeline-daily"
 _MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
 _WEEKDAYS = ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT")
 _FIELDS = ("minutes", "hours", "day-of-month", "month", "day-of-week", "year")
-_BOUNDS = {"minutes": (0, 59), "hours": (0, 23), "day-of-month": (1, 31), "month": (1, 12),
-           "day-of-week": (1, 7)}  # fmt: skip
+_BOUNDS = {
+    "minutes": (0, 59),
+    "hours": (0, 23),
+    "day-of-month": (1, 31),
+    "month": (1, 12),
+    "day-of-week": (1, 7),
+}
 _NAMES = {"month": _MONTHS, "day-of-week": _WEEKDAYS}
 _FORMS = "write a number, *, a list a,b, a range a-b or a step */n, a/n, a-b/n"
 _UNSUPPORTED = {"L": "'L' (last day)", "W": "'W' (nearest weekday)", "#": "'#' (nth weekday)"}
@@ -78,8 +83,10 @@ class CronSchedule:
                         if (hour, minute) >= (earliest.hour, earliest.minute):
                             return datetime.combine(day, time(hour, minute), timezone.utc)
             day += timedelta(days=1)
-        raise ConfigError(f"{self.expression} never fires: none of its months has that "
-                          "day-of-month; pick a day the months have")  # fmt: skip
+        raise ConfigError(
+            f"{self.expression} never fires: none of its months has that "
+            "day-of-month; pick a day the months have"
+        )
 
 
 def parse_cron(expression: str) -> CronSchedule:
@@ -92,22 +99,28 @@ def parse_cron(expression: str) -> CronSchedule:
         )
     parts = match.group("body").split()
     if len(parts) != len(_FIELDS):
-        raise ConfigError(f"{expression!r} has {len(parts)} fields; EventBridge cron has 6: "
-                          f"{' '.join(_FIELDS)}")  # fmt: skip
+        raise ConfigError(
+            f"{expression!r} has {len(parts)} fields; EventBridge cron has 6: {' '.join(_FIELDS)}"
+        )
     fields = dict(zip(_FIELDS, (p.upper() for p in parts)))
     for name, text in fields.items():
         bare = _NAME_TOKEN.sub("0", text)  # JUL and WED are names, not L or W
         for token, what in _UNSUPPORTED.items():
             if token in bare:
-                raise ConfigError(f"{expression!r}: {what} in {name} is not supported "
-                                  f"by the local schedule; {_FORMS}")  # fmt: skip
+                raise ConfigError(
+                    f"{expression!r}: {what} in {name} is not supported "
+                    f"by the local schedule; {_FORMS}"
+                )
     if fields["year"] != "*":
-        raise ConfigError(f"{expression!r}: a year other than '*' is not supported; "
-                          "write * as the last field")  # fmt: skip
+        raise ConfigError(
+            f"{expression!r}: a year other than '*' is not supported; write * as the last field"
+        )
     dom, dow = fields["day-of-month"], fields["day-of-week"]
     if (dom == "?") == (dow == "?"):
-        raise ConfigError(f"{expression!r}: exactly one of day-of-month and day-of-week must "
-                          "be '?' (EventBridge rule)")  # fmt: skip
+        raise ConfigError(
+            f"{expression!r}: exactly one of day-of-month and day-of-week must "
+            "be '?' (EventBridge rule)"
+        )
     schedule = CronSchedule(
         expression=f"cron({' '.join(parts)})",
         minutes=_field(expression, "minutes", fields["minutes"]),
@@ -135,11 +148,12 @@ def _field(expression: str, name: str, text: str) -> frozenset[int]:
             start, end = low, high
         else:
             start = _value(expression, name, start_text)
-            end = _value(expression, name, end_text) if end_text else (
-                high if step_text else start)  # fmt: skip
+            end = _value(expression, name, end_text) if end_text else (high if step_text else start)
         if start > end:
-            raise ConfigError(f"{expression!r}: range {atom!r} in {name} goes backwards; "
-                              "write the smaller value first")  # fmt: skip
+            raise ConfigError(
+                f"{expression!r}: range {atom!r} in {name} goes backwards; "
+                "write the smaller value first"
+            )
         step = int(step_text) if step_text else 1
         if step < 1:
             raise ConfigError(f"{expression!r}: step {atom!r} in {name} must be at least 1")
@@ -166,11 +180,14 @@ def daily_cron(settings: Settings) -> CronSchedule:
     where = settings.source("schedule")
     expression = settings.section("schedule").get("daily_cron")
     if not expression:
-        raise ConfigError(f"{where} has no schedule.daily_cron; add e.g. "
-                          'schedule: {daily_cron: "cron(30 2 * * ? *)"}')  # fmt: skip
+        raise ConfigError(
+            f"{where} has no schedule.daily_cron; add e.g. "
+            'schedule: {daily_cron: "cron(30 2 * * ? *)"}'
+        )
     if not isinstance(expression, str):
-        raise ConfigError(f"{where}: schedule.daily_cron must be a string like "
-                          '"cron(30 2 * * ? *)"')  # fmt: skip
+        raise ConfigError(
+            f'{where}: schedule.daily_cron must be a string like "cron(30 2 * * ? *)"'
+        )
     try:
         return parse_cron(expression)
     except ConfigError as exc:

@@ -69,8 +69,10 @@ def debounce_seconds(settings: Settings) -> float:
     section = settings.section("watch", example="watch: {debounce_seconds: 5}")
     value = section.get("debounce_seconds", DEFAULT_DEBOUNCE_SECONDS)
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-        raise ConfigError(f"{where}: watch.debounce_seconds must be a number of seconds >= 0 "
-                          f"(e.g. 5), not {value!r}")  # fmt: skip
+        raise ConfigError(
+            f"{where}: watch.debounce_seconds must be a number of seconds >= 0 "
+            f"(e.g. 5), not {value!r}"
+        )
     return float(value)
 
 
@@ -99,8 +101,13 @@ def object_created_event(
         "source-ip-address": "127.0.0.1",
         "reason": "PutObject",
     }
-    return eventbridge_event(s3_trigger.OBJECT_CREATED, "aws.s3", at=at,
-                             resources=[f"arn:aws:s3:::{LOCAL_BUCKET}"], detail=detail)  # fmt: skip
+    return eventbridge_event(
+        s3_trigger.OBJECT_CREATED,
+        "aws.s3",
+        at=at,
+        resources=[f"arn:aws:s3:::{LOCAL_BUCKET}"],
+        detail=detail,
+    )
 
 
 def sqs_batch(events: Sequence[Mapping[str, Any]], *, at: datetime) -> dict[str, Any]:
@@ -109,18 +116,24 @@ def sqs_batch(events: Sequence[Mapping[str, Any]], *, at: datetime) -> dict[str,
     records = []
     for event in events:
         body = json.dumps(event)
-        records.append({
-            "messageId": str(uuid.uuid4()),
-            "receiptHandle": uuid.uuid4().hex,
-            "body": body,
-            "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": sent,
-                           "SenderId": LOCAL_ACCOUNT, "ApproximateFirstReceiveTimestamp": sent},
-            "messageAttributes": {},
-            "md5OfBody": hashlib.md5(body.encode(), usedforsecurity=False).hexdigest(),
-            "eventSource": "aws:sqs",
-            "eventSourceARN": f"arn:aws:sqs:{LOCAL_REGION}:{LOCAL_ACCOUNT}:{LOCAL_QUEUE}",
-            "awsRegion": LOCAL_REGION,
-        })  # fmt: skip
+        records.append(
+            {
+                "messageId": str(uuid.uuid4()),
+                "receiptHandle": uuid.uuid4().hex,
+                "body": body,
+                "attributes": {
+                    "ApproximateReceiveCount": "1",
+                    "SentTimestamp": sent,
+                    "SenderId": LOCAL_ACCOUNT,
+                    "ApproximateFirstReceiveTimestamp": sent,
+                },
+                "messageAttributes": {},
+                "md5OfBody": hashlib.md5(body.encode(), usedforsecurity=False).hexdigest(),
+                "eventSource": "aws:sqs",
+                "eventSourceARN": f"arn:aws:sqs:{LOCAL_REGION}:{LOCAL_ACCOUNT}:{LOCAL_QUEUE}",
+                "awsRegion": LOCAL_REGION,
+            }
+        )
     return {"Records": records}
 
 
@@ -293,10 +306,14 @@ class LocalExecutions:
         while True:
             try:
                 result = self.run(
-                    self.lake, self.settings, run_id=name, reports_dir=self.reports_dir,
-                    as_of=as_of, trigger=str(execution_input.get("trigger", "manual")),
+                    self.lake,
+                    self.settings,
+                    run_id=name,
+                    reports_dir=self.reports_dir,
+                    as_of=as_of,
+                    trigger=str(execution_input.get("trigger", "manual")),
                     files=files,
-                )  # fmt: skip
+                )
                 break
             except PipelineError as exc:
                 if not lake_is_busy(self.lake):  # not the run lock: waiting will not help
@@ -366,12 +383,13 @@ class RawWatcher:
         self.raw = lake.path(Zone.RAW)
         self.reporter = reporter or Reporter()
         self.debounce = debounce_seconds(settings) if debounce is None else debounce
-        self.batcher = Batcher(self.raw, self.debounce, stable_seconds=stable_seconds,
-                               clock=clock)  # fmt: skip
-        self.executions = LocalExecutions(lake, settings, reports_dir, reporter=self.reporter,
-                                          run=run)  # fmt: skip
-        self.runtime = Runtime(lake=lake, settings=settings, reports_dir=reports_dir,
-                               start_execution=self.executions)  # fmt: skip
+        self.batcher = Batcher(self.raw, self.debounce, stable_seconds=stable_seconds, clock=clock)
+        self.executions = LocalExecutions(
+            lake, settings, reports_dir, reporter=self.reporter, run=run
+        )
+        self.runtime = Runtime(
+            lake=lake, settings=settings, reports_dir=reports_dir, start_execution=self.executions
+        )
         self.clock, self.now = clock, now
         self.s3_handler, self.schedule_handler = s3_handler, schedule_handler
         self.schedule = schedule

@@ -479,8 +479,9 @@ def family_of(metric: str) -> str:
 
 
 def _is_segment_family(name: str) -> bool:
-    return any(name.startswith(f"{d}_") and name[len(d) + 1 :] in b
-               for d, b in SEGMENT_BASES.items())  # fmt: skip
+    return any(
+        name.startswith(f"{d}_") and name[len(d) + 1 :] in b for d, b in SEGMENT_BASES.items()
+    )
 
 
 def spec_of(metric: str) -> MetricSpec:
@@ -612,8 +613,13 @@ def _ratio(part: pd.Series, whole: pd.Series, scale: float = 100.0) -> pd.Series
     return scale * part / whole.where(whole > 0)
 
 
-def _segment_rows(frame: pd.DataFrame, dimension: str, columns: Sequence[str],
-                  max_segments: int, volume_column: str) -> list[pd.DataFrame]:  # fmt: skip
+def _segment_rows(
+    frame: pd.DataFrame,
+    dimension: str,
+    columns: Sequence[str],
+    max_segments: int,
+    volume_column: str,
+) -> list[pd.DataFrame]:
     """(day, metric, value) rows of the biggest ``max_segments`` values of ``dimension``."""
     if frame.empty:
         return []
@@ -691,10 +697,20 @@ def daily_metrics(
     parts: list[pd.DataFrame] = []
     lines_by_day = pd.Series(dtype="float64")
     if has("curated.transactions"):
-        sales = _numeric(run("transactions"), (
-            "revenue", "orders", "bookings", "order_lines", "units", "customers",
-            "returned_lines", "refunded_lines", "cancelled_lines",
-        ))  # fmt: skip
+        sales = _numeric(
+            run("transactions"),
+            (
+                "revenue",
+                "orders",
+                "bookings",
+                "order_lines",
+                "units",
+                "customers",
+                "returned_lines",
+                "refunded_lines",
+                "cancelled_lines",
+            ),
+        )
         sales["day"] = _days(sales["day"])
         sales["avg_order_value"] = _ratio(sales["revenue"], sales["orders"], 1.0)
         sales["avg_line_value"] = _ratio(sales["bookings"], sales["order_lines"], 1.0)
@@ -702,10 +718,24 @@ def daily_metrics(
         sales["refund_rate"] = _ratio(sales["refunded_lines"], sales["order_lines"])
         sales["cancel_rate"] = _ratio(sales["cancelled_lines"], sales["order_lines"])
         lines_by_day = sales.set_index("day")["order_lines"]
-        parts.append(_long(sales, (
-            "revenue", "orders", "avg_order_value", "return_rate", "refund_rate", "cancel_rate",
-            "bookings", "order_lines", "units", "customers", "avg_line_value",
-        )))  # fmt: skip
+        parts.append(
+            _long(
+                sales,
+                (
+                    "revenue",
+                    "orders",
+                    "avg_order_value",
+                    "return_rate",
+                    "refund_rate",
+                    "cancel_rate",
+                    "bookings",
+                    "order_lines",
+                    "units",
+                    "customers",
+                    "avg_line_value",
+                ),
+            )
+        )
         segments = _numeric(run("segments"), ("revenue", "bookings", "lines"))
         if not segments.empty:
             segments["day"] = _days(segments["day"])
@@ -714,23 +744,26 @@ def daily_metrics(
             by_category = segments.groupby(["day", "category"], as_index=False)[
                 ["revenue", "bookings", "lines"]
             ].sum()
-            parts += _segment_rows(by_category, "category", ("revenue", "bookings", "lines"),
-                                   max_segments, "lines")  # fmt: skip
+            parts += _segment_rows(
+                by_category, "category", ("revenue", "bookings", "lines"), max_segments, "lines"
+            )
             by_status = segments.groupby(["day", "status"], as_index=False)[["lines"]].sum()
             parts += _segment_rows(by_status, "status", ("lines",), max_segments, "lines")
         if has("curated.products"):
-            prices = _numeric(run("prices"),
-                              ("price_index", "catalog_price_ratio"))  # fmt: skip
+            prices = _numeric(run("prices"), ("price_index", "catalog_price_ratio"))
             prices["day"] = _days(prices["day"])
             parts.append(_long(prices, ("price_index", "catalog_price_ratio")))
     if has("curated.daily_funnel"):
         steps = ("page_views", "product_views", "add_to_carts", "checkout_starts", "purchases")
-        funnel = _numeric(run("funnel"),
-                          ("sessions", "converting_sessions", *steps))  # fmt: skip
+        funnel = _numeric(run("funnel"), ("sessions", "converting_sessions", *steps))
         funnel["day"] = _days(funnel["day"])
         funnel["conversion_rate"] = _ratio(funnel["converting_sessions"], funnel["sessions"])
-        rates = ("view_to_product_rate", "product_to_cart_rate", "cart_to_checkout_rate",
-                 "checkout_to_purchase_rate")  # fmt: skip
+        rates = (
+            "view_to_product_rate",
+            "product_to_cart_rate",
+            "cart_to_checkout_rate",
+            "checkout_to_purchase_rate",
+        )
         for rate, (before, after) in zip(rates, zip(steps, steps[1:])):
             funnel[rate] = _ratio(funnel[after], funnel[before])
         funnel["overall_conversion_rate"] = _ratio(funnel["purchases"], funnel["page_views"])
@@ -747,8 +780,13 @@ def daily_metrics(
             devices["day"] = _days(devices["day"])
             devices["device"] = devices["device"].astype(str)
             devices["conversion_rate"] = _ratio(devices["converting_sessions"], devices["sessions"])
-            parts += _segment_rows(devices, "device", ("sessions", "conversion_rate", "logged"),
-                                   max_segments, "sessions")  # fmt: skip
+            parts += _segment_rows(
+                devices,
+                "device",
+                ("sessions", "conversion_rate", "logged"),
+                max_segments,
+                "sessions",
+            )
     if has("curated.clickstream"):
         events = _numeric(run("events"), ("events", "signed_in_events", "logged"))
         if not events.empty:
@@ -772,9 +810,13 @@ def daily_metrics(
             parts.append(_long(reviews, ("reviews", "avg_rating")))
     parts = [p for p in parts if not p.empty]
     if not parts:
-        return pd.DataFrame({"day": pd.Series(dtype="datetime64[ns]"),
-                             "metric": pd.Series(dtype="object"),
-                             "value": pd.Series(dtype="float64")})  # fmt: skip
+        return pd.DataFrame(
+            {
+                "day": pd.Series(dtype="datetime64[ns]"),
+                "metric": pd.Series(dtype="object"),
+                "value": pd.Series(dtype="float64"),
+            }
+        )
     metrics = pd.concat(parts, ignore_index=True)
     metrics["value"] = metrics["value"].astype("float64")
     metrics["metric"] = metrics["metric"].astype(str)

@@ -83,8 +83,18 @@ def value_rules(
                 f"{rows:,} of {total:,} rows ({100 * rate:.2f}%) name a {column} missing from "
                 f"the catalog, kept with empty attributes (e.g. {notes[0]['value']})"
             )
-            results.append(RuleResult(rule, dataset, WARNING, status, round(rate, 6), threshold,
-                                      column=column, detail=detail))  # fmt: skip
+            results.append(
+                RuleResult(
+                    rule,
+                    dataset,
+                    WARNING,
+                    status,
+                    round(rate, 6),
+                    threshold,
+                    column=column,
+                    detail=detail,
+                )
+            )
             continue
         results.append(
             RuleResult(

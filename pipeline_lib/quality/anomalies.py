@@ -307,8 +307,9 @@ class Assessment:
 # --------------------------------------------------------------------------- arrays
 
 
-def _on_days(wide: pd.DataFrame, days: pd.DatetimeIndex, columns: pd.Index,
-             additive: np.ndarray) -> np.ndarray:  # fmt: skip
+def _on_days(
+    wide: pd.DataFrame, days: pd.DatetimeIndex, columns: pd.Index, additive: np.ndarray
+) -> np.ndarray:
     """Values on ``days``; an amount or count absent on a day that has data elsewhere is 0."""
     values = as_numpy(wide, days, columns)
     covered = ~np.isnan(values).all(axis=1, keepdims=True)
@@ -564,8 +565,19 @@ def _day_inputs(
         before = _on_days(prior, pd.DatetimeIndex([day]), names, additive)[0]
         same = np.isclose(observed, before, rtol=1e-9, atol=1e-9)
         judged_before = same & ~np.isnan(before)
-    return _Day(day, age, base, base_days, same_age, any_weekday, pooled, observed,
-                spread, recent if spread is not None else None, judged_before)  # fmt: skip
+    return _Day(
+        day,
+        age,
+        base,
+        base_days,
+        same_age,
+        any_weekday,
+        pooled,
+        observed,
+        spread,
+        recent if spread is not None else None,
+        judged_before,
+    )
 
 
 def _baseline_text(inputs: _Day, i: int, points: int) -> str:
@@ -593,8 +605,7 @@ def _check_day(
         median = np.nanmedian(t_base, axis=0)
         mad = np.nanmedian(np.abs(t_base - median), axis=0)
         expected = _untransform(median, log_scale)
-        relative = np.where(np.isnan(cols.relative_floor), cfg.relative_floor,
-                            cols.relative_floor)  # fmt: skip
+        relative = np.where(np.isnan(cols.relative_floor), cfg.relative_floor, cols.relative_floor)
         floor = np.where(
             log_scale,
             np.log1p(relative),
@@ -635,9 +646,15 @@ def _check_day(
         lo = max(float(low[i]), 0.0) if spec.log_scale else float(low[i])
         baseline = _baseline_text(inputs, i, int(points[i]))
         text, look_at, pct = metric_explanation(
-            metric, spec, inputs.day, float(observed[i]), float(expected[i]), lo,
-            float(high[i]), baseline,
-        )  # fmt: skip
+            metric,
+            spec,
+            inputs.day,
+            float(observed[i]),
+            float(expected[i]),
+            lo,
+            float(high[i]),
+            baseline,
+        )
         history = tuple(
             (d.date().isoformat(), float(v))
             for d, v in zip(inputs.base_days[i], base[:, i])
@@ -726,9 +743,13 @@ def assess_run(
     logger.info(
         "anomaly detection for run %s as of %s: %d metrics, %d earlier snapshot rows, "
         "%d anomalies, %d not judged",
-        run_id, as_of, metrics["metric"].nunique(), len(history), len(result.anomalies),
+        run_id,
+        as_of,
+        metrics["metric"].nunique(),
+        len(history),
+        len(result.anomalies),
         len(result.unjudged),
-    )  # fmt: skip
+    )
     return result
 
 

@@ -154,8 +154,15 @@ def run_quality(
         )
     found = Assessment()
     if "curated.transactions" in tables:
-        found = assess_run(runner, lake=lake, run_id=run_id, as_of=day, settings=quality.params,
-                           accounting=own_accounting, tables=sorted(curated))  # fmt: skip
+        found = assess_run(
+            runner,
+            lake=lake,
+            run_id=run_id,
+            as_of=day,
+            settings=quality.params,
+            accounting=own_accounting,
+            tables=sorted(curated),
+        )
     else:
         logger.info("anomaly detection skipped: no curated.transactions to measure")
     report = QualityReport(

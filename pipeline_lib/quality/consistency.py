@@ -156,13 +156,29 @@ def _span(first: date, as_of: date) -> str:
     return f"{first.isoformat()}..{as_of.isoformat()} and the run's own lines"
 
 
-def _result(rule: str, table: str, severity: str, broken: bool, observed: Any,
-            threshold: Any, detail: str, column: Optional[str] = None) -> RuleResult:  # fmt: skip
+def _result(
+    rule: str,
+    table: str,
+    severity: str,
+    broken: bool,
+    observed: Any,
+    threshold: Any,
+    detail: str,
+    column: Optional[str] = None,
+) -> RuleResult:
     hint = rule_hint(rule)
     if broken and hint:
         detail += f" Look at {hint}."
-    return RuleResult(rule, table, severity, outcome(not broken, severity), observed, threshold,
-                      column=column, detail=detail)  # fmt: skip
+    return RuleResult(
+        rule,
+        table,
+        severity,
+        outcome(not broken, severity),
+        observed,
+        threshold,
+        column=column,
+        detail=detail,
+    )
 
 
 def _row(frame: pd.DataFrame) -> dict[str, Any]:
@@ -171,8 +187,9 @@ def _row(frame: pd.DataFrame) -> dict[str, Any]:
     return {str(k): (None if pd.isna(v) else v) for k, v in frame.iloc[0].items()}
 
 
-def check_line_totals(runner: SqlRunner, rule: LineTotalRule, as_of: date,
-                      check_days: int) -> RuleResult:  # fmt: skip
+def check_line_totals(
+    runner: SqlRunner, rule: LineTotalRule, as_of: date, check_days: int
+) -> RuleResult:
     """``total_amount`` = ``quantity * price`` within the rule's tolerances."""
     first, scope = _scope(as_of, check_days)
     expected = "(t.quantity * t.price)"
@@ -181,11 +198,13 @@ def check_line_totals(runner: SqlRunner, rule: LineTotalRule, as_of: date,
     low = f"{expected} * {1 - rule.max_discount_pct / 100!r} - {slack}"
     broken = f"(t.total_amount > {high} or t.total_amount < {low})"
     base = f"from curated.transactions as t where {scope} and t.total_amount is not null"
-    row = _row(runner.query(
-        f"select count(*) as n, sum(case when {broken} then 1 else 0 end) as bad, "
-        f"sum(case when {broken} and t.total_amount > {expected} then 1 else 0 end) as above "
-        f"{base}"
-    ))  # fmt: skip
+    row = _row(
+        runner.query(
+            f"select count(*) as n, sum(case when {broken} then 1 else 0 end) as bad, "
+            f"sum(case when {broken} and t.total_amount > {expected} then 1 else 0 end) as above "
+            f"{base}"
+        )
+    )
     rows, bad = int(row.get("n") or 0), int(row.get("bad") or 0)
     share = _pct(bad, rows)
     tolerance = f"{rule.tolerance_pct:g}% or {rule.tolerance_abs:g}"
@@ -193,8 +212,16 @@ def check_line_totals(runner: SqlRunner, rule: LineTotalRule, as_of: date,
         tolerance += f", up to {rule.max_discount_pct:g}% below for discounts"
     if rows < rule.min_rows:
         detail = f"not judged: {rows:,} lines in {_span(first, as_of)} (at least {rule.min_rows})"
-        return _result("line_total", "curated.transactions", rule.severity, False, share,
-                       rule.max_share_pct, detail, "total_amount")  # fmt: skip
+        return _result(
+            "line_total",
+            "curated.transactions",
+            rule.severity,
+            False,
+            share,
+            rule.max_share_pct,
+            detail,
+            "total_amount",
+        )
     detail = (
         f"{bad:,} of {rows:,} lines ({share:g}%) of {_span(first, as_of)} have total_amount "
         f"off quantity x price by more than {tolerance}"
@@ -214,12 +241,21 @@ def check_line_totals(runner: SqlRunner, rule: LineTotalRule, as_of: date,
         detail += f" ({above:,} above, {bad - above:,} below), e.g. {shown}."
     else:
         detail += "."
-    return _result("line_total", "curated.transactions", rule.severity, failing, share,
-                   rule.max_share_pct, detail, "total_amount")  # fmt: skip
+    return _result(
+        "line_total",
+        "curated.transactions",
+        rule.severity,
+        failing,
+        share,
+        rule.max_share_pct,
+        detail,
+        "total_amount",
+    )
 
 
-def check_catalog_prices(runner: SqlRunner, rule: CatalogPriceRule, as_of: date,
-                         check_days: int) -> RuleResult:  # fmt: skip
+def check_catalog_prices(
+    runner: SqlRunner, rule: CatalogPriceRule, as_of: date, check_days: int
+) -> RuleResult:
     """The unit price paid is within ``tolerance_pct`` of the catalog price."""
     first, scope = _scope(as_of, check_days)
     ratio = "(t.price / p.price)"
@@ -229,9 +265,11 @@ def check_catalog_prices(runner: SqlRunner, rule: CatalogPriceRule, as_of: date,
         "from curated.transactions as t join curated.products as p "
         f"on t.product_id = p.product_id where {scope} and p.price > 0 and t.price is not null"
     )
-    row = _row(runner.query(
-        f"select count(*) as n, sum(case when {broken} then 1 else 0 end) as bad {base}"
-    ))  # fmt: skip
+    row = _row(
+        runner.query(
+            f"select count(*) as n, sum(case when {broken} then 1 else 0 end) as bad {base}"
+        )
+    )
     rows, bad = int(row.get("n") or 0), int(row.get("bad") or 0)
     share = _pct(bad, rows)
     if rows < rule.min_rows:
@@ -239,8 +277,16 @@ def check_catalog_prices(runner: SqlRunner, rule: CatalogPriceRule, as_of: date,
             f"not judged: {rows:,} lines with a catalog price in {_span(first, as_of)} "
             f"(at least {rule.min_rows})"
         )
-        return _result("catalog_price", "curated.transactions", rule.severity, False, share,
-                       rule.max_share_pct, detail, "price")  # fmt: skip
+        return _result(
+            "catalog_price",
+            "curated.transactions",
+            rule.severity,
+            False,
+            share,
+            rule.max_share_pct,
+            detail,
+            "price",
+        )
     detail = (
         f"{bad:,} of {rows:,} lines ({share:g}%) of {_span(first, as_of)} paid a unit price "
         f"more than {rule.tolerance_pct:g}% off the catalog price"
@@ -258,8 +304,16 @@ def check_catalog_prices(runner: SqlRunner, rule: CatalogPriceRule, as_of: date,
     else:
         detail += "."
     broken_rule = share > rule.max_share_pct
-    return _result("catalog_price", "curated.transactions", rule.severity, broken_rule, share,
-                   rule.max_share_pct, detail, "price")  # fmt: skip
+    return _result(
+        "catalog_price",
+        "curated.transactions",
+        rule.severity,
+        broken_rule,
+        share,
+        rule.max_share_pct,
+        detail,
+        "price",
+    )
 
 
 #: (later step, earlier step it needs) in the funnel.
@@ -270,8 +324,9 @@ FUNNEL_PAIRS = (
 )
 
 
-def check_funnel_order(runner: SqlRunner, rule: FunnelOrderRule, as_of: date,
-                       check_days: int) -> RuleResult:  # fmt: skip
+def check_funnel_order(
+    runner: SqlRunner, rule: FunnelOrderRule, as_of: date, check_days: int
+) -> RuleResult:
     """No session reaches a later funnel step without the earlier one."""
     first = as_of - timedelta(days=check_days - 1)
     steps = sorted({s for pair in FUNNEL_PAIRS for s in pair})
@@ -284,7 +339,8 @@ def check_funnel_order(runner: SqlRunner, rule: FunnelOrderRule, as_of: date,
         for later, earlier in FUNNEL_PAIRS
     )
     any_skip = " or ".join(f"(has_{a} = 1 and has_{b} = 0)" for a, b in FUNNEL_PAIRS)
-    row = _row(runner.query(f"""
+    row = _row(
+        runner.query(f"""
 with sessions as (
     select c.derived_session_id, {flags}
     from curated.clickstream as c
@@ -294,14 +350,23 @@ with sessions as (
 )
 select count(*) as n, sum(case when {any_skip} then 1 else 0 end) as bad, {skips}
 from sessions
-"""))  # fmt: skip
+""")
+    )
     sessions, bad = int(row.get("n") or 0), int(row.get("bad") or 0)
     share = _pct(bad, sessions)
     span = f"{first.isoformat()}..{as_of.isoformat()}"
     if sessions < rule.min_sessions:
         detail = f"not judged: {sessions:,} sessions in {span} (at least {rule.min_sessions})"
-        return _result("funnel_order", "curated.clickstream", rule.severity, False, share,
-                       rule.max_share_pct, detail, "event_type")  # fmt: skip
+        return _result(
+            "funnel_order",
+            "curated.clickstream",
+            rule.severity,
+            False,
+            share,
+            rule.max_share_pct,
+            detail,
+            "event_type",
+        )
     kinds = [
         f"{int(row.get(f'{a}_without_{b}') or 0):,} {a} without {b}"
         for a, b in FUNNEL_PAIRS
@@ -311,13 +376,21 @@ from sessions
         f"{bad:,} of {sessions:,} sessions ({share:g}%) of {span} reached a later funnel step "
         "without the earlier one" + (f": {', '.join(kinds)}." if kinds else ".")
     )
-    return _result("funnel_order", "curated.clickstream", rule.severity,
-                   share > rule.max_share_pct, share, rule.max_share_pct, detail,
-                   "event_type")  # fmt: skip
+    return _result(
+        "funnel_order",
+        "curated.clickstream",
+        rule.severity,
+        share > rule.max_share_pct,
+        share,
+        rule.max_share_pct,
+        detail,
+        "event_type",
+    )
 
 
-def check_purchases_vs_lines(runner: SqlRunner, rule: PurchasesRule, as_of: date,
-                             check_days: int, baseline_days: int) -> RuleResult:  # fmt: skip
+def check_purchases_vs_lines(
+    runner: SqlRunner, rule: PurchasesRule, as_of: date, check_days: int, baseline_days: int
+) -> RuleResult:
     """Purchase events per order line on each checked day against the baseline ratio."""
     first = as_of - timedelta(days=check_days - 1)
     start = first - timedelta(days=baseline_days)
@@ -340,10 +413,17 @@ events as (
 select l.day, l.lines, coalesce(e.purchases, 0) as purchases
 from lines as l
 left join events as e on l.day = e.day
-""")  # fmt: skip
+""")
     if frame.empty:
-        return _result("purchases_vs_lines", "curated.daily_funnel", rule.severity, False, None,
-                       rule.tolerance_pct, "not judged: no order lines in the window")  # fmt: skip
+        return _result(
+            "purchases_vs_lines",
+            "curated.daily_funnel",
+            rule.severity,
+            False,
+            None,
+            rule.tolerance_pct,
+            "not judged: no order lines in the window",
+        )
     frame["day"] = pd.to_datetime(frame["day"]).dt.date
     frame["lines"] = pd.to_numeric(frame["lines"]).astype(float)
     frame["purchases"] = pd.to_numeric(frame["purchases"]).astype(float)
@@ -355,8 +435,15 @@ left join events as e on l.day = e.day
             f"not judged: the feeds do not line up in the baseline ({base_ratio:.1f} purchase "
             f"events per 100 order lines over {base_lines:,.0f} lines)"
         )
-        return _result("purchases_vs_lines", "curated.daily_funnel", rule.severity, False,
-                       round(base_ratio, 2), rule.tolerance_pct, detail)  # fmt: skip
+        return _result(
+            "purchases_vs_lines",
+            "curated.daily_funnel",
+            rule.severity,
+            False,
+            round(base_ratio, 2),
+            rule.tolerance_pct,
+            detail,
+        )
     checked = frame[frame["day"] >= first].sort_values("day")
     off = []
     worst = 0.0
@@ -367,15 +454,25 @@ left join events as e on l.day = e.day
         change = 100.0 * (ratio - base_ratio) / base_ratio
         worst = change if abs(change) > abs(worst) else worst
         if abs(change) > rule.tolerance_pct:
-            off.append(f"{day.isoformat()}: {purchases:,.0f} purchase events for {lines:,.0f} "
-                       f"lines ({ratio:.1f} per 100, {change:+.0f}%)")  # fmt: skip
+            off.append(
+                f"{day.isoformat()}: {purchases:,.0f} purchase events for {lines:,.0f} "
+                f"lines ({ratio:.1f} per 100, {change:+.0f}%)"
+            )
     detail = (
         f"purchase events per 100 order lines: {base_ratio:.1f} over the {baseline_days} "
-        f"baseline days; " + ("; ".join(off) if off else f"every checked day within "
-                              f"{rule.tolerance_pct:g}%") + "."
-    )  # fmt: skip
-    return _result("purchases_vs_lines", "curated.daily_funnel", rule.severity, bool(off),
-                   round(worst, 2), rule.tolerance_pct, detail)  # fmt: skip
+        f"baseline days; "
+        + ("; ".join(off) if off else f"every checked day within {rule.tolerance_pct:g}%")
+        + "."
+    )
+    return _result(
+        "purchases_vs_lines",
+        "curated.daily_funnel",
+        rule.severity,
+        bool(off),
+        round(worst, 2),
+        rule.tolerance_pct,
+        detail,
+    )
 
 
 def consistency_rules(
@@ -400,6 +497,9 @@ def consistency_rules(
     if settings.funnel_order and has("curated.clickstream"):
         results.append(check_funnel_order(runner, settings.funnel_order, as_of, check_days))
     if settings.purchases_vs_lines and has("curated.transactions", "curated.daily_funnel"):
-        results.append(check_purchases_vs_lines(runner, settings.purchases_vs_lines, as_of,
-                                                check_days, baseline_days))  # fmt: skip
+        results.append(
+            check_purchases_vs_lines(
+                runner, settings.purchases_vs_lines, as_of, check_days, baseline_days
+            )
+        )
     return results

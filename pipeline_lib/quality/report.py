@@ -124,8 +124,9 @@ def render_report(
         raise PipelineError(f"cannot read executed notebook {executed_notebook}: {exc}") from exc
     summary = _summary_from_outputs(notebook) or _summary_from_lake(lake, notebook)
     if summary is None:
-        logger.warning("no quality status in %s: the report is listed as unknown",
-                       executed_notebook)  # fmt: skip
+        logger.warning(
+            "no quality status in %s: the report is listed as unknown", executed_notebook
+        )
         summary = {"status": UNKNOWN, "run_id": _notebook_parameter(notebook, "run_id") or ""}
     folder = reports_dir / QUALITY_DIR / as_of.isoformat()
     if inline:

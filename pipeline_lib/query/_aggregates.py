@@ -50,8 +50,12 @@ logger = logging.getLogger(__name__)
 
 #: The curated tables built from ``sql/aggregates/``, in build order
 #: (product_performance reads product_ratings).
-AGGREGATE_TABLES = ("product_ratings", "customer_metrics", "product_performance",
-                    "product_affinity")  # fmt: skip
+AGGREGATE_TABLES = (
+    "product_ratings",
+    "customer_metrics",
+    "product_performance",
+    "product_affinity",
+)
 #: The query parameter every job sets from its run rather than from settings.
 AS_OF = "as_of"
 DEFAULT_MEMORY_LIMIT = "2GB"
@@ -203,8 +207,9 @@ def run_aggregate(
                 f"of memory or disk, raise aggregates.memory_limit or point "
                 f"{TEMP_DIR_ENV} at a larger disk"
             ) from None
-    logger.info("aggregate %s: %d rows in %.2f s", name, table.num_rows,
-                time.perf_counter() - started)  # fmt: skip
+    logger.info(
+        "aggregate %s: %d rows in %.2f s", name, table.num_rows, time.perf_counter() - started
+    )
     return conform_to_contract(table, name)
 
 
@@ -258,8 +263,11 @@ def write_aggregates(
     versions = []
     for name, query in queries.items():
         own = {p.name: params[p.name] for p in query.params if p.name in params}
-        versions.append(write_aggregate(ctx.lake, ctx.run_id, name, as_of=ctx.as_of,
-                                        params=own, settings=settings))  # fmt: skip
+        versions.append(
+            write_aggregate(
+                ctx.lake, ctx.run_id, name, as_of=ctx.as_of, params=own, settings=settings
+            )
+        )
     return versions
 
 

@@ -265,10 +265,14 @@ def _scan_table(
             if not _overlaps(month_low, month_high, window_low, window_high):
                 continue
         kept = [
-            i for i in range(meta.num_row_groups)
-            if all(_row_group_may_match(meta, i, col, lo, hi)
-                   for col, (lo, hi) in bounds.items() if col != partition_column)
-        ]  # fmt: skip
+            i
+            for i in range(meta.num_row_groups)
+            if all(
+                _row_group_may_match(meta, i, col, lo, hi)
+                for col, (lo, hi) in bounds.items()
+                if col != partition_column
+            )
+        ]
         if not kept:
             continue
         partitions_read.add(partition)

@@ -257,9 +257,12 @@ def domains_from_params(feeds: Any, *, source: str = "params") -> FeedDomains:
                 )
             references[(dataset, column)] = _reference_rule(raw, f"{where}.references.{column}")
     return FeedDomains(
-        values=values, patterns=patterns, references=references, ranges=ranges,
+        values=values,
+        patterns=patterns,
+        references=references,
+        ranges=ranges,
         drop_columns=dropped,
-    )  # fmt: skip
+    )
 
 
 def _range_rule(dataset: str, column: str, raw: Any, where: str) -> Optional[RangeRule]:

@@ -592,6 +592,13 @@ def with_domains(schema: TableSchema, domains: FeedDomains) -> TableSchema:
         if (schema.name, column.name) in domains.ranges:
             bounds = domains.ranges[(schema.name, column.name)]
             low, high = (bounds.min_value, bounds.max_value) if bounds else (None, None)
-        columns.append(replace(column, allowed_values=allowed, pattern=pattern or column.pattern,
-                               min_value=low, max_value=high))  # fmt: skip
+        columns.append(
+            replace(
+                column,
+                allowed_values=allowed,
+                pattern=pattern or column.pattern,
+                min_value=low,
+                max_value=high,
+            )
+        )
     return replace(schema, columns=tuple(columns))

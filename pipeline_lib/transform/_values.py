@@ -145,8 +145,9 @@ def standardize_values(
     indices = encoded.indices
     result = pa.array(standardized, pa.string()).take(indices)
     outside_rows = _expand(outside, indices)
-    notes = _notes(distinct, noted_as, indices, days, dataset=dataset, column=column,
-                   reported=reported)  # fmt: skip
+    notes = _notes(
+        distinct, noted_as, indices, days, dataset=dataset, column=column, reported=reported
+    )
     return StandardizedValues(
         values=fr.from_arrow(result, index=values.index, name=values.name),
         outside=outside_rows,
@@ -308,8 +309,14 @@ def _merged(notes: list[ValueNote]) -> list[ValueNote]:
         if key in merged:
             old = merged[key]
             days = [d for d in (old.first_day, note.first_day) if d]
-            merged[key] = ValueNote(note.dataset, note.column, note.kind, note.value,
-                                    old.rows + note.rows, min(days) if days else None)  # fmt: skip
+            merged[key] = ValueNote(
+                note.dataset,
+                note.column,
+                note.kind,
+                note.value,
+                old.rows + note.rows,
+                min(days) if days else None,
+            )
         else:
             merged[key] = note
     return sorted(merged.values(), key=lambda n: (-n.rows, n.value))

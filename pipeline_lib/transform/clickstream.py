@@ -81,17 +81,25 @@ def clean_clickstream(
     rows_in = len(frame)
     days = frame["timestamp"]
     event_type = standardize_values(
-        frame["event_type"], domains.value_rule("clickstream", "event_type"),
-        dataset="clickstream", column="event_type", days=days,
-    )  # fmt: skip
-    device = standardize_values(
-        frame["device"], domains.value_rule("clickstream", "device"),
-        dataset="clickstream", column="device", days=days,
-    )  # fmt: skip
-    id_checks, id_notes = identifier_checks(
-        frame, ("session_id",), {"session_id": domains.pattern_rule("clickstream", "session_id")},
+        frame["event_type"],
+        domains.value_rule("clickstream", "event_type"),
         dataset="clickstream",
-    )  # fmt: skip
+        column="event_type",
+        days=days,
+    )
+    device = standardize_values(
+        frame["device"],
+        domains.value_rule("clickstream", "device"),
+        dataset="clickstream",
+        column="device",
+        days=days,
+    )
+    id_checks, id_notes = identifier_checks(
+        frame,
+        ("session_id",),
+        {"session_id": domains.pattern_rule("clickstream", "session_id")},
+        dataset="clickstream",
+    )
     checks: list[fr.RejectCheck] = [
         *id_checks,
         (UNKNOWN_EVENT_TYPE, event_type.reject),

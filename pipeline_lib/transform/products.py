@@ -126,12 +126,15 @@ def standardize_products(
     frame = fr.contract_frame(df, PRODUCTS)
     rows_in = len(frame)
     rule = domains.value_rule("products", "category")
-    category = standardize_values(frame["category"], rule, dataset="products", column="category",
-                                  spellings=spellings)  # fmt: skip
+    category = standardize_values(
+        frame["category"], rule, dataset="products", column="category", spellings=spellings
+    )
     id_checks, id_notes = identifier_checks(
-        frame, ("product_id",), {"product_id": domains.pattern_rule("products", "product_id")},
+        frame,
+        ("product_id",),
+        {"product_id": domains.pattern_rule("products", "product_id")},
         dataset="products",
-    )  # fmt: skip
+    )
     checks: list[fr.RejectCheck] = [
         *id_checks,
         (UNKNOWN_CATEGORY, category.reject),
@@ -214,8 +217,10 @@ def respell_categories(
     spelled = {**spellings, **canonical}
     old = products["category"].astype("object").tolist()
     # A value kept as the rule's `other` stays so, whatever the feed wrote.
-    new = [v if v is None or pd.isna(v) or v == rule.other else spelled.get(str(v).lower(), v)
-           for v in old]  # fmt: skip
+    new = [
+        v if v is None or pd.isna(v) or v == rule.other else spelled.get(str(v).lower(), v)
+        for v in old
+    ]
     changed = np.array([a is not b and a != b for a, b in zip(old, new)], dtype=bool)
     if not changed.any():
         return products, 0

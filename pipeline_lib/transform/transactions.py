@@ -100,13 +100,19 @@ def clean_transactions(
     """
     frame = fr.contract_frame(df, TRANSACTIONS)
     rows_in = len(frame)
-    status = standardize_values(frame["status"], domains.value_rule("transactions", "status"),
-                                dataset="transactions", column="status",
-                                days=frame["transaction_date"])  # fmt: skip
-    id_checks, id_notes = identifier_checks(
-        frame, IDENTIFIERS, {c: domains.pattern_rule("transactions", c) for c in IDENTIFIERS},
+    status = standardize_values(
+        frame["status"],
+        domains.value_rule("transactions", "status"),
         dataset="transactions",
-    )  # fmt: skip
+        column="status",
+        days=frame["transaction_date"],
+    )
+    id_checks, id_notes = identifier_checks(
+        frame,
+        IDENTIFIERS,
+        {c: domains.pattern_rule("transactions", c) for c in IDENTIFIERS},
+        dataset="transactions",
+    )
     checks: list[fr.RejectCheck] = [
         *id_checks,
         (NEGATIVE_AMOUNT, fr.bool_mask(frame["total_amount"] < 0)),

@@ -36,8 +36,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DashboardServer
     for name in RENDERED:
         assert render_report(name, lake=lake, reports_dir=root / "reports").ok
     defaults = analytics_settings(load_settings(env="local")).query_defaults()
-    api = AnalyticsApi(LakeSource(lake), ApiSettings(cache_ttl_seconds=300),
-                       queries=load_queries(defaults=defaults))  # fmt: skip
+    api = AnalyticsApi(
+        LakeSource(lake),
+        ApiSettings(cache_ttl_seconds=300),
+        queries=load_queries(defaults=defaults),
+    )
     server = make_server(api, site_dir(), host="127.0.0.1", port=0, reports_dir=root / "reports")
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
     thread.start()
@@ -83,8 +86,9 @@ def test_a_report_draws_its_charts_under_the_servers_policy(
     assert figures.count() >= 1
     page.page.wait_for_function(
         "n => document.querySelectorAll('.plotly-graph-div .main-svg').length >= n",
-        arg=figures.count(), timeout=30_000,
-    )  # fmt: skip
+        arg=figures.count(),
+        timeout=30_000,
+    )
     assert page.page.locator(".analytics-conclusions li").count() >= 2
     assert page.errors == []  # a Content-Security-Policy violation is a console error
     page.page.locator("nav.report-nav a").first.click()
@@ -98,13 +102,18 @@ def test_report_links_outside_the_reports_are_dropped_and_titles_are_text(
         "as_of": "2026-11-28",
         "index": "javascript:alert(1)",
         "reports": [
-            {"name": "a", "title": HOSTILE, "href": "2026-11-28/a.html", "status": "ok",
-             "headline": HOSTILE},
+            {
+                "name": "a",
+                "title": HOSTILE,
+                "href": "2026-11-28/a.html",
+                "status": "ok",
+                "headline": HOSTILE,
+            },
             {"name": "b", "title": "script", "href": "javascript:alert(2)", "status": "ok"},
             {"name": "c", "title": "elsewhere", "href": "https://evil.test/c.html", "status": "ok"},
             {"name": "d", "title": "up", "href": "../../secret.html", "status": "ok"},
         ],
-    }  # fmt: skip
+    }
 
     def fulfil(route: Any) -> None:
         route.fulfill(status=200, content_type="application/json", body=json.dumps(latest))

@@ -24,9 +24,15 @@ pytestmark = pytest.mark.browser
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]  # fmt: skip
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 REPORTS = Path(__file__).resolve().parent.parent.parent / "reports"
 CANVASES = ["revenue-chart", "products-chart", "funnel-chart", "segments-chart"]
 
@@ -167,11 +173,19 @@ def test_chart_data_matches_the_api(page: Page, server: DashboardServer) -> None
 
 
 def test_a_script_in_a_product_name_is_shown_as_text(page: Page, server: DashboardServer) -> None:
-    hostile = [{
-        "product_id": "p1", "product_name": HOSTILE_NAME, "recommended_product_id": "p2",
-        "recommended_product_name": '<img src=x onerror="alert(2)">', "recommended_category": "x",
-        "pair_count": 3, "support": 0.1, "confidence": 0.5, "lift": 2.0,
-    }]  # fmt: skip
+    hostile = [
+        {
+            "product_id": "p1",
+            "product_name": HOSTILE_NAME,
+            "recommended_product_id": "p2",
+            "recommended_product_name": '<img src=x onerror="alert(2)">',
+            "recommended_category": "x",
+            "pair_count": 3,
+            "support": 0.1,
+            "confidence": 0.5,
+            "lift": 2.0,
+        }
+    ]
 
     def recommendations(route: Any) -> None:
         route.fulfill(status=200, content_type="application/json", body=json.dumps(hostile))

@@ -90,13 +90,27 @@ def test_the_recommendations_report_says_what_a_basket_is(published: Path) -> No
 
 def test_report_renders_one_on_demand_with_parameters(published: Path, run_cli: RunCli) -> None:
     reports = published / "on-demand"
-    done = run_cli("--lake", str(published / "lake"), "report", "top_products_by_category",
-                   "--param", "days=7", "--param", "top_n=2", "--reports", str(reports),
-                   "--json")  # fmt: skip
+    done = run_cli(
+        "--lake",
+        str(published / "lake"),
+        "report",
+        "top_products_by_category",
+        "--param",
+        "days=7",
+        "--param",
+        "top_n=2",
+        "--reports",
+        str(reports),
+        "--json",
+    )
     record = json.loads(done.stdout)
     assert record["status"] == "ok"
-    assert record["parameters"] == {"as_of": AS_OF.isoformat(), "env": "local", "days": 7,
-                                    "top_n": 2}  # fmt: skip
+    assert record["parameters"] == {
+        "as_of": AS_OF.isoformat(),
+        "env": "local",
+        "days": 7,
+        "top_n": 2,
+    }
     assert record["conclusions"][0].startswith(tuple(_categories(published)))
     assert " the last 7 days " in record["conclusions"][0]
     assert Path(record["path"]).is_file()

@@ -101,9 +101,11 @@ def two_runs(targets: Targets) -> Targets:
     updates = pd.read_csv(backfill / "transactions.csv").head(40).copy()
     updates["status"] = "returned"
     fresh = generate_all(
-        targets.work / "fresh", GeneratorConfig(transactions=200, seed=24, end_date=DAILY_DAY,
-                                                days=1, products=120, dirty_rate=0.0)
-    ).manifest_path.parent  # fmt: skip
+        targets.work / "fresh",
+        GeneratorConfig(
+            transactions=200, seed=24, end_date=DAILY_DAY, days=1, products=120, dirty_rate=0.0
+        ),
+    ).manifest_path.parent
     new_orders = pd.read_csv(fresh / "transactions.csv")
     pd.concat([updates, new_orders]).to_csv(daily / "transactions_daily.csv", index=False)
     for lake in (targets.local, targets.aws):
@@ -179,15 +181,30 @@ def test_a_killed_run_keeps_the_lake_until_its_lease_expires_and_publishes_nothi
     new run takes the lake and publishes."""
     lake = s3_lake(moto_server)
     table = lock_table(moto_server)
-    env = {**two_runs.env, "PIPELINE_LEDGER_TABLE": dynamodb_table(moto_server),
-           "PIPELINE_LOCK_TABLE": table}  # fmt: skip
+    env = {
+        **two_runs.env,
+        "PIPELINE_LEDGER_TABLE": dynamodb_table(moto_server),
+        "PIPELINE_LOCK_TABLE": table,
+    }
     targets = replace(two_runs, env=env)
     cli(targets, lake, "ingest", str(two_runs.work / "backfill"))
     killed = subprocess.Popen(
-        [CLI, "--lake", lake.location, "run", "--date", BACKFILL_DAY.isoformat(), "--run-id",
-         "killed"], cwd=two_runs.work, env=env, stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL, start_new_session=True,
-    )  # fmt: skip
+        [
+            CLI,
+            "--lake",
+            lake.location,
+            "run",
+            "--date",
+            BACKFILL_DAY.isoformat(),
+            "--run-id",
+            "killed",
+        ],
+        cwd=two_runs.work,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
         deadline = time.monotonic() + 300
         while not any(e.get("state") == "RunEtlJobs" for e in load_history(lake, "killed")):
@@ -200,14 +217,21 @@ def test_a_killed_run_keeps_the_lake_until_its_lease_expires_and_publishes_nothi
     assert read_published(lake).tables == {}  # nothing it staged is live
     refused = subprocess.run(
         [CLI, "--lake", lake.location, "run", "--run-id", "next"],
-        cwd=two_runs.work, env=env, capture_output=True, text=True, timeout=300, check=False,
-    )  # fmt: skip
+        cwd=two_runs.work,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     said = refused.stdout + refused.stderr
     assert refused.returncode != 0 and "busy: run killed" in said, said
     # Six hours later (the lease's length), the lease has expired.
     moto_server.client("dynamodb").update_item(  # type: ignore[attr-defined]
-        TableName=table, Key={"lock_id": {"S": "lake"}},
-        UpdateExpression="SET expires_at = :past", ExpressionAttributeValues={":past": {"N": "0"}},
-    )  # fmt: skip
+        TableName=table,
+        Key={"lock_id": {"S": "lake"}},
+        UpdateExpression="SET expires_at = :past",
+        ExpressionAttributeValues={":past": {"N": "0"}},
+    )
     cli(targets, lake, "run", "--date", BACKFILL_DAY.isoformat(), "--run-id", "recovered")
     assert set(read_published(lake).tables.values()) == {"recovered"}

@@ -39,13 +39,26 @@ def test_without_a_name_lists_the_queries(run_cli: RunCli, lake_dir: Path) -> No
 
 def test_json_is_a_list_of_row_objects(run_cli: RunCli, lake_dir: Path) -> None:
     out = run_cli(
-        "--lake", str(lake_dir), "query", "top_products", "--param", "days=60",
-        "-p", "top_n=5", "--format", "json",
-    ).stdout  # fmt: skip
+        "--lake",
+        str(lake_dir),
+        "query",
+        "top_products",
+        "--param",
+        "days=60",
+        "-p",
+        "top_n=5",
+        "--format",
+        "json",
+    ).stdout
     rows = json.loads(out)
     assert isinstance(rows, list) and 0 < len(rows) <= 5
-    assert list(rows[0]) == ["name", "category", "total_quantity", "total_revenue",
-                             "unique_customers"]  # fmt: skip
+    assert list(rows[0]) == [
+        "name",
+        "category",
+        "total_quantity",
+        "total_revenue",
+        "unique_customers",
+    ]
     revenues = [r["total_revenue"] for r in rows]
     assert revenues == sorted(revenues, reverse=True)
 
@@ -67,8 +80,18 @@ def test_csv_and_table(run_cli: RunCli, lake_dir: Path) -> None:
 
 
 def test_as_of_pins_current_date(run_cli: RunCli, lake_dir: Path) -> None:
-    out = run_cli("--lake", str(lake_dir), "query", "revenue_trend", "-p", "days=5",
-                  "--as-of", "2026-10-01", "-f", "json").stdout  # fmt: skip
+    out = run_cli(
+        "--lake",
+        str(lake_dir),
+        "query",
+        "revenue_trend",
+        "-p",
+        "days=5",
+        "--as-of",
+        "2026-10-01",
+        "-f",
+        "json",
+    ).stdout
     periods = [r["period"] for r in json.loads(out)]
     assert periods and max(periods) <= "2026-10-01" and min(periods) >= "2026-09-26"
 

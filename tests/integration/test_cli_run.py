@@ -181,8 +181,9 @@ def test_run_record_says_succeeded_with_every_step(cli_runs: TwoCliRuns) -> None
     # 1% warning rate (the critical rate is 5%), and 2% name products missing from the
     # catalog, kept and reported over the 1% warn rate; every other rule passes, so the run
     # publishes with warnings.
-    not_passed = [(r["rule"], r["table"], r["severity"]) for r in record["audit"]
-                  if r["status"] != "pass"]  # fmt: skip
+    not_passed = [
+        (r["rule"], r["table"], r["severity"]) for r in record["audit"] if r["status"] != "pass"
+    ]
     assert not_passed == [
         ("reject_rate", "transactions", "warning"),
         ("unknown_references", "transactions", "warning"),
@@ -264,9 +265,14 @@ def test_second_run_on_the_same_inputs_gives_identical_tables_and_accounting(
         cleaned = first_run[(dataset, "etl")]
         assert second_run[(dataset, "ingestion")].rows_in == 0
         assert second_run[(dataset, "etl")] == replace(
-            cleaned, rows_in=0, rows_out=0, rejected={}, duplicates_removed=0, notes=[],
+            cleaned,
+            rows_in=0,
+            rows_out=0,
+            rejected={},
+            duplicates_removed=0,
+            notes=[],
             carried=cleaned.rows_out,
-        ), dataset  # fmt: skip
+        ), dataset
         del first_run[(dataset, "ingestion")], first_run[(dataset, "etl")]
     for key, entry in first_run.items():  # the merge stage
         assert second_run[key] == entry, key
@@ -449,8 +455,17 @@ def test_run_with_a_run_id_that_already_ran_is_refused_and_changes_nothing(
     tmp_path: Path, generated: GenerationResult
 ) -> None:
     lake = ingested_lake(tmp_path, generated)
-    common = ("--lake", str(lake.root), "run", "--date", AS_OF.isoformat(),
-              "--reports", str(tmp_path / "reports"), "--run-id", "nightly")  # fmt: skip
+    common = (
+        "--lake",
+        str(lake.root),
+        "run",
+        "--date",
+        AS_OF.isoformat(),
+        "--reports",
+        str(tmp_path / "reports"),
+        "--run-id",
+        "nightly",
+    )
     first = cli(*common, cwd=tmp_path)
     assert first.returncode == 0, first.stdout + first.stderr
     published = lake.read_bytes(Zone.META, "published.json")

@@ -41,8 +41,12 @@ class Watch:
         with self.stderr_path.open("w") as stderr:
             self.process = subprocess.Popen(
                 [CLI, "--lake", str(lake), "watch", *args],
-                cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=stderr, text=True,
-            )  # fmt: skip
+                cwd=cwd,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=stderr,
+                text=True,
+            )
         self.lines: list[str] = []
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
@@ -102,16 +106,26 @@ def test_files_copied_into_raw_start_one_s3_run(published: LocalLake, tmp_path: 
     good.write_text(
         "transaction_id,customer_id,product_id,quantity,price,total_amount,transaction_date,"
         "status\n"
-        + "".join(f"{t},{customer},{product},2,10.00,20.00,2026-11-27,completed\n"
-                  for t in LATE_IDS)
-    )  # fmt: skip
+        + "".join(
+            f"{t},{customer},{product},2,10.00,20.00,2026-11-27,completed\n" for t in LATE_IDS
+        )
+    )
     bad = staged / "transactions_bad.csv"
     bad.write_text("order_number,amount\n1,2.50\n")
     target = lake.path(Zone.RAW, PARTITION)
     target.mkdir(parents=True, exist_ok=True)
 
-    watch = Watch(lake.root, "--once", "--debounce", "1", "--timeout", "120",
-                  "--reports", str(tmp_path / "reports"), cwd=tmp_path)  # fmt: skip
+    watch = Watch(
+        lake.root,
+        "--once",
+        "--debounce",
+        "1",
+        "--timeout",
+        "120",
+        "--reports",
+        str(tmp_path / "reports"),
+        cwd=tmp_path,
+    )
     watch.wait_for("watching")
     shutil.copy(good, target / good.name)
     shutil.copy(bad, target / bad.name)
@@ -137,8 +151,10 @@ def test_files_copied_into_raw_start_one_s3_run(published: LocalLake, tmp_path: 
     (quarantined,) = lake.path(Zone.QUARANTINE).rglob("transactions_bad.csv")
     error = json.loads(quarantined.with_name("transactions_bad.csv.error.json").read_text())
     assert error["file"] == str(target / bad.name) and error["check"]
-    dead = [json.loads(line) for line in
-            lake.path(Zone.META, "dead_letter.jsonl").read_text().splitlines()]  # fmt: skip
+    dead = [
+        json.loads(line)
+        for line in lake.path(Zone.META, "dead_letter.jsonl").read_text().splitlines()
+    ]
     assert [d["file"] for d in dead if d["file"].endswith("transactions_bad.csv")] == [
         str(target / bad.name)
     ]

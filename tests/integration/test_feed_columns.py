@@ -74,8 +74,13 @@ def test_a_column_a_feed_adds_reaches_processed_and_curated_unless_dropped(
 
     # Dropped on purpose: only the raw view shows it.
     monkeypatch.setenv("PIPELINE_PARAMS_DIR", str(params_dropping_coupons(tmp_path / "params")))
-    dropped = run_pipeline(lake, load_settings(env="local", lake=str(lake.root)), as_of=AS_OF,
-                           run_id="dropped", reports_dir=tmp_path / "reports")  # fmt: skip
+    dropped = run_pipeline(
+        lake,
+        load_settings(env="local", lake=str(lake.root)),
+        as_of=AS_OF,
+        run_id="dropped",
+        reports_dir=tmp_path / "reports",
+    )
 
     assert dropped.succeeded, dropped.error
     assert "coupon_code" in columns(lake, "raw.transactions")
@@ -85,8 +90,13 @@ def test_a_column_a_feed_adds_reaches_processed_and_curated_unless_dropped(
 
     # Kept (the default): it travels, and the catalog records an additive change.
     monkeypatch.delenv("PIPELINE_PARAMS_DIR")
-    kept = run_pipeline(lake, load_settings(env="local", lake=str(lake.root)), as_of=AS_OF,
-                        run_id="kept", reports_dir=tmp_path / "reports")  # fmt: skip
+    kept = run_pipeline(
+        lake,
+        load_settings(env="local", lake=str(lake.root)),
+        as_of=AS_OF,
+        run_id="kept",
+        reports_dir=tmp_path / "reports",
+    )
 
     assert kept.succeeded, kept.error
     assert kept.publish is not None and not kept.publish.stopped

@@ -85,12 +85,20 @@ def midnight_session() -> list[dict[str, Any]]:
 def late_visit(first_delivery: list[str]) -> dict[str, Any]:
     """One page view of the busiest signed-in customer, a day before their first event."""
     signed_in = [e for e in map(json.loads, first_delivery) if e.get("customer_id")]
-    busiest = max(sorted({e["customer_id"] for e in signed_in}),
-                  key=lambda c: sum(e["customer_id"] == c for e in signed_in))  # fmt: skip
+    busiest = max(
+        sorted({e["customer_id"] for e in signed_in}),
+        key=lambda c: sum(e["customer_id"] == c for e in signed_in),
+    )
     first = min(e["timestamp"] for e in signed_in if e["customer_id"] == busiest)
     day_before = (datetime.fromisoformat(first) - timedelta(days=1)).isoformat()
-    return {"session_id": "late-backlog-1", "customer_id": busiest, "event_type": "page_view",
-            "page": "/", "timestamp": day_before, "device": "desktop"}  # fmt: skip
+    return {
+        "session_id": "late-backlog-1",
+        "customer_id": busiest,
+        "event_type": "page_view",
+        "page": "/",
+        "timestamp": day_before,
+        "device": "desktop",
+    }
 
 
 def make_deliveries(folder: Path) -> list[Path]:
@@ -110,8 +118,11 @@ def make_deliveries(folder: Path) -> list[Path]:
 
     header, reviews = read_csv("reviews_export.csv")
     for n, day in enumerate(days):
-        write_csv(day / "reviews_export.csv", header,
-                  [r for r in reviews if delivery_of(r["review_date"]) == n])  # fmt: skip
+        write_csv(
+            day / "reviews_export.csv",
+            header,
+            [r for r in reviews if delivery_of(r["review_date"]) == n],
+        )
 
     events: list[list[str]] = [[] for _ in days]
     with (SHOP / "clickstream_events.jsonl").open(encoding="utf-8") as handle:
@@ -146,8 +157,15 @@ def later_lamps() -> list[dict[str, Any]]:
     """
     lines = (SHOP / "products_catalog.jsonl").read_text(encoding="utf-8").splitlines()
     string_lights = next(p for p in map(json.loads, lines) if p["category"] == "LIGHTING")
-    lamp = {"product_id": "SKU-LAMP01", "name": "Desk Lamp", "category": "Lighting",
-            "brand": "Lumo", "price": 49.5, "stock": 40, "color": None}  # fmt: skip
+    lamp = {
+        "product_id": "SKU-LAMP01",
+        "name": "Desk Lamp",
+        "category": "Lighting",
+        "brand": "Lumo",
+        "price": 49.5,
+        "stock": 40,
+        "color": None,
+    }
     return [
         lamp,
         {**lamp, "stock": 38},
@@ -174,8 +192,15 @@ def lakes(tmp_path_factory: pytest.TempPathFactory) -> Lakes:
     env.pop("PIPELINE_ENV", None)
 
     def cli(lake: str, *args: str) -> subprocess.CompletedProcess[str]:
-        done = subprocess.run([CLI, "--lake", str(folder / lake), *args], cwd=folder, env=env,
-                              capture_output=True, text=True, timeout=600, check=False)  # fmt: skip
+        done = subprocess.run(
+            [CLI, "--lake", str(folder / lake), *args],
+            cwd=folder,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
         assert done.returncode == 0, done.stdout + done.stderr
         return done
 
@@ -189,10 +214,24 @@ def lakes(tmp_path_factory: pytest.TempPathFactory) -> Lakes:
     cli("at_once", "run", "--date", LAST_DAY, "--run-id", "all", "--reports", reports)
     # The recovery path on a copy of the daily lake: everything rebuilt from its raw zone.
     shutil.copytree(folder / "daily", folder / "refreshed")
-    cli("refreshed", "run", "--date", LAST_DAY, "--run-id", "full", "--full-refresh",
-        "--reports", reports)  # fmt: skip
-    return Lakes(LocalLake(folder / "daily"), LocalLake(folder / "at_once"),
-                 LocalLake(folder / "refreshed"), folder / "feeds", cli)  # fmt: skip
+    cli(
+        "refreshed",
+        "run",
+        "--date",
+        LAST_DAY,
+        "--run-id",
+        "full",
+        "--full-refresh",
+        "--reports",
+        reports,
+    )
+    return Lakes(
+        LocalLake(folder / "daily"),
+        LocalLake(folder / "at_once"),
+        LocalLake(folder / "refreshed"),
+        folder / "feeds",
+        cli,
+    )
 
 
 def published_tables(lake: LocalLake) -> list[str]:
@@ -250,8 +289,9 @@ def test_a_late_status_update_rewrites_only_its_month(lakes: Lakes) -> None:
         early_ids[t["transaction_id"]] for t in last if t["transaction_id"] in early_ids
     }
     assert refunded_months and "2026-11" not in refunded_months
-    record = json.loads(lakes.daily.read_bytes(Zone.META, "runs/day5/tables/"
-                                               "processed.transactions.json"))  # fmt: skip
+    record = json.loads(
+        lakes.daily.read_bytes(Zone.META, "runs/day5/tables/processed.transactions.json")
+    )
     rewritten = sorted(p for p, run in record["partitions"].items() if run == "day5")
     months = sorted(refunded_months | {"2026-11"})
     assert rewritten == [f"transaction_month={m}/part-0.parquet" for m in months]
@@ -268,15 +308,18 @@ def test_a_late_status_update_rewrites_only_its_month(lakes: Lakes) -> None:
 
 def test_a_daily_clickstream_run_shares_the_months_it_does_not_touch(lakes: Lakes) -> None:
     """Delivery 4 holds late-November events and the second half of the midnight visit."""
-    record = json.loads(lakes.daily.read_bytes(Zone.META, "runs/day4/tables/"
-                                               "processed.clickstream.json"))  # fmt: skip
+    record = json.loads(
+        lakes.daily.read_bytes(Zone.META, "runs/day4/tables/processed.clickstream.json")
+    )
     written_by = {part.split("/")[0]: run for part, run in record["partitions"].items()}
     assert written_by["event_month=2026-11"] == "day4"
     assert {written_by["event_month=2026-09"], written_by["event_month=2026-10"]} == {"day1"}
     sessions = lakes.daily.path(Zone.PROCESSED, "sessions/run-day4")
-    midnight = duckdb.sql(f"select event_count, session_start, session_end from "
-                          f"read_parquet('{sessions}/*/*.parquet') "
-                          f"where session_id = '5f0c1e2a-midnight'").fetchall()  # fmt: skip
+    midnight = duckdb.sql(
+        f"select event_count, session_start, session_end from "
+        f"read_parquet('{sessions}/*/*.parquet') "
+        f"where session_id = '5f0c1e2a-midnight'"
+    ).fetchall()
     assert len(midnight) == 1 and midnight[0][0] == 5, midnight
 
 
@@ -287,16 +330,18 @@ def test_resent_events_replace_their_copies(lakes: Lakes) -> None:
 
 
 def test_a_late_visit_renumbers_the_customers_later_sessions(lakes: Lakes) -> None:
-    late = json.loads((lakes.feeds / "day5" / "clickstream_events.jsonl")
-                      .read_text().splitlines()[-1])  # fmt: skip
+    late = json.loads(
+        (lakes.feeds / "day5" / "clickstream_events.jsonl").read_text().splitlines()[-1]
+    )
     rows = table_rows(lakes.daily, "curated.sessions")
     theirs = rows[rows["customer_id"] == late["customer_id"]].sort_values("session_start")
     assert len(theirs) >= 3
     assert theirs["session_id"].iloc[0] == late["session_id"]
     expected = [f"{late['customer_id']}-{n}" for n in range(1, len(theirs) + 1)]
     assert theirs["derived_session_id"].tolist() == expected
-    record = json.loads(lakes.daily.read_bytes(Zone.META, "runs/day5/tables/"
-                                               "processed.sessions.json"))  # fmt: skip
+    record = json.loads(
+        lakes.daily.read_bytes(Zone.META, "runs/day5/tables/processed.sessions.json")
+    )
     assert record["partitions"][f"session_month={late['timestamp'][:7]}/part-0.parquet"] == "day5"
 
 
@@ -310,9 +355,11 @@ def test_a_spelling_used_more_often_later_respells_the_catalog(lakes: Lakes) -> 
             lakes.daily.read_bytes(Zone.META, f"runs/{run}/spellings/products.json")
         )
         counts[run] = {k: v for k, v in record["counts"]["category"].items() if k in lighting}
-    assert counts == {"day2": {"LIGHTING": 1, "Lighting": 1},
-                      "day3": {"LIGHTING": 3, "Lighting": 4},
-                      "day5": {"LIGHTING": 3, "Lighting": 4}}  # fmt: skip
+    assert counts == {
+        "day2": {"LIGHTING": 1, "Lighting": 1},
+        "day3": {"LIGHTING": 3, "Lighting": 4},
+        "day5": {"LIGHTING": 3, "Lighting": 4},
+    }
     run = json.loads(lakes.daily.read_bytes(Zone.META, "runs/day3/run.json"))
     etl = {(a["dataset"], a["stage"]): a for a in run["accounting"]}
     products = etl[("products", "etl")]
@@ -341,8 +388,9 @@ def test_every_named_query_answers_the_same(lakes: Lakes, name: str) -> None:
 def test_the_named_queries_have_answers_to_compare(lakes: Lakes) -> None:
     """Equal empty answers prove nothing: every query answers, unless it reads a table this
     small shop leaves empty (no pair of products is in three baskets: no affinity)."""
-    empty_tables = {t for t in published_tables(lakes.at_once)
-                    if table_rows(lakes.at_once, t).empty}  # fmt: skip
+    empty_tables = {
+        t for t in published_tables(lakes.at_once) if table_rows(lakes.at_once, t).empty
+    }
     for name in named_queries():
         if not set(load_query(name).tables) & empty_tables:
             assert query_answer(lakes.at_once, name), f"{name} answers nothing"

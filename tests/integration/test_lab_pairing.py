@@ -52,15 +52,26 @@ def lab(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     shutil.copy(ROOT / "jupytext.toml", tmp_path / "jupytext.toml")
     (tmp_path / "notebooks" / "analytics").mkdir(parents=True)
     shutil.copy(ROOT / f"{NOTEBOOK}.py", tmp_path / f"{NOTEBOOK}.py")
-    sync = subprocess.run([str(BIN / "jupytext"), "--sync", f"{NOTEBOOK}.py"], cwd=tmp_path,
-                          capture_output=True, text=True, check=False)  # fmt: skip
+    sync = subprocess.run(
+        [str(BIN / "jupytext"), "--sync", f"{NOTEBOOK}.py"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert sync.returncode == 0, sync.stderr
     assert (tmp_path / f"{NOTEBOOK}.ipynb").is_file()
     assert (tmp_path / f"{NOTEBOOK}.py").read_text() == (ROOT / f"{NOTEBOOK}.py").read_text()
     port = free_port()
-    args = [str(BIN / "jupyter"), "lab", "--no-browser", f"--ServerApp.port={port}",
-            f"--ServerApp.root_dir={tmp_path}", f"--IdentityProvider.token={TOKEN}",
-            "--ServerApp.port_retries=0"]  # fmt: skip
+    args = [
+        str(BIN / "jupyter"),
+        "lab",
+        "--no-browser",
+        f"--ServerApp.port={port}",
+        f"--ServerApp.root_dir={tmp_path}",
+        f"--IdentityProvider.token={TOKEN}",
+        "--ServerApp.port_retries=0",
+    ]
     if os.geteuid() == 0:  # the Makefile adds it for root too
         args.append("--allow-root")
     log = (tmp_path / "lab.log").open("w")
@@ -97,7 +108,11 @@ def test_saving_the_ipynb_in_jupyterlab_rewrites_the_paired_py(lab: tuple[str, P
     before = (ROOT / f"{NOTEBOOK}.py").read_text().splitlines()
     after = (folder / f"{NOTEBOOK}.py").read_text().splitlines()
     changed = [(a, b) for a, b in zip(before, after) if a != b]
-    assert changed == [("days = 30  # the window: the days up to as_of",
-                        "days = 14  # the window: the days up to as_of")]  # fmt: skip
+    assert changed == [
+        (
+            "days = 30  # the window: the days up to as_of",
+            "days = 14  # the window: the days up to as_of",
+        )
+    ]
     assert after[len(before) :] == ["", "# %% [markdown]", "# ## Added"]
     assert not any(line.startswith("# ---") for line in after)  # no metadata header (toml)

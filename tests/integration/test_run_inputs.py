@@ -63,8 +63,14 @@ def test_a_file_ingested_during_a_run_waits_for_the_next_run(tmp_path: Path) -> 
     known = pd.read_csv(generated.files["transactions"], nrows=1, dtype=str)
     late = late_transactions(tmp_path, known["product_id"][0], known["customer_id"][0])
 
-    first = run_pipeline(lake, settings, as_of=AS_OF, run_id="first", reports_dir=tmp_path / "r",
-                         wrap_tasks=lambda inner: IngestDuringEtl(inner, lake, late))  # fmt: skip
+    first = run_pipeline(
+        lake,
+        settings,
+        as_of=AS_OF,
+        run_id="first",
+        reports_dir=tmp_path / "r",
+        wrap_tasks=lambda inner: IngestDuringEtl(inner, lake, late),
+    )
 
     assert first.succeeded, first.error
     in_list = ", ".join(f"'{t}'" for t in LATE_IDS)

@@ -46,8 +46,15 @@ def shop_run(tmp_path_factory: pytest.TempPathFactory) -> ShopRun:
     env.pop("PIPELINE_ENV", None)
 
     def cli(*args: str) -> subprocess.CompletedProcess[str]:
-        done = subprocess.run([CLI, "--lake", str(folder / "lake"), *args], cwd=folder, env=env,
-                              capture_output=True, text=True, timeout=600, check=False)  # fmt: skip
+        done = subprocess.run(
+            [CLI, "--lake", str(folder / "lake"), *args],
+            cwd=folder,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
         assert done.returncode == 0, done.stdout + done.stderr
         return done
 
@@ -122,8 +129,16 @@ def test_statuses_are_mapped_and_revenue_counts_completed_sales(
     assert statuses["completed"] == sum(r["status"] in COMPLETED_WORDS for r in lines)
     assert coupons == (sum(bool(r["coupon_code"]) for r in lines),)
 
-    answer = run_cli("--lake", str(shop_run.lake.root), "query", "revenue_by_category",
-                     "-p", "days=365", "--format", "json")  # fmt: skip
+    answer = run_cli(
+        "--lake",
+        str(shop_run.lake.root),
+        "query",
+        "revenue_by_category",
+        "-p",
+        "days=365",
+        "--format",
+        "json",
+    )
     by_category = {row["category"]: row["revenue"] for row in json.loads(answer.stdout)}
     assert "Garden" in by_category and "Outdoor Furniture" in by_category
     expected = sum(
@@ -136,11 +151,17 @@ def test_statuses_are_mapped_and_revenue_counts_completed_sales(
 
 def test_the_funnel_and_top_products_answer(shop_run: ShopRun, run_cli: RunCli) -> None:
     lake = str(shop_run.lake.root)
-    funnel = json.loads(run_cli("--lake", lake, "query", "conversion_funnel", "-p", "days=60",
-                                "--format", "json").stdout)  # fmt: skip
+    funnel = json.loads(
+        run_cli(
+            "--lake", lake, "query", "conversion_funnel", "-p", "days=60", "--format", "json"
+        ).stdout
+    )
     assert funnel and sum(day["purchases"] for day in funnel) > 0
     for day in funnel:  # search, login and remove_from_cart events do not enter the funnel
         assert day["page_views"] >= day["product_views"] >= day["add_to_carts"]
-    top = json.loads(run_cli("--lake", lake, "query", "top_products", "-p", "days=365",
-                             "--format", "json").stdout)  # fmt: skip
+    top = json.loads(
+        run_cli(
+            "--lake", lake, "query", "top_products", "-p", "days=365", "--format", "json"
+        ).stdout
+    )
     assert top and {"name", "category", "total_revenue"} <= set(top[0])

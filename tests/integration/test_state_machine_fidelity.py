@@ -236,8 +236,13 @@ def run_in_moto(moto: Moto, deployed: Deployed, name: str, script: list[Any]) ->
         f"{moto.endpoint}/moto-api/static/lambda-simple/response", json=body, timeout=10
     ).raise_for_status()
     sfn = moto.clients["stepfunctions"]
-    execution_input = {"run_id": "r1", "as_of": "2026-11-28", "trigger": "manual", "files": [],
-                       "full_refresh": False}  # fmt: skip
+    execution_input = {
+        "run_id": "r1",
+        "as_of": "2026-11-28",
+        "trigger": "manual",
+        "files": [],
+        "full_refresh": False,
+    }
     arn = sfn.start_execution(
         stateMachineArn=deployed.state_machine_arn,
         name=f"exec-{name}",

@@ -38,10 +38,24 @@ def executed(tmp_path_factory: pytest.TempPathFactory) -> Path:
         to_ipynb(notebooks_dir() / f"{name}.py", folder)
     env = {k: v for k, v in os.environ.items() if not k.startswith("PIPELINE_")}
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "--nbmake", "--overwrite", "-p", "no:cacheprovider",
-         "-q", *[f"{name}.ipynb" for name in NOTEBOOKS]],
-        cwd=folder, env=env, capture_output=True, text=True, timeout=900, check=False,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "--nbmake",
+            "--overwrite",
+            "-p",
+            "no:cacheprovider",
+            "-q",
+            *[f"{name}.ipynb" for name in NOTEBOOKS],
+        ],
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
     assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-2000:]
     assert f"{len(NOTEBOOKS)} passed" in result.stdout
     return folder
@@ -60,8 +74,9 @@ def test_notebook_runs_with_its_defaults_and_concludes_from_the_data(
     assert not [o for o in shown if o.get("output_type") == "error"]
     headers = [o["metadata"][HEADER_KEY] for o in shown if HEADER_KEY in o.get("metadata", {})]
     assert headers and headers[0]["as_of"] == AS_OF.isoformat()  # the live run's date
-    conclusions = [o["metadata"][CONCLUSIONS_KEY] for o in shown
-                   if CONCLUSIONS_KEY in o.get("metadata", {})]  # fmt: skip
+    conclusions = [
+        o["metadata"][CONCLUSIONS_KEY] for o in shown if CONCLUSIONS_KEY in o.get("metadata", {})
+    ]
     assert conclusions and conclusions[0], f"{name} concludes nothing"
     assert any(re.search(r"\d", sentence) for sentence in conclusions[0])
     assert "Not enough data" not in conclusions[0][0]

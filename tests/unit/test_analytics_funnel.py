@@ -31,8 +31,9 @@ def test_funnel_steps_per_device_and_in_total() -> None:
     assert steps["device"].unique().tolist() == ["mobile", "desktop", "all devices"]
     total = steps[steps["device"] == "all devices"].set_index("step")
     assert total["sessions"].tolist() == [1500, 800, 110, 70, 30]
-    assert total["share_of_sessions"].tolist() == pytest.approx([100, 800 / 15, 110 / 15,
-                                                                70 / 15, 2.0])  # fmt: skip
+    assert total["share_of_sessions"].tolist() == pytest.approx(
+        [100, 800 / 15, 110 / 15, 70 / 15, 2.0]
+    )
     assert math.isnan(total.loc["Page view", "step_rate"])
     assert total.loc["Add to cart", "step_rate"] == pytest.approx(100 * 110 / 800)
     drop = funnel.biggest_drop(steps)

@@ -96,12 +96,21 @@ def test_conclusions_on_little_data_say_the_floor_decides() -> None:
 def test_frames_and_figures_for_the_report() -> None:
     shown = recommendations.pairs_frame(pairs())
     assert list(shown.columns) == [
-        "customers who bought", "also bought", "category", "baskets", "support",
-        "confidence", "lift", "excess baskets",
-    ]  # fmt: skip
+        "customers who bought",
+        "also bought",
+        "category",
+        "baskets",
+        "support",
+        "confidence",
+        "lift",
+        "excess baskets",
+    ]
     assert recommendations.bands_frame(bands(10))["baskets per pair"].tolist() == [
-        "3-4", "5-9", "26-49", "52-400",
-    ]  # fmt: skip
+        "3-4",
+        "5-9",
+        "26-49",
+        "52-400",
+    ]
     fig = recommendations.pairs_figure(pairs())
     assert list(fig.data[0].y) == ["Kettle → &lt;b&gt;bold&lt;/b&gt;"]  # escaped for plotly
     assert list(fig.data[0].x) == [380.0] and list(fig.data[1].x) == [20.0]

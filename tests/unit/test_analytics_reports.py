@@ -38,8 +38,12 @@ def test_parameters_are_converted_to_the_defaults_types() -> None:
         "product_recommendations",
         {"top_n": "5", "product_id": "prod_1", "min_support": "0.0005", "min_lift": "None"},
     )
-    assert converted == {"top_n": 5, "product_id": "prod_1", "min_support": 0.0005,
-                         "min_lift": None}  # fmt: skip
+    assert converted == {
+        "top_n": 5,
+        "product_id": "prod_1",
+        "min_support": 0.0005,
+        "min_lift": None,
+    }
     assert convert_parameters("top_products_by_category", {"category": "42"}) == {"category": "42"}
 
 
@@ -65,19 +69,26 @@ def test_only_analytics_notebooks_are_reports(name: str) -> None:
 
 def test_a_lake_without_published_tables_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(ReportError, match="has no published tables; run `ecom-pipeline demo`"):
-        render_report("revenue_trends", lake=LocalLake(tmp_path / "lake"),
-                      reports_dir=tmp_path / "reports")  # fmt: skip
+        render_report(
+            "revenue_trends", lake=LocalLake(tmp_path / "lake"), reports_dir=tmp_path / "reports"
+        )
 
 
 def record(reports: Path, day: str, name: str, status: str = OK, **extra: object) -> None:
     report = RenderedReport(
-        name=name, title=extra.pop("title", name.title()), as_of=day, status=status,  # type: ignore[arg-type]
-        html=f"{day}/{name}.html", notebook=f"{day}/{name}.ipynb", seconds=1.5,
+        name=name,
+        title=extra.pop("title", name.title()),
+        as_of=day,
+        status=status,  # type: ignore[arg-type]
+        html=f"{day}/{name}.html",
+        notebook=f"{day}/{name}.ipynb",
+        seconds=1.5,
         parameters=extra.pop("parameters", {"days": 30}),  # type: ignore[arg-type]
-        run_id="run-1", rendered_at=f"{day}T03:00:00+00:00",
+        run_id="run-1",
+        rendered_at=f"{day}T03:00:00+00:00",
         conclusions=extra.pop("conclusions", [f"{name} headline"]),  # type: ignore[arg-type]
         error=None if status == OK else "ValueError: boom",
-    )  # fmt: skip
+    )
     folder = reports / "analytics" / day
     folder.mkdir(parents=True, exist_ok=True)
     (folder / f"{name}.json").write_text(json.dumps(asdict(report)), encoding="utf-8")
@@ -89,8 +100,14 @@ def test_indexes_list_every_day_newest_first_and_latest_names_the_newest_good_da
 ) -> None:
     reports = tmp_path / "reports"
     record(reports, "2026-11-27", "revenue_trends")
-    record(reports, "2026-11-28", "revenue_trends", title=f"Revenue {HOSTILE}",
-           parameters={"category": HOSTILE}, conclusions=[f"Up 3% {HOSTILE}"])  # fmt: skip
+    record(
+        reports,
+        "2026-11-28",
+        "revenue_trends",
+        title=f"Revenue {HOSTILE}",
+        parameters={"category": HOSTILE},
+        conclusions=[f"Up 3% {HOSTILE}"],
+    )
     record(reports, "2026-11-28", "customer_value", status=FAILED)
     record(reports, "2026-11-29", "funnel_by_device", status=FAILED)  # nothing good that day
     (reports / "analytics" / "not-a-day").mkdir()

@@ -170,8 +170,9 @@ def test_out_of_range_is_a_400(api: AnalyticsApi, days: str) -> None:
 
 def test_a_value_outside_the_choices_is_a_400(api: AnalyticsApi) -> None:
     response = api.handle("GET", "/analytics", "query=revenue_trend&grain=week")
-    assert_refused(response, 400, "'week' is not allowed", [
-        "grain: str, default 'day', one of 'day', 'month'"])  # fmt: skip
+    assert_refused(
+        response, 400, "'week' is not allowed", ["grain: str, default 'day', one of 'day', 'month'"]
+    )
 
 
 def test_unknown_parameter_is_a_400_listing_the_parameters(api: AnalyticsApi) -> None:
@@ -309,9 +310,12 @@ def test_the_cors_origin_is_the_one_configured(source: FakeSource) -> None:
 
 def test_without_an_origin_no_cors_header_is_sent(source: FakeSource) -> None:
     api = AnalyticsApi(source, ApiSettings())
-    for method, path, query in [("GET", "/analytics", "query=customer_ltv"),
-                                ("GET", "/health", ""), ("GET", "/analytics", "query=nope"),
-                                ("OPTIONS", "/analytics", "")]:  # fmt: skip
+    for method, path, query in [
+        ("GET", "/analytics", "query=customer_ltv"),
+        ("GET", "/health", ""),
+        ("GET", "/analytics", "query=nope"),
+        ("OPTIONS", "/analytics", ""),
+    ]:
         status, headers, _ = api.handle(method, path, query)
         assert status < 500
         assert not [h for h in headers if h.lower().startswith("access-control")], method
@@ -320,10 +324,18 @@ def test_without_an_origin_no_cors_header_is_sent(source: FakeSource) -> None:
 
 @pytest.mark.parametrize(
     "origin",
-    ["*", "", "null", "d111111abcdef8.cloudfront.net", "https://a.example, https://b.example",
-     "https://a.example/dashboard", "https://a.example/", "ftp://a.example",
-     "https://a.example\r\nSet-Cookie: x=1"],
-)  # fmt: skip
+    [
+        "*",
+        "",
+        "null",
+        "d111111abcdef8.cloudfront.net",
+        "https://a.example, https://b.example",
+        "https://a.example/dashboard",
+        "https://a.example/",
+        "ftp://a.example",
+        "https://a.example\r\nSet-Cookie: x=1",
+    ],
+)
 def test_a_wildcard_or_malformed_origin_is_refused(source: FakeSource, origin: str) -> None:
     with pytest.raises(ConfigError, match="ALLOWED_ORIGIN"):
         check_origin(origin)
@@ -349,8 +361,7 @@ def test_health_names_the_live_run(api: AnalyticsApi) -> None:
     assert response.status == 200
     assert response.headers["Cache-Control"] == "no-store"
     payload = body(response)
-    assert (payload["status"], payload["run_id"], payload["as_of"]) == (
-        "ok", "run-1", "2026-11-28")  # fmt: skip
+    assert (payload["status"], payload["run_id"], payload["as_of"]) == ("ok", "run-1", "2026-11-28")
     assert payload["queries"] == query_names()
 
 

@@ -24,8 +24,11 @@ def lake(tmp_path_factory: pytest.TempPathFactory) -> LocalLake:
 
 def test_rows_equal_the_engine_rows(lake: LocalLake) -> None:
     api = AnalyticsApi(LakeSource(lake))
-    for query, params in [("current_kpis", "days=30"), ("conversion_funnel", "days=7"),
-                          ("revenue_trend", "days=30&grain=day")]:  # fmt: skip
+    for query, params in [
+        ("current_kpis", "days=30"),
+        ("conversion_funnel", "days=7"),
+        ("revenue_trend", "days=30&grain=day"),
+    ]:
         status, _, body = api.handle("GET", "/analytics", f"query={query}&{params}")
         assert status == 200
         expected = DuckDBEngine(lake, as_of=AS_OF).run(

@@ -187,8 +187,14 @@ def test_a_taken_port_is_a_clear_error(server: DashboardServer, site: Path) -> N
 
 def test_the_repository_dashboard_is_complete() -> None:
     root = dashboard_dir()
-    for name in ("index.html", "app.js", "styles.css", "config.js", "vendor/chart.umd.js",
-                 "vendor/LICENSE.md"):  # fmt: skip
+    for name in (
+        "index.html",
+        "app.js",
+        "styles.css",
+        "config.js",
+        "vendor/chart.umd.js",
+        "vendor/LICENSE.md",
+    ):
         assert (root / name).is_file(), name
     html = (root / "index.html").read_text()
     assert "http://" not in html and "https://" not in html  # no CDN
@@ -204,9 +210,14 @@ def test_the_local_server_sends_no_cors_header(start_server: StartServer) -> Non
     # even when the API object was built with an origin (as it is on AWS).
     for api in (None, AnalyticsApi(FakeSource(), cors_origin="https://dash.example.com")):
         server = start_server(api)
-        for method, path in [("GET", "/analytics?query=top_products"), ("GET", "/health"),
-                             ("OPTIONS", "/analytics"), ("GET", "/analytics?query=nope"),
-                             ("GET", "/"), ("GET", "/missing.js")]:  # fmt: skip
+        for method, path in [
+            ("GET", "/analytics?query=top_products"),
+            ("GET", "/health"),
+            ("OPTIONS", "/analytics"),
+            ("GET", "/analytics?query=nope"),
+            ("GET", "/"),
+            ("GET", "/missing.js"),
+        ]:
             response = get(server, path, method=method, headers={"Origin": "https://evil.test"})
             assert response.status < 500, (method, path)
             assert cors_headers(response) == [], (method, path)

@@ -108,10 +108,16 @@ def test_the_environments_differ_only_where_they_did_before() -> None:
 def test_the_shared_settings_are_the_ones_every_file_had() -> None:
     params = load_params("prod")
     quality = params["quality"]
-    rules = {key: len(quality[key]) for key in ("row_counts", "null_pct", "freshness",
-             "value_ranges", "referential", "reject_rates", "duplicate_rates")}  # fmt: skip
-    assert rules == {"row_counts": 7, "null_pct": 2, "freshness": 2, "value_ranges": 3,
-                     "referential": 2, "reject_rates": 4, "duplicate_rates": 3}  # fmt: skip
+    counts = {
+        "row_counts": 7,
+        "null_pct": 2,
+        "freshness": 2,
+        "value_ranges": 3,
+        "referential": 2,
+        "reject_rates": 4,
+        "duplicate_rates": 3,
+    }
+    assert {key: len(quality[key]) for key in counts} == counts
     assert quality["gx_sample_rows"] == 20000
     assert params["ingestion"] == {
         "max_file_bytes": 2 * GIB,
@@ -189,26 +195,33 @@ def test_unknown_environment_is_a_clear_error() -> None:
 def test_mappings_merge_key_by_key_and_lists_and_values_replace() -> None:
     base = {
         "query": {"workgroup": "local", "result_reuse_minutes": 0},
-        "quality": {"gx_sample_rows": 10, "row_counts": [{"table": "a"}, {"table": "b"}],
-                    "consistency": {"line_total": {"tolerance_pct": 1, "tolerance_abs": 0.01}}},
+        "quality": {
+            "gx_sample_rows": 10,
+            "row_counts": [{"table": "a"}, {"table": "b"}],
+            "consistency": {"line_total": {"tolerance_pct": 1, "tolerance_abs": 0.01}},
+        },
         "feeds": {"products": {"drop_columns": []}},
-    }  # fmt: skip
+    }
     overlay = {
         "env": "dev",
         "query": {"result_reuse_minutes": 15},
-        "quality": {"row_counts": [{"table": "c"}],
-                    "consistency": {"line_total": {"tolerance_pct": 2.5}}},
+        "quality": {
+            "row_counts": [{"table": "c"}],
+            "consistency": {"line_total": {"tolerance_pct": 2.5}},
+        },
         "feeds": {"products": {"values": {"category": {"known": ["Garden"]}}}},
-    }  # fmt: skip
+    }
     merged, sources = merge_params(base, overlay, files=("base.yaml", "dev.yaml"))
     assert merged == {
         "query": {"workgroup": "local", "result_reuse_minutes": 15},
-        "quality": {"gx_sample_rows": 10, "row_counts": [{"table": "c"}],
-                    "consistency": {"line_total": {"tolerance_pct": 2.5, "tolerance_abs": 0.01}}},
-        "feeds": {"products": {"drop_columns": [],
-                               "values": {"category": {"known": ["Garden"]}}}},
+        "quality": {
+            "gx_sample_rows": 10,
+            "row_counts": [{"table": "c"}],
+            "consistency": {"line_total": {"tolerance_pct": 2.5, "tolerance_abs": 0.01}},
+        },
+        "feeds": {"products": {"drop_columns": [], "values": {"category": {"known": ["Garden"]}}}},
         "env": "dev",
-    }  # fmt: skip
+    }
     assert base["query"]["result_reuse_minutes"] == 0  # the inputs are left as they were
     assert sources.of("query", "workgroup") == "base.yaml"
     assert sources.of("query", "result_reuse_minutes") == "dev.yaml"
@@ -230,8 +243,14 @@ def test_settings_name_the_file_a_section_comes_from() -> None:
 def test_an_overlay_changes_one_setting_for_one_environment(params_copy: Path) -> None:
     from pipeline_lib.quality.settings import quality_settings
 
-    overlay_with(params_copy, "staging", quality={"gx_sample_rows": 500,
-                 "row_counts": [{"table": "curated.products", "min_rows": 3}]})  # fmt: skip
+    overlay_with(
+        params_copy,
+        "staging",
+        quality={
+            "gx_sample_rows": 500,
+            "row_counts": [{"table": "curated.products", "min_rows": 3}],
+        },
+    )
     staging = quality_settings(load_settings(env="staging"))
     assert staging.gx_sample_rows == 500
     assert [(r.table, r.min_rows) for r in staging.row_counts] == [("curated.products", 3)]
@@ -245,19 +264,27 @@ def test_an_overlay_changes_one_setting_for_one_environment(params_copy: Path) -
 @pytest.mark.parametrize(
     ("sections", "message"),
     [
-        ({"query": {"workgrop": "x"}}, r"query\.workgrop is not a setting of .*base\.yaml "
-         r"\(query has workgroup, bytes_scanned_cutoff, result_reuse_minutes\)"),
+        (
+            {"query": {"workgrop": "x"}},
+            r"query\.workgrop is not a setting of .*base\.yaml "
+            r"\(query has workgroup, bytes_scanned_cutoff, result_reuse_minutes\)",
+        ),
         ({"qualty": {"gx_sample_rows": 5}}, r"unknown section 'qualty'; the sections are env, "),
-        ({"query": {"bytes_scanned_cutoff": "10GB"}}, r"query\.bytes_scanned_cutoff is text "
-         r"\('10GB'\), but .*base\.yaml has a number there"),
-        ({"quality": {"row_counts": {"table": "curated.products"}}},
-         r"quality\.row_counts is a mapping .* but .*base\.yaml has a list there"),
+        (
+            {"query": {"bytes_scanned_cutoff": "10GB"}},
+            r"query\.bytes_scanned_cutoff is text "
+            r"\('10GB'\), but .*base\.yaml has a number there",
+        ),
+        (
+            {"quality": {"row_counts": {"table": "curated.products"}}},
+            r"quality\.row_counts is a mapping .* but .*base\.yaml has a list there",
+        ),
         ({"quality": None}, r"quality is empty; give it a value, or remove it"),
         ({"anomalies": {"min_value": {"unit": 3}}}, r"anomalies\.min_value\.unit is not a setting"),
         ({"lake": ["s3://a"]}, r"lake must be text, not a list"),
         ({"env": "prod"}, r"env is 'prod', but this is the 'dev' environment's file"),
     ],
-)  # fmt: skip
+)
 def test_a_bad_overlay_names_its_file_and_key(
     params_copy: Path, sections: dict[str, Any], message: str
 ) -> None:

@@ -27,12 +27,21 @@ def test_a_failure_retried_away_is_not_the_runs_failure() -> None:
     events = [
         event("TaskFailed", "ValidateIncomingFiles", error="TransientError", cause="busy"),
         event("TaskSucceeded", "ValidateIncomingFiles"),
-        event("TaskFailed", "EnrichProducts", error="States.TaskFailed",
-              cause=json.dumps({"ErrorMessage": "notebook product_enrichment failed"})),
+        event(
+            "TaskFailed",
+            "EnrichProducts",
+            error="States.TaskFailed",
+            cause=json.dumps({"ErrorMessage": "notebook product_enrichment failed"}),
+        ),
         event("ParallelStateFailed", "RunEtlJobs", error="States.TaskFailed", cause="..."),
-        event("CatchTaken", "RunEtlJobs", error="States.TaskFailed", cause="...",
-              next="SummarizeFailure"),
-    ]  # fmt: skip
+        event(
+            "CatchTaken",
+            "RunEtlJobs",
+            error="States.TaskFailed",
+            cause="...",
+            next="SummarizeFailure",
+        ),
+    ]
     failure = failure_of(events)
     assert failure is not None
     assert failure.state == "EnrichProducts"  # the branch task, not the Parallel state
@@ -44,8 +53,10 @@ def test_a_failed_quality_gate_is_reported_with_the_audit_summary() -> None:
     failure = failure_of([event("PassStateEntered", "QualityFailed", input=gate_input)])
     assert failure is not None
     assert (failure.state, failure.error, failure.message) == (
-        "QualityGate", "DataQualityFailed", "audit failed: row_count",
-    )  # fmt: skip
+        "QualityGate",
+        "DataQualityFailed",
+        "audit failed: row_count",
+    )
 
 
 def test_a_successful_history_has_no_failure() -> None:
@@ -63,13 +74,22 @@ def test_history_survives_a_cut_last_line_and_runs_without_a_record_are_interrup
 ) -> None:
     lake = LocalLake(tmp_path / "lake")
     writer = HistoryWriter(lake, "killed")
-    writer(HistoryEvent(1, "2026-11-28T10:00:00.000Z", "ExecutionStarted",
-                        details={"input": {"as_of": "2026-11-27", "trigger": "s3"}}))  # fmt: skip
+    writer(
+        HistoryEvent(
+            1,
+            "2026-11-28T10:00:00.000Z",
+            "ExecutionStarted",
+            details={"input": {"as_of": "2026-11-27", "trigger": "s3"}},
+        )
+    )
     writer(HistoryEvent(2, "2026-11-28T10:00:01.000Z", "TaskStateEntered", "MergeCuratedData"))
     with lake.path(Zone.META, history_key("killed")).open("a") as handle:
         handle.write('{"id": 3, "type": "TaskSch')  # the process died mid-write
-    lake.write_bytes(Zone.META, record_key("done"), json.dumps(
-        {"status": "succeeded", "as_of": "2026-11-26", "seconds": 3.5}).encode())  # fmt: skip
+    lake.write_bytes(
+        Zone.META,
+        record_key("done"),
+        json.dumps({"status": "succeeded", "as_of": "2026-11-26", "seconds": 3.5}).encode(),
+    )
 
     assert [e["id"] for e in load_history(lake, "killed")] == [1, 2]
     runs = {run.run_id: run for run in list_runs(lake)}

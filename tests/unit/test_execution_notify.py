@@ -56,8 +56,11 @@ def test_console_line_names_quality_and_report() -> None:
 
 @pytest.fixture
 def sns_topic_and_queue(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, str, Any, str]]:
-    for key, value in {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
-                       "AWS_DEFAULT_REGION": "eu-west-1"}.items():  # fmt: skip
+    for key, value in {
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_DEFAULT_REGION": "eu-west-1",
+    }.items():
         monkeypatch.setenv(key, value)
     with mock_aws():
         sns, sqs = boto3.client("sns"), boto3.client("sqs")

@@ -49,10 +49,19 @@ def test_a_published_run_is_publishable(built: PublishedLake) -> None:
 
 
 def test_a_failed_critical_rule_stops_the_publish(built: PublishedLake) -> None:
-    broken = RuleResult("row_count_min", "curated.transactions", CRITICAL, FAIL, 0, 1,
-                        detail="no rows")  # fmt: skip
-    warned = RuleResult("null_rate_max", "curated.reviews", "warning", WARN, 0.2, 0.1,
-                        column="review_text", detail="20% null")  # fmt: skip
+    broken = RuleResult(
+        "row_count_min", "curated.transactions", CRITICAL, FAIL, 0, 1, detail="no rows"
+    )
+    warned = RuleResult(
+        "null_rate_max",
+        "curated.reviews",
+        "warning",
+        WARN,
+        0.2,
+        0.1,
+        column="review_text",
+        detail="20% null",
+    )
     save_variant(built, "run-with-a-failure", broken, warned)
     answer = data_quality_check.handle(payload("run-with-a-failure", "2026-11-28"), built.runtime())
     assert answer["publishable"] is False and answer["status"] == FAIL
@@ -84,8 +93,7 @@ def test_no_html_report_for_another_day_is_none(built: PublishedLake) -> None:
 
 def test_a_run_without_a_report_is_permanent(built: PublishedLake) -> None:
     with pytest.raises(PermanentError, match="no quality report"):
-        data_quality_check.handle(payload("20260101T000000Z-000000", "2026-01-01"),
-                                  built.runtime())  # fmt: skip
+        data_quality_check.handle(payload("20260101T000000Z-000000", "2026-01-01"), built.runtime())
 
 
 def test_an_unreadable_report_is_permanent(built: PublishedLake) -> None:

@@ -24,7 +24,10 @@ def test_a_small_file_is_accepted_with_a_typed_copy(lake: LocalLake, runtime: Ru
     json.dumps(answer)
     assert answer["key"] == KEY
     assert (answer["status"], answer["dataset"], answer["reason"]) == (
-        "accepted", "transactions", None)  # fmt: skip
+        "accepted",
+        "transactions",
+        None,
+    )
     assert (answer["rows_accepted"], answer["rows_rejected"]) == (3, 1)
     validated = Path(answer["validated_uri"])
     assert validated.is_file()

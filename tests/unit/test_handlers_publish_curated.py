@@ -47,8 +47,7 @@ def test_publishing_the_published_run_again_changes_nothing(built: PublishedLake
     assert sorted(first["published"]) == sorted(before.tables)
     assert first["changes"] == []
     after = read_published(built.lake)
-    assert (after.run_id, after.as_of, after.tables) == (before.run_id, before.as_of,
-                                                         before.tables)  # fmt: skip
+    assert (after.run_id, after.as_of, after.tables) == (before.run_id, before.as_of, before.tables)
     assert live_rows(built.lake, "curated.transactions") == rows_before > 0
     for table, run_id in after.tables.items():  # every live version is still there
         zone, name = table.split(".", 1)
@@ -84,8 +83,9 @@ def test_a_breaking_table_stays_live_and_the_rest_is_published(
 ) -> None:
     built = published_lake(tmp_path_factory)  # its own copy: this publish changes the lake
     run = "20261129T060001Z-b00001"
-    write_table(built.lake, Zone.CURATED, "products",
-                run, live_table(built, Zone.CURATED, "products"))  # fmt: skip
+    write_table(
+        built.lake, Zone.CURATED, "products", run, live_table(built, Zone.CURATED, "products")
+    )
     dropped = live_table(built, Zone.CURATED, "transactions").drop_columns(["status"])
     write_table(built.lake, Zone.CURATED, "transactions", run, dropped)
 
@@ -96,11 +96,14 @@ def test_a_breaking_table_stays_live_and_the_rest_is_published(
     assert state.run_id == run and state.as_of == "2026-11-29"
     assert state.tables["curated.products"] == run
     assert state.tables["curated.transactions"] == built.run_id  # kept on the live version
-    record = json.loads(built.lake.read_bytes(
-        Zone.QUARANTINE, f"schema/curated.transactions/run-{run}.error.json"))  # fmt: skip
+    record = json.loads(
+        built.lake.read_bytes(Zone.QUARANTINE, f"schema/curated.transactions/run-{run}.error.json")
+    )
     assert record["check"] == "schema_evolution" and "status" in record["removed"]
-    assert live_rows(built.lake, "curated.transactions") == live_table(
-        built, Zone.CURATED, "transactions").num_rows  # fmt: skip
+    assert (
+        live_rows(built.lake, "curated.transactions")
+        == live_table(built, Zone.CURATED, "transactions").num_rows
+    )
 
 
 def test_a_catalog_build_that_fails_publishes_nothing_and_says_so(

@@ -35,9 +35,11 @@ def started(seconds_ago: float) -> str:
 
 
 def success(built: PublishedLake, start_time: str) -> dict[str, Any]:
-    state = {**execution_input(built.run_id, built.as_of.isoformat()),
-             "validation": {"accepted": 4, "rejected": 0, "duplicates": 0, "datasets": []},
-             "quality": {"status": "pass", "publishable": True}}  # fmt: skip
+    state = {
+        **execution_input(built.run_id, built.as_of.isoformat()),
+        "validation": {"accepted": 4, "rejected": 0, "duplicates": 0, "datasets": []},
+        "quality": {"status": "pass", "publishable": True},
+    }
     return lambda_payload("SummarizeSuccess", state, start_time=start_time)
 
 
@@ -68,7 +70,11 @@ def test_a_success_message(built: PublishedLake) -> None:
     assert len(answer["subject"]) <= 100  # SNS's limit
     message = answer["message"]
     assert (message["run_id"], message["status"], message["env"], message["as_of"]) == (
-        built.run_id, "succeeded", "local", "2026-11-28")  # fmt: skip
+        built.run_id,
+        "succeeded",
+        "local",
+        "2026-11-28",
+    )
     assert message["started_at"] == start
     assert message["execution_id"].endswith(built.run_id)
     assert 90 <= message["duration_seconds"] < 90 + 120
@@ -85,32 +91,48 @@ def test_a_success_message(built: PublishedLake) -> None:
     assert "error" not in message and "failed_state" not in message
 
 
+AUDIT_FAILED = "audit failed, nothing published: unique on curated.orders: 3 duplicates"
+
+
 @pytest.mark.parametrize(
     ("error", "expected"),
     [
         (
-            {"Error": "PermanentError",
-             "Cause": lambda_cause("run x staged no tables: nothing to publish")},
+            {
+                "Error": "PermanentError",
+                "Cause": lambda_cause("run x staged no tables: nothing to publish"),
+            },
             {"error": "PermanentError", "message": "run x staged no tables: nothing to publish"},
         ),
         (
-            {"Error": "States.TaskFailed",
-             "Cause": json.dumps({"JobName": "ecom-dev-transaction-etl", "JobRunState": "FAILED",
-                                  "ErrorMessage": "KeyError: 'price'"})},
+            {
+                "Error": "States.TaskFailed",
+                "Cause": json.dumps(
+                    {
+                        "JobName": "ecom-dev-transaction-etl",
+                        "JobRunState": "FAILED",
+                        "ErrorMessage": "KeyError: 'price'",
+                    }
+                ),
+            },
             {"error": "States.TaskFailed", "message": "KeyError: 'price'"},
         ),
         (
-            {"Error": "DataQualityFailed",
-             "Cause": "audit failed, nothing published: unique on curated.orders: 3 duplicates"},
-            {"error": "DataQualityFailed",
-             "message": "audit failed, nothing published: unique on curated.orders: 3 duplicates"},
+            {
+                "Error": "DataQualityFailed",
+                "Cause": AUDIT_FAILED,
+            },
+            {
+                "error": "DataQualityFailed",
+                "message": AUDIT_FAILED,
+            },
         ),
         (
             {"Error": "States.Timeout", "Cause": ""},
             {"error": "States.Timeout", "message": ""},
         ),
     ],
-)  # fmt: skip
+)
 def test_a_failure_message_carries_the_error(
     built: PublishedLake, error: dict[str, str], expected: dict[str, str]
 ) -> None:
@@ -127,10 +149,11 @@ def test_a_failure_message_carries_the_error(
 
 def test_a_run_that_failed_before_writing_anything(built: PublishedLake) -> None:
     run_id = "s3-0123456789abcdef0123"
-    error = {"Error": "IngestionError", "Cause": lambda_cause("raw/x.csv does not exist",
-                                                              "IngestionError")}  # fmt: skip
-    answer = run_summary.handle(failure(run_id, "2026-11-29", error, started(5)),
-                                built.runtime())  # fmt: skip
+    error = {
+        "Error": "IngestionError",
+        "Cause": lambda_cause("raw/x.csv does not exist", "IngestionError"),
+    }
+    answer = run_summary.handle(failure(run_id, "2026-11-29", error, started(5)), built.runtime())
     message = answer["message"]
     assert (message["tables"], message["rejected_rows"]) == ({}, {})
     assert message["quality"] is None and message["report"] is None
@@ -142,17 +165,24 @@ def test_the_failed_state_comes_from_the_run_history(built: PublishedLake) -> No
     run_id = "s3-failed-in-publish"
     cause = lambda_cause("published except tables with breaking schema changes")
     events = [
-        {"type": "TaskFailed", "state": "PublishCuratedData",
-         "details": {"error": "PermanentError", "cause": cause}},
-        {"type": "CatchTaken", "state": "PublishCuratedData",
-         "details": {"error": "PermanentError", "cause": cause}},
-    ]  # fmt: skip
+        {
+            "type": "TaskFailed",
+            "state": "PublishCuratedData",
+            "details": {"error": "PermanentError", "cause": cause},
+        },
+        {
+            "type": "CatchTaken",
+            "state": "PublishCuratedData",
+            "details": {"error": "PermanentError", "cause": cause},
+        },
+    ]
     built.lake.write_bytes(
         Zone.META, history_key(run_id), "".join(json.dumps(e) + "\n" for e in events).encode()
     )
     error = {"Error": "PermanentError", "Cause": cause}
-    message = run_summary.handle(failure(run_id, "2026-11-29", error, started(5)),
-                                 built.runtime())["message"]  # fmt: skip
+    message = run_summary.handle(failure(run_id, "2026-11-29", error, started(5)), built.runtime())[
+        "message"
+    ]
     assert message["failed_state"] == "PublishCuratedData"
     assert message["error"]["message"] == "published except tables with breaking schema changes"
 
@@ -161,8 +191,12 @@ def test_the_failed_state_comes_from_the_run_history(built: PublishedLake) -> No
 def test_no_usable_start_time_gives_no_duration(
     built: PublishedLake, started_at: str | None
 ) -> None:
-    event = {"run_id": built.run_id, "as_of": "2026-11-28", "status": "succeeded",
-             "started_at": started_at}  # fmt: skip
+    event = {
+        "run_id": built.run_id,
+        "as_of": "2026-11-28",
+        "status": "succeeded",
+        "started_at": started_at,
+    }
     assert run_summary.handle(event, built.runtime())["message"]["duration_seconds"] is None
 
 
@@ -180,8 +214,12 @@ def test_the_duration_counts_from_the_start_time(started_at: str) -> None:
 
 
 def test_the_handler_measures_the_duration_until_now(built: PublishedLake) -> None:
-    event = {"run_id": built.run_id, "as_of": "2026-11-28", "status": "succeeded",
-             "started_at": started(60)}  # fmt: skip
+    event = {
+        "run_id": built.run_id,
+        "as_of": "2026-11-28",
+        "status": "succeeded",
+        "started_at": started(60),
+    }
     duration = run_summary.handle(event, built.runtime())["message"]["duration_seconds"]
     assert 60 <= duration < 60 + 120
 

@@ -64,7 +64,9 @@ def test_an_sqs_batch_starts_one_run_for_all_its_objects(
     answer = s3_trigger.handle(batch, runtime)
     assert answer["started"] is True
     assert [(f["key"], f["status"]) for f in answer["files"]] == [
-        (KEY, "accepted"), (KEY_2, "accepted")]  # fmt: skip
+        (KEY, "accepted"),
+        (KEY_2, "accepted"),
+    ]
     assert [name for name, _ in starter.calls] == [answer["execution"]]
     assert len(lake.list_keys(Zone.PROCESSED, "validated/transactions")) == 2
 
@@ -187,17 +189,25 @@ def test_temporary_and_hidden_objects_are_ignored(
 @pytest.mark.parametrize(
     ("event", "error"),
     [
-        (object_created(KEY, 10, detail_type="Object Deleted", reason="DeleteObject"),
-         "got detail-type 'Object Deleted'"),
-        (object_created(KEY, 10, detail_type="Object Restore Completed"),
-         "got detail-type 'Object Restore Completed'"),
+        (
+            object_created(KEY, 10, detail_type="Object Deleted", reason="DeleteObject"),
+            "got detail-type 'Object Deleted'",
+        ),
+        (
+            object_created(KEY, 10, detail_type="Object Restore Completed"),
+            "got detail-type 'Object Restore Completed'",
+        ),
         (scheduled_event("2026-11-29T06:00:00Z"), "got detail-type 'Scheduled Event'"),
-        ({**object_created(KEY, 10), "detail": {"bucket": {"name": "b"}}},
-         "malformed 'Object Created' event .*expected detail.object with a 'key'"),
-        ({**object_created(KEY, 10), "detail": {"object": {"key": KEY, "size": "many"}}},
-         "malformed 'Object Created' event .*an integer 'size'"),
+        (
+            {**object_created(KEY, 10), "detail": {"bucket": {"name": "b"}}},
+            "malformed 'Object Created' event .*expected detail.object with a 'key'",
+        ),
+        (
+            {**object_created(KEY, 10), "detail": {"object": {"key": KEY, "size": "many"}}},
+            "malformed 'Object Created' event .*an integer 'size'",
+        ),
     ],
-)  # fmt: skip
+)
 def test_anything_but_object_created_is_permanent(
     runtime: Runtime, starter: RecordingStarter, event: dict[str, Any], error: str
 ) -> None:

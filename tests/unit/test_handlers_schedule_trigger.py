@@ -57,17 +57,23 @@ def test_firing_twice_for_a_day_starts_one_run(runtime: Runtime, starter: Record
 @pytest.mark.parametrize(
     ("event", "error"),
     [
-        (scheduled_event("2026-11-29T06:00:00Z", detail_type="Object Created"),
-         "got detail-type 'Object Created'"),
-        (object_created("transactions/ingest_date=2026-11-28/t.csv", 10),
-         "got detail-type 'Object Created'"),
+        (
+            scheduled_event("2026-11-29T06:00:00Z", detail_type="Object Created"),
+            "got detail-type 'Object Created'",
+        ),
+        (
+            object_created("transactions/ingest_date=2026-11-28/t.csv", 10),
+            "got detail-type 'Object Created'",
+        ),
         ({**scheduled_event("2026-11-29T06:00:00Z"), "time": ""}, "no 'time'"),
-        ({**scheduled_event("2026-11-29T06:00:00Z"), "time": "yesterday"},
-         "'yesterday' is not an ISO timestamp"),
+        (
+            {**scheduled_event("2026-11-29T06:00:00Z"), "time": "yesterday"},
+            "'yesterday' is not an ISO timestamp",
+        ),
         ({}, "got detail-type None"),
         ([], "got detail-type None"),
     ],
-)  # fmt: skip
+)
 def test_anything_but_a_scheduled_event_is_permanent(
     runtime: Runtime, starter: RecordingStarter, event: Any, error: str
 ) -> None:

@@ -362,11 +362,23 @@ def test_content_differing_from_extension_is_accepted_and_noted(
 
 def test_json_array_products_with_typed_values(lake: LocalLake, inbox: Path) -> None:
     products = [
-        {"product_id": "prod_1", "name": "Mouse", "category": "Electronics", "brand": "B",
-         "price": 29.99, "stock": 150},
-        {"product_id": "prod_2", "name": "Lamp", "category": "Home & Kitchen", "brand": "B",
-         "price": "12", "stock": "n/a"},
-    ]  # fmt: skip
+        {
+            "product_id": "prod_1",
+            "name": "Mouse",
+            "category": "Electronics",
+            "brand": "B",
+            "price": 29.99,
+            "stock": 150,
+        },
+        {
+            "product_id": "prod_2",
+            "name": "Lamp",
+            "category": "Home & Kitchen",
+            "brand": "B",
+            "price": "12",
+            "stock": "n/a",
+        },
+    ]
     (result,) = run(lake, write(inbox, "products.json", json.dumps(products))).results
     assert_accepted(lake, result, "products")
     assert result.reject_reasons == {"unparseable_value:stock": 1}
@@ -420,8 +432,12 @@ def test_folder_mix_counts_and_order(lake: LocalLake, inbox: Path) -> None:
     write(inbox, "transactions_c.csv", txn_csv(4))  # same content as _a
     report = run(lake, inbox)
     names = [r.source.name for r in report.results]
-    assert names == ["clickstream.jsonl", "transactions_a.csv", "transactions_b.csv",
-                     "transactions_c.csv"]  # fmt: skip
+    assert names == [
+        "clickstream.jsonl",
+        "transactions_a.csv",
+        "transactions_b.csv",
+        "transactions_c.csv",
+    ]
     assert report.counts == {"accepted": 2, "quarantined": 1, "duplicate": 1}
     assert report.summary() == (
         "4 files: 2 accepted, 1 quarantined, 1 duplicate; 5 rows accepted, 0 rejected"

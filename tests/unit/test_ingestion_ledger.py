@@ -9,8 +9,14 @@ from pipeline_lib.ingestion import FileResult, IngestionLedger
 
 
 def result(status: str, sha: str = "ab" * 32, **fields: object) -> FileResult:
-    return FileResult(source=Path("in/transactions.csv"), dataset="transactions", status=status,
-                      sha256=sha, size_bytes=10, **fields)  # type: ignore[arg-type]  # fmt: skip
+    return FileResult(
+        source=Path("in/transactions.csv"),
+        dataset="transactions",
+        status=status,
+        sha256=sha,
+        size_bytes=10,
+        **fields,
+    )  # type: ignore[arg-type]
 
 
 def test_unknown_hash_is_none(tmp_path: Path) -> None:
@@ -24,8 +30,9 @@ def test_record_then_get_and_upsert(tmp_path: Path) -> None:
         ledger.record(result("quarantined", check="schema", reason="missing status"))
         entry = ledger.get("ab" * 32)
         assert entry is not None and entry.status == "quarantined" and entry.check == "schema"
-        ledger.record(result("accepted", rows_read=5, rows_accepted=4, rows_rejected=1,
-                             route="lightweight"))  # fmt: skip
+        ledger.record(
+            result("accepted", rows_read=5, rows_accepted=4, rows_rejected=1, route="lightweight")
+        )
         ledger.record(result("duplicate", reason="same content"))
     with IngestionLedger(path) as reopened:
         entry = reopened.get("ab" * 32)
@@ -58,8 +65,13 @@ def test_accepted_files_come_in_arrival_order_per_dataset(tmp_path: Path) -> Non
         ledger.record(result("accepted", sha="02" * 32), at=start + dt.timedelta(hours=2))
         ledger.record(result("accepted", sha="01" * 32), at=start + dt.timedelta(hours=1))
         ledger.record(result("quarantined", sha="03" * 32), at=start)
-        other = FileResult(source=Path("in/reviews.csv"), dataset="reviews", status="accepted",
-                           sha256="04" * 32, size_bytes=1)  # fmt: skip
+        other = FileResult(
+            source=Path("in/reviews.csv"),
+            dataset="reviews",
+            status="accepted",
+            sha256="04" * 32,
+            size_bytes=1,
+        )
         ledger.record(other, at=start)
         assert [e.sha256 for e in ledger.accepted_files("transactions")] == ["01" * 32, "02" * 32]
         assert ledger.known_paths() == {
@@ -89,9 +101,15 @@ def test_an_accepted_entry_is_never_downgraded(tmp_path: Path) -> None:
     # accepted entry (and so the ETL's input) must stay; the sighting is an event.
     with IngestionLedger(tmp_path / "ledger.sqlite") as ledger:
         ledger.record(result("accepted", rows_read=5, rows_accepted=5, validated_uri="/v.parquet"))
-        later = FileResult(source=Path("in/orders.csv"), dataset=None, status="quarantined",
-                           sha256="ab" * 32, size_bytes=10, check="dataset",
-                           reason="file name matches no dataset")  # fmt: skip
+        later = FileResult(
+            source=Path("in/orders.csv"),
+            dataset=None,
+            status="quarantined",
+            sha256="ab" * 32,
+            size_bytes=10,
+            check="dataset",
+            reason="file name matches no dataset",
+        )
         ledger.record(later)
         entry = ledger.get("ab" * 32)
         assert entry is not None

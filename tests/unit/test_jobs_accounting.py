@@ -29,8 +29,14 @@ def context(tmp_path: Path, run_id: str = "r1") -> JobContext:
     return JobContext(lake=LocalLake(tmp_path), run_id=run_id, as_of=date(2026, 11, 28))
 
 
-NOTE = {"dataset": "transactions", "column": "status", "kind": "kept_as_other",
-        "value": "lost", "rows": 1, "first_day": "2026-11-27"}  # fmt: skip
+NOTE = {
+    "dataset": "transactions",
+    "column": "status",
+    "kind": "kept_as_other",
+    "value": "lost",
+    "rows": 1,
+    "first_day": "2026-11-27",
+}
 
 
 def cleaning_result() -> TransformResult:

@@ -105,9 +105,11 @@ def test_a_dataset_never_ingested_gives_an_empty_typed_frame(two_files_lake: Loc
 def test_a_feed_setting_changes_only_its_datasets_fingerprint() -> None:
     before = processing_fingerprints({"feeds": {}, "etl": {"session_gap_minutes": 30}})
     dropped = processing_fingerprints(
-        {"feeds": {"transactions": {"drop_columns": ["coupon_code"]}},
-         "etl": {"session_gap_minutes": 30}}
-    )  # fmt: skip
+        {
+            "feeds": {"transactions": {"drop_columns": ["coupon_code"]}},
+            "etl": {"session_gap_minutes": 30},
+        }
+    )
     assert dropped["transactions"] != before["transactions"]
     assert {k: v for k, v in dropped.items() if k != "transactions"} == {
         k: v for k, v in before.items() if k != "transactions"

@@ -25,9 +25,15 @@ STEPS = ("page_view", "product_view", "add_to_cart", "checkout_start", "purchase
 def event(
     session: str, customer: Optional[str], kind: str, minutes: float, **extra: Any
 ) -> dict[str, Any]:
-    return {"session_id": session, "customer_id": customer, "event_type": kind,
-            "page": extra.pop("page", f"/{kind}"), "device": extra.pop("device", "mobile"),
-            "timestamp": T0 + dt.timedelta(minutes=minutes), **extra}  # fmt: skip
+    return {
+        "session_id": session,
+        "customer_id": customer,
+        "event_type": kind,
+        "page": extra.pop("page", f"/{kind}"),
+        "device": extra.pop("device", "mobile"),
+        "timestamp": T0 + dt.timedelta(minutes=minutes),
+        **extra,
+    }
 
 
 def cleaned(rows: list[dict[str, Any]]) -> pd.DataFrame:
@@ -43,8 +49,15 @@ def traffic(seed: int, n_events: int = 600) -> list[dict[str, Any]]:
         customer = None if rng.random() < 0.3 else f"c{rng.integers(8)}"
         session = f"s{rng.integers(40)}" if customer else f"anon{rng.integers(30)}"
         minutes = float(rng.integers(0, 5 * 24 * 60))
-        rows.append(event(session, customer, STEPS[rng.integers(len(STEPS))], minutes,
-                          page=f"/product/p{rng.integers(5)}"))  # fmt: skip
+        rows.append(
+            event(
+                session,
+                customer,
+                STEPS[rng.integers(len(STEPS))],
+                minutes,
+                page=f"/product/p{rng.integers(5)}",
+            )
+        )
     return sorted(rows, key=lambda r: r["timestamp"])
 
 
@@ -70,8 +83,9 @@ def assert_same_as_one_build(tmp_path: Path, batches: list[list[dict[str, Any]]]
     daily = LocalLake(tmp_path / "daily")
     last = run_daily(daily, batches)
     once = LocalLake(tmp_path / "once")
-    merge_clickstream(once, "all", cleaned([r for b in batches for r in b]), base_run=None,
-                      gap_minutes=30)  # fmt: skip
+    merge_clickstream(
+        once, "all", cleaned([r for b in batches for r in b]), base_run=None, gap_minutes=30
+    )
     got, expected = tables(daily, last), tables(once, "all")
     for name in TABLES:
         pd.testing.assert_frame_equal(got[name], expected[name], obj=name)
@@ -92,8 +106,10 @@ def test_daily_batches_give_the_tables_of_one_build(tmp_path: Path, seed: int) -
 
 
 def test_a_visit_across_midnight_is_one_session(tmp_path: Path) -> None:
-    evening = [event("v1", None, "page_view", 15 * 60 + 50), event("v1", None, "add_to_cart",
-                                                                     15 * 60 + 58)]  # fmt: skip
+    evening = [
+        event("v1", None, "page_view", 15 * 60 + 50),
+        event("v1", None, "add_to_cart", 15 * 60 + 58),
+    ]
     morning = [event("v1", None, "purchase", 16 * 60 + 5)]  # 00:05 the next day
     assert_same_as_one_build(tmp_path, [evening, morning])
     sessions = read_table(LocalLake(tmp_path / "daily"), Zone.PROCESSED, "sessions", "d1")
@@ -131,8 +147,13 @@ def test_only_the_touched_days_of_the_funnel_are_recomputed(tmp_path: Path) -> N
     lake = LocalLake(tmp_path)
     first = [event("s1", "c1", "page_view", 0), event("s2", "c2", "page_view", 24 * 60)]
     merge_clickstream(lake, "d0", cleaned(first), base_run=None, gap_minutes=30)
-    merged = merge_clickstream(lake, "d1", cleaned([event("s3", "c3", "purchase", 24 * 60 + 1)]),
-                               base_run="d0", gap_minutes=30)  # fmt: skip
+    merged = merge_clickstream(
+        lake,
+        "d1",
+        cleaned([event("s3", "c3", "purchase", 24 * 60 + 1)]),
+        base_run="d0",
+        gap_minutes=30,
+    )
     assert merged.days == 1 and merged.actors == 2  # c3 and its source session
     assert merged.sessions.replaced == 0 and merged.events.replaced == 0
     funnel = read_table(lake, Zone.PROCESSED, "daily_funnel", "d1")

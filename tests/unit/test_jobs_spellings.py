@@ -22,8 +22,14 @@ PRODUCTS = "processed.products"
 
 
 def item(product_id: str, category: str, **overrides: Any) -> dict[str, Any]:
-    row = {"product_id": product_id, "name": "Lamp", "category": category, "brand": "Lumo",
-           "price": 20.0, "stock": 5}  # fmt: skip
+    row = {
+        "product_id": product_id,
+        "name": "Lamp",
+        "category": category,
+        "brand": "Lumo",
+        "price": 20.0,
+        "stock": 5,
+    }
     return {**row, **overrides}
 
 
@@ -55,8 +61,9 @@ def product_run(lake: LocalLake, run_id: str, base: Optional[str]) -> int:
     source = jobs.read_validated(ctx, "products", batch_only=True)
     spellings = jobs.count_spellings(ctx, source, base_run, ["category"])
     result = standardize_products(source.frame, spellings=spellings.usual("category"))
-    jobs.merge_table(lake, Zone.PROCESSED, "products", run_id, result.data,
-                     key="product_id", base_run=base_run)  # fmt: skip
+    jobs.merge_table(
+        lake, Zone.PROCESSED, "products", run_id, result.data, key="product_id", base_run=base_run
+    )
     return jobs.respell_products(lake, run_id, spellings.usual("category"), ctx.domains())
 
 
@@ -96,10 +103,20 @@ def test_daily_runs_spell_a_category_as_one_run_over_every_file(
 
     everything = at_once(tmp_path, inbox, FIRST, SECOND)
     pd.testing.assert_frame_equal(catalog(lake, "r2"), catalog(everything, "all"))
-    assert categories(lake, "r2") == {"p1": "Lighting", "p2": "Lighting", "p3": "Books",
-                                      "p4": "Lighting", "p5": "Lighting"}  # fmt: skip
-    assert catalog(lake, "r2")["department"].tolist() == ["Lighting", "Lighting", "Media",
-                                                          "Lighting", "Lighting"]  # fmt: skip
+    assert categories(lake, "r2") == {
+        "p1": "Lighting",
+        "p2": "Lighting",
+        "p3": "Books",
+        "p4": "Lighting",
+        "p5": "Lighting",
+    }
+    assert catalog(lake, "r2")["department"].tolist() == [
+        "Lighting",
+        "Lighting",
+        "Media",
+        "Lighting",
+        "Lighting",
+    ]
     counts = {"Books": 1, "LIGHTING": 3, "Lighting": 4}
     assert jobs.load_spellings(lake, "r2", "products") == jobs.Spellings(
         "products", {"category": counts}
@@ -178,6 +195,8 @@ def test_a_full_build_counts_from_nothing(tmp_path: Path, inbox: Path) -> None:
     ingest(lake, inbox, "products_1.jsonl", SECOND)
     product_run(lake, "full", None)  # --full-refresh: every file, no base
     recorded = json.loads(lake.read_bytes(Zone.META, "runs/full/spellings/products.json"))
-    assert recorded == {"base": None, "counts": {"category": {"Books": 1, "LIGHTING": 3,
-                                                              "Lighting": 4}},
-                        "dataset": "products"}  # fmt: skip
+    assert recorded == {
+        "base": None,
+        "counts": {"category": {"Books": 1, "LIGHTING": 3, "Lighting": 4}},
+        "dataset": "products",
+    }

@@ -179,9 +179,14 @@ def test_copy_table_copies_files_unchanged_and_records_the_curated_version(
         # Shared, not rewritten: the curated name is a link to the processed file.
         assert (target / name).stat().st_ino == (source / name).stat().st_ino
     assert copied == TableVersion(
-        Zone.CURATED, "transactions", "r1", rows=5, files=3, bytes=written.bytes,
+        Zone.CURATED,
+        "transactions",
+        "r1",
+        rows=5,
+        files=3,
+        bytes=written.bytes,
         partitions=written.partitions,
-    )  # fmt: skip
+    )
     assert read_table(lake, Zone.CURATED, "transactions", "r1").equals(
         read_table(lake, Zone.PROCESSED, "transactions", "r1")
     )

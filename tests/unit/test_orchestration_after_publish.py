@@ -41,9 +41,15 @@ class Recorder:
 def test_a_failed_run_renders_no_report(tmp_path: Path) -> None:
     notebooks = stand_in_notebooks(tmp_path / "etl", "# %%\nprint('no tables')\n")
     hook = Recorder(StepResult(ANALYTICS_STEP))
-    result = run_pipeline(LocalLake(tmp_path / "lake"), load_settings(env="local"), as_of=AS_OF,
-                          run_id="empty", reports_dir=tmp_path / "reports",
-                          notebooks_dir=notebooks, after_publish=hook)  # fmt: skip
+    result = run_pipeline(
+        LocalLake(tmp_path / "lake"),
+        load_settings(env="local"),
+        as_of=AS_OF,
+        run_id="empty",
+        reports_dir=tmp_path / "reports",
+        notebooks_dir=notebooks,
+        after_publish=hook,
+    )
     assert result.status == "failed"
     assert hook.calls == []
     assert ANALYTICS_STEP not in [s.name for s in result.steps]
@@ -53,8 +59,14 @@ def test_the_hook_gets_the_runs_lake_settings_day_and_reports(tmp_path: Path) ->
     lake, settings = LocalLake(tmp_path / "lake"), load_settings(env="local")
     done = StepResult(ANALYTICS_STEP, detail="5 reports")
     progress: list[tuple[str, str]] = []
-    steps = _after_publish(Recorder(done), lake, settings, AS_OF, tmp_path / "r",
-                           lambda step, event: progress.append((step, event)))  # fmt: skip
+    steps = _after_publish(
+        Recorder(done),
+        lake,
+        settings,
+        AS_OF,
+        tmp_path / "r",
+        lambda step, event: progress.append((step, event)),
+    )
     assert steps == [done]
     assert progress == [(ANALYTICS_STEP, "started"), (ANALYTICS_STEP, "finished")]
     assert _after_publish(Recorder(None), lake, settings, AS_OF, tmp_path, None) == []
@@ -62,8 +74,9 @@ def test_the_hook_gets_the_runs_lake_settings_day_and_reports(tmp_path: Path) ->
 
 def test_a_hook_that_raises_is_a_failed_step_not_an_exception(tmp_path: Path) -> None:
     hook = Recorder(error=RuntimeError("kernel gone"))
-    [step] = _after_publish(hook, LocalLake(tmp_path), load_settings(env="local"), AS_OF,
-                            tmp_path, None)  # fmt: skip
+    [step] = _after_publish(
+        hook, LocalLake(tmp_path), load_settings(env="local"), AS_OF, tmp_path, None
+    )
     assert (step.name, step.status, step.detail) == (ANALYTICS_STEP, "failed", "kernel gone")
 
 

@@ -30,8 +30,9 @@ def test_a_missing_definite_path_is_a_runtime_error() -> None:
 def test_templates_resolve_nested_dollar_keys_and_keep_literals() -> None:
     template = {"x.$": "$.a.b[0].c", "nested": {"y.$": "$$.Name", "z": [1, {"w.$": "$.n"}]}}
     assert apply_template(template, DATA, {"Name": "ctx"}) == {
-        "x": 1, "nested": {"y": "ctx", "z": [1, {"w": None}]},
-    }  # fmt: skip
+        "x": 1,
+        "nested": {"y": "ctx", "z": [1, {"w": None}]},
+    }
 
 
 def test_result_paths_write_a_copy_and_create_missing_objects() -> None:

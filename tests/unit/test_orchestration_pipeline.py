@@ -100,8 +100,13 @@ def lake_files(root: Path) -> dict[str, bytes]:
 
 STARTED = "2026-11-28T06:00:01.123Z"
 RECORD = {"run_id": "nightly", "status": "failed", "started_at": STARTED, "error": "boom"}
-STARTED_EVENT = {"id": 1, "timestamp": STARTED, "type": "ExecutionStarted", "state": None,
-                 "details": {"input": {"run_id": "nightly"}}}  # fmt: skip
+STARTED_EVENT = {
+    "id": 1,
+    "timestamp": STARTED,
+    "type": "ExecutionStarted",
+    "state": None,
+    "details": {"input": {"run_id": "nightly"}},
+}
 
 
 @pytest.mark.parametrize(

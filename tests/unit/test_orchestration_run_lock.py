@@ -75,9 +75,13 @@ def test_a_run_removes_temp_files_that_killed_writers_left(tmp_path: Path) -> No
     yesterday = fresh.stat().st_mtime - 86400  # on the file system's clock
     os.utime(stale, (yesterday, yesterday))
 
-    result = run_pipeline(lake, load_settings(env="local", lake=str(lake.root)),
-                          as_of=date(2026, 11, 28), reports_dir=tmp_path / "reports",
-                          wrap_tasks=FailFirstTask)  # fmt: skip
+    result = run_pipeline(
+        lake,
+        load_settings(env="local", lake=str(lake.root)),
+        as_of=date(2026, 11, 28),
+        reports_dir=tmp_path / "reports",
+        wrap_tasks=FailFirstTask,
+    )
 
     assert result.status == "failed"
     assert not stale.exists() and fresh.exists()

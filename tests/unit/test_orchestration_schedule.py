@@ -40,8 +40,10 @@ def test_the_daily_run_fires_at_0230_utc_every_day() -> None:
     assert schedule.minutes == {30} and schedule.hours == {2}
     assert schedule.days == frozenset(range(1, 32)) and schedule.weekdays is None
     assert fires(schedule, at(2026, 11, 28, 10, 32), 3) == [
-        at(2026, 11, 29, 2, 30), at(2026, 11, 30, 2, 30), at(2026, 12, 1, 2, 30)
-    ]  # fmt: skip
+        at(2026, 11, 29, 2, 30),
+        at(2026, 11, 30, 2, 30),
+        at(2026, 12, 1, 2, 30),
+    ]
     # Strictly after: the fire time itself gives the next one; seconds count as later.
     assert schedule.next_after(at(2026, 11, 29, 2, 30)) == at(2026, 11, 30, 2, 30)
     assert schedule.next_after(at(2026, 11, 29, 2, 29, 59)) == at(2026, 11, 29, 2, 30)
@@ -53,8 +55,9 @@ def test_weekdays_use_eventbridge_numbering_and_names() -> None:
     assert schedule.weekdays == {2, 3, 4, 5, 6} and schedule.days is None
     # 2026-11-28 is a Saturday: the next fires are Monday to Friday.
     times = fires(schedule, at(2026, 11, 28, 7, 0), 6)
-    assert [t.date() for t in times] == [date(2026, 11, 30) + timedelta(days=d)
-                                         for d in (0, 1, 2, 3, 4, 7)]  # fmt: skip
+    assert [t.date() for t in times] == [
+        date(2026, 11, 30) + timedelta(days=d) for d in (0, 1, 2, 3, 4, 7)
+    ]
     assert all(t.hour == 6 and t.minute == 0 for t in times)
     assert parse_cron("cron(0 6 ? * 2-6 *)").weekdays == schedule.weekdays
     sunday = parse_cron("cron(0 0 ? * 1 *)").next_after(at(2026, 11, 28))
@@ -67,8 +70,10 @@ def test_steps_from_zero_every_fifteen_minutes() -> None:
     schedule = parse_cron("cron(0/15 * * * ? *)")
     assert schedule.minutes == {0, 15, 30, 45} and schedule.hours == frozenset(range(24))
     assert fires(schedule, at(2026, 11, 28, 23, 31), 3) == [
-        at(2026, 11, 28, 23, 45), at(2026, 11, 29, 0, 0), at(2026, 11, 29, 0, 15)
-    ]  # fmt: skip
+        at(2026, 11, 28, 23, 45),
+        at(2026, 11, 29, 0, 0),
+        at(2026, 11, 29, 0, 15),
+    ]
     assert parse_cron("cron(*/20 * * * ? *)").minutes == {0, 20, 40}
     assert parse_cron("cron(5/20 * * * ? *)").minutes == {5, 25, 45}
 
@@ -164,8 +169,17 @@ def test_daily_cron_missing_or_invalid_is_a_config_error(
 
 def test_scheduled_event_has_the_eventbridge_shape() -> None:
     event = scheduled_event(at(2026, 11, 29, 2, 30))
-    assert set(event) == {"version", "id", "detail-type", "source", "account", "time",
-                          "region", "resources", "detail"}  # fmt: skip
+    assert set(event) == {
+        "version",
+        "id",
+        "detail-type",
+        "source",
+        "account",
+        "time",
+        "region",
+        "resources",
+        "detail",
+    }
     assert event["version"] == "0" and event["id"]
     assert event["detail-type"] == "Scheduled Event" and event["source"] == "aws.events"
     assert event["time"] == "2026-11-29T02:30:00Z" and event["detail"] == {}

@@ -60,8 +60,12 @@ class FakeRuns:
         with run_lock(lake):
             self.calls.append(kwargs)
             lake.write_bytes(Zone.META, record_key(kwargs["run_id"]), b"{}")
-        return RunResult(run_id=kwargs["run_id"], as_of=kwargs["as_of"], status="succeeded",
-                         trigger=kwargs["trigger"])  # fmt: skip
+        return RunResult(
+            run_id=kwargs["run_id"],
+            as_of=kwargs["as_of"],
+            status="succeeded",
+            trigger=kwargs["trigger"],
+        )
 
 
 class Recorder:
@@ -120,16 +124,32 @@ def test_object_created_event_has_the_aws_shape(lake: LocalLake, clock: FakeCloc
 
     event = watcher.event_for(path)
 
-    assert set(event) == {"version", "id", "detail-type", "source", "account", "time",
-                          "region", "resources", "detail"}  # fmt: skip
+    assert set(event) == {
+        "version",
+        "id",
+        "detail-type",
+        "source",
+        "account",
+        "time",
+        "region",
+        "resources",
+        "detail",
+    }
     assert event["version"] == "0" and event["detail-type"] == "Object Created"
     assert event["source"] == "aws.s3"
     assert (event["account"], event["region"]) == (LOCAL_ACCOUNT, LOCAL_REGION)
     assert event["resources"] == ["arn:aws:s3:::ecom-pipeline-local-raw"]
     datetime.strptime(event["time"], "%Y-%m-%dT%H:%M:%SZ")
     detail = event["detail"]
-    assert set(detail) == {"version", "bucket", "object", "request-id", "requester",
-                           "source-ip-address", "reason"}  # fmt: skip
+    assert set(detail) == {
+        "version",
+        "bucket",
+        "object",
+        "request-id",
+        "requester",
+        "source-ip-address",
+        "reason",
+    }
     assert detail["bucket"] == {"name": "ecom-pipeline-local-raw"}
     assert detail["reason"] == "PutObject"
     assert detail["object"]["key"] == f"{PARTITION}/transactions_a.csv"
@@ -304,8 +324,9 @@ def test_a_large_file_sent_twice_starts_its_run_once(lake: LocalLake, clock: Fak
     # Above lightweight_max_bytes, the file waits for the run: the name keeps it to one run.
     runs = FakeRuns()
     settings = load_settings(env="local", lake=str(lake.root))
-    settings = Settings(settings.env, settings.lake, IngestionSettings(lightweight_max_bytes=1),
-                        settings.params)  # fmt: skip
+    settings = Settings(
+        settings.env, settings.lake, IngestionSettings(lightweight_max_bytes=1), settings.params
+    )
     watcher = make_watcher(lake, clock, run=runs, settings=settings)
     path = drop(lake, "transactions_a.csv", transactions_csv(1))
     event = sqs_batch([watcher.event_for(path)], at=datetime.now(timezone.utc))
@@ -341,8 +362,9 @@ def test_a_run_waits_while_another_holds_the_lake(lake: LocalLake) -> None:
         waits.append(seconds)
         other_run.__exit__(None, None, None)  # the other run ends while this one waits
 
-    executions = LocalExecutions(lake, load_settings(env="local"), Path("reports"),
-                                 run=runs, sleep=sleep)  # fmt: skip
+    executions = LocalExecutions(
+        lake, load_settings(env="local"), Path("reports"), run=runs, sleep=sleep
+    )
     assert executions("s3-x", {"as_of": "2026-11-28", "trigger": "s3", "files": []}) is True
     assert waits == [5.0] and [c["run_id"] for c in runs.calls] == ["s3-x"]
     assert [r.run_id for r in executions.results] == ["s3-x"]
@@ -350,15 +372,21 @@ def test_a_run_waits_while_another_holds_the_lake(lake: LocalLake) -> None:
 
 def test_a_run_held_off_too_long_says_how_to_start_it(lake: LocalLake) -> None:
     waits: list[float] = []
-    executions = LocalExecutions(lake, load_settings(env="local"), Path("reports"),
-                                 run=FakeRuns(), sleep=waits.append,
-                                 lock_wait_seconds=10)  # fmt: skip
+    executions = LocalExecutions(
+        lake,
+        load_settings(env="local"),
+        Path("reports"),
+        run=FakeRuns(),
+        sleep=waits.append,
+        lock_wait_seconds=10,
+    )
     with run_lock(lake):
         with pytest.raises(TransientError) as held:
             executions("daily-2026-11-28", {"as_of": "2026-11-28", "trigger": "schedule"})
         with pytest.raises(TransientError, match=r"copy transactions/a\.csv into raw/ again"):
-            executions("s3-x", {"as_of": "2026-11-28", "trigger": "s3",
-                                "files": ["transactions/a.csv"]})  # fmt: skip
+            executions(
+                "s3-x", {"as_of": "2026-11-28", "trigger": "s3", "files": ["transactions/a.csv"]}
+            )
     message = str(held.value)
     assert f"another run held {lake.root} for 10 s" in message
     assert "`ecom-pipeline run --run-id daily-2026-11-28 --date 2026-11-28`" in message
@@ -370,8 +398,9 @@ def test_a_refusal_other_than_the_lock_is_raised_at_once(lake: LocalLake) -> Non
         raise ConfigError("params/local.yaml: etl.parallelism must be a number")
 
     waits: list[float] = []
-    executions = LocalExecutions(lake, load_settings(env="local"), Path("reports"),
-                                 run=broken, sleep=waits.append)  # fmt: skip
+    executions = LocalExecutions(
+        lake, load_settings(env="local"), Path("reports"), run=broken, sleep=waits.append
+    )
     with pytest.raises(ConfigError, match=r"etl\.parallelism"):
         executions("s3-x", {"as_of": "2026-11-28", "trigger": "s3"})
     assert waits == []
@@ -385,8 +414,9 @@ def test_the_schedule_fires_the_daily_run_at_each_cron_time(
 ) -> None:
     runs = FakeRuns()
     moments = [datetime(2026, 11, 28, 10, 0, tzinfo=timezone.utc)]
-    watcher = make_watcher(lake, clock, run=runs, now=lambda: moments[-1],
-                           schedule=parse_cron("cron(30 2 * * ? *)"))  # fmt: skip
+    watcher = make_watcher(
+        lake, clock, run=runs, now=lambda: moments[-1], schedule=parse_cron("cron(30 2 * * ? *)")
+    )
     assert watcher.next_fire == datetime(2026, 11, 29, 2, 30, tzinfo=timezone.utc)
     moments.append(datetime(2026, 11, 29, 2, 29, 59, tzinfo=timezone.utc))
     assert watcher.tick() == []
@@ -396,8 +426,13 @@ def test_the_schedule_fires_the_daily_run_at_each_cron_time(
 
     assert outcome.kind == "schedule" and outcome.response["execution"] == "daily-2026-11-28"
     (call,) = runs.calls
-    assert call == {"run_id": "daily-2026-11-28", "reports_dir": lake.root.parent / "reports",
-                    "as_of": date(2026, 11, 28), "trigger": "schedule", "files": []}  # fmt: skip
+    assert call == {
+        "run_id": "daily-2026-11-28",
+        "reports_dir": lake.root.parent / "reports",
+        "as_of": date(2026, 11, 28),
+        "trigger": "schedule",
+        "files": [],
+    }
     assert watcher.next_fire == datetime(2026, 11, 30, 2, 30, tzinfo=timezone.utc)
     assert watcher.tick() == []
 
@@ -461,20 +496,24 @@ def test_the_watchdog_observer_sees_copies_atomic_writes_and_moved_folders(
     staged = tmp_path / "staged" / "ingest_date=2026-11-30"
     staged.mkdir(parents=True)
     (staged / "transactions_moved.csv").write_text(transactions_csv(3))
-    watcher = make_watcher(lake, time.monotonic, s3_handler=handler, debounce=1.0,
-                           stable_seconds=0.2)  # fmt: skip
+    watcher = make_watcher(
+        lake, time.monotonic, s3_handler=handler, debounce=1.0, stable_seconds=0.2
+    )
     watcher.start()
     try:
         drop(lake, "transactions_copy.csv", transactions_csv(1))  # into new folders
-        lake.write_bytes(Zone.RAW, f"{PARTITION}/transactions_atomic.csv",
-                         transactions_csv(2).encode())  # fmt: skip
+        lake.write_bytes(
+            Zone.RAW, f"{PARTITION}/transactions_atomic.csv", transactions_csv(2).encode()
+        )
         staged.rename(lake.path(Zone.RAW, "transactions/ingest_date=2026-11-30"))
         outcomes = watcher.run(threading.Event(), once=True, timeout=10, poll=0.05)
     finally:
         watcher.stop()
-    assert [o.keys for o in outcomes] == [[
-        f"{PARTITION}/transactions_atomic.csv",
-        f"{PARTITION}/transactions_copy.csv",
-        "transactions/ingest_date=2026-11-30/transactions_moved.csv",
-    ]]  # fmt: skip
+    assert [o.keys for o in outcomes] == [
+        [
+            f"{PARTITION}/transactions_atomic.csv",
+            f"{PARTITION}/transactions_copy.csv",
+            "transactions/ingest_date=2026-11-30/transactions_moved.csv",
+        ]
+    ]
     assert len(handler.events) == 1

@@ -33,27 +33,49 @@ def write_table(folder: Path, qualified: str, rows: list[dict[str, Any]]) -> Pat
 
 
 def product(pid: str, price: float = 10.0, stock: int = 5, **extra: Any) -> dict[str, Any]:
-    return {"product_id": pid, "name": "Mouse", "category": "Electronics",
-            "category_id": "electronics", "department": "Technology", "brand": "B",
-            "price": price, "stock": stock, **extra}  # fmt: skip
+    return {
+        "product_id": pid,
+        "name": "Mouse",
+        "category": "Electronics",
+        "category_id": "electronics",
+        "department": "Technology",
+        "brand": "B",
+        "price": price,
+        "stock": stock,
+        **extra,
+    }
 
 
 def review(rid: str, pid: str, rating: int = 5, day: date = AS_OF) -> dict[str, Any]:
-    return {"review_id": rid, "product_id": pid, "customer_id": "cust_1", "rating": rating,
-            "review_text": None, "review_date": day}  # fmt: skip
+    return {
+        "review_id": rid,
+        "product_id": pid,
+        "customer_id": "cust_1",
+        "rating": rating,
+        "review_text": None,
+        "review_date": day,
+    }
 
 
 @pytest.fixture
 def runner(tmp_path: Path) -> DuckDBRunner:
-    products = [product("prod_1"), product("prod_2", price=-3.0), product("prod_2"),
-                product("prod_3", price=None)]  # fmt: skip
-    reviews = [review("rev_1", "prod_1", day=date(2026, 11, 26)),
-               review("rev_2", "prod_9", day=date(2026, 11, 25))]  # fmt: skip
-    return DuckDBRunner({
-        "processed.products": write_table(tmp_path, "processed.products", products),
-        "curated.products": write_table(tmp_path, "curated.products", []),
-        "curated.reviews": write_table(tmp_path, "curated.reviews", reviews),
-    })  # fmt: skip
+    products = [
+        product("prod_1"),
+        product("prod_2", price=-3.0),
+        product("prod_2"),
+        product("prod_3", price=None),
+    ]
+    reviews = [
+        review("rev_1", "prod_1", day=date(2026, 11, 26)),
+        review("rev_2", "prod_9", day=date(2026, 11, 25)),
+    ]
+    return DuckDBRunner(
+        {
+            "processed.products": write_table(tmp_path, "processed.products", products),
+            "curated.products": write_table(tmp_path, "curated.products", []),
+            "curated.reviews": write_table(tmp_path, "curated.reviews", reviews),
+        }
+    )
 
 
 @pytest.fixture
@@ -121,8 +143,9 @@ def test_value_ranges(checker: DataQualityChecker) -> None:
 
 
 def test_referential_integrity(checker: DataQualityChecker) -> None:
-    passing = checker.measure_referential_integrity("curated.reviews", "curated.reviews",
-                                                    "product_id")  # fmt: skip
+    passing = checker.measure_referential_integrity(
+        "curated.reviews", "curated.reviews", "product_id"
+    )
     assert passing.passed and passing.observed == 0
     with pytest.raises(DataQualityException, match=r"1 rows \(1 distinct product_id\)") as caught:
         checker.check_referential_integrity("processed.products", "curated.reviews", "product_id")
@@ -154,11 +177,16 @@ def test_names_outside_the_contracts_never_reach_sql(checker: DataQualityChecker
 def test_evaluate_returns_rule_results_without_raising(checker: DataQualityChecker) -> None:
     failed = checker.evaluate(RowCountRule("processed.products", 100, CRITICAL))
     assert (failed.rule, failed.status, failed.observed, failed.threshold) == (
-        "row_count", FAIL, 4, 100)  # fmt: skip
+        "row_count",
+        FAIL,
+        4,
+        100,
+    )
     warned = checker.evaluate(NullRule("processed.products", ("price",), 0.0, WARNING))
     assert warned.status == WARN and warned.observed == 25.0
-    orphan = checker.evaluate(ReferentialRule("curated.reviews", "processed.products",
-                                              "product_id", CRITICAL))  # fmt: skip
+    orphan = checker.evaluate(
+        ReferentialRule("curated.reviews", "processed.products", "product_id", CRITICAL)
+    )
     assert orphan.status == FAIL and orphan.observed == 1
 
 
@@ -174,10 +202,14 @@ def test_contract_rules_count_every_violation(checker: DataQualityChecker) -> No
 def test_contract_rules_apply_a_deployments_closed_vocabulary_and_patterns(
     checker: DataQualityChecker,
 ) -> None:
-    strict = domains_from_params({"products": {
-        "values": {"category": {"allowed": ["Books"], "action": "reject"}},
-        "patterns": {"product_id": {"regex": "^prod_[0-9]+$", "action": "reject"}},
-    }})  # fmt: skip
+    strict = domains_from_params(
+        {
+            "products": {
+                "values": {"category": {"allowed": ["Books"], "action": "reject"}},
+                "patterns": {"product_id": {"regex": "^prod_[0-9]+$", "action": "reject"}},
+            }
+        }
+    )
     rules = {(r.rule, r.column): r for r in checker.contract_rules("processed.products", strict)}
     assert rules[("allowed_values", "category")].status == FAIL
     assert rules[("allowed_values", "category")].threshold == ["Books"]

@@ -41,8 +41,7 @@ def test_counts_and_critical_failures_sum_up_the_audit() -> None:
     report = QualityReport(
         "r", "2026-11-28", [rule("pass"), warning_failed, critical, rule("pass")], [anomaly]
     )
-    assert report.counts() == {"rules": 4, "passed": 2, "warnings": 1, "failed": 1,
-                               "anomalies": 1}  # fmt: skip
+    assert report.counts() == {"rules": 4, "passed": 2, "warnings": 1, "failed": 1, "anomalies": 1}
     assert report.critical_failures == [critical]
 
 

@@ -193,8 +193,12 @@ def reports(tmp_path: Path) -> Iterator[Path]:
     for day, status in (("2026-11-26", "pass"), ("2026-11-28", "fail"), ("2026-11-27", "warn")):
         run_id = HOSTILE if day == "2026-11-27" else f"run-{day}"
         nb = constructed(tmp_path / f"{day}.ipynb", banner_output(status, run_id=run_id))
-        render_report(nb, lake=tmp_path / "lake", as_of=date.fromisoformat(day),
-                      reports_dir=tmp_path / "reports")  # fmt: skip
+        render_report(
+            nb,
+            lake=tmp_path / "lake",
+            as_of=date.fromisoformat(day),
+            reports_dir=tmp_path / "reports",
+        )
     runs = tmp_path / "reports" / "runs"
     for name, stamp in (("20261127T070000Z-aaaaaa", 1_000), (HOSTILE, 2_000)):
         folder = runs / name
@@ -243,8 +247,14 @@ def test_index_without_reports(tmp_path: Path) -> None:
 # ------------------------------------------------------------------------ in a browser
 
 CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update"]  # fmt: skip
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+]
 
 
 @pytest.mark.browser

@@ -42,18 +42,40 @@ def test_the_shipped_params_parse() -> None:
         ({"row_count": []}, "unknown key row_count"),
         ({"row_counts": [{"table": "curated.nope", "min_rows": 1}]}, "unknown table"),
         ({"row_counts": [{"table": "curated.products", "min_rows": "x"}]}, "must be a number"),
-        ({"row_counts": [{"table": "curated.products", "min_rows": 1, "severity": "high"}]},
-         "severity must be one of critical, warning"),
-        ({"null_pct": [{"table": "curated.products", "columns": ["nope"], "max_null_pct": 1}]},
-         "has no column 'nope'"),
-        ({"null_pct": [{"table": "curated.products", "columns": ["price"],
-                        "max_null_pct": 150}]}, "percentage"),
-        ({"value_ranges": [{"table": "curated.products", "column": "price", "min": 5,
-                            "max": 1}]}, "min 5.0 is above max 1.0"),
-        ({"reject_rates": [{"dataset": "transactions", "warn_above_pct": 9,
-                            "fail_above_pct": 5}]}, "must not exceed"),
+        (
+            {"row_counts": [{"table": "curated.products", "min_rows": 1, "severity": "high"}]},
+            "severity must be one of critical, warning",
+        ),
+        (
+            {"null_pct": [{"table": "curated.products", "columns": ["nope"], "max_null_pct": 1}]},
+            "has no column 'nope'",
+        ),
+        (
+            {
+                "null_pct": [
+                    {"table": "curated.products", "columns": ["price"], "max_null_pct": 150}
+                ]
+            },
+            "percentage",
+        ),
+        (
+            {
+                "value_ranges": [
+                    {"table": "curated.products", "column": "price", "min": 5, "max": 1}
+                ]
+            },
+            "min 5.0 is above max 1.0",
+        ),
+        (
+            {
+                "reject_rates": [
+                    {"dataset": "transactions", "warn_above_pct": 9, "fail_above_pct": 5}
+                ]
+            },
+            "must not exceed",
+        ),
     ],
-)  # fmt: skip
+)
 def test_invalid_quality_settings_say_what_is_wrong(quality: Any, message: str) -> None:
     with pytest.raises(ConfigError, match=message) as caught:
         quality_settings(settings_with(quality))

@@ -9,15 +9,24 @@ from pipeline_lib.quality._values import value_rules
 from pipeline_lib.schemas import domains_from_params
 
 
-def note(column: str, kind: str, value: str, rows: int, first_day: Any = None,
-         dataset: str = "products") -> dict[str, Any]:  # fmt: skip
-    return {"dataset": dataset, "column": column, "kind": kind, "value": value, "rows": rows,
-            "first_day": first_day}  # fmt: skip
+def note(
+    column: str, kind: str, value: str, rows: int, first_day: Any = None, dataset: str = "products"
+) -> dict[str, Any]:
+    return {
+        "dataset": dataset,
+        "column": column,
+        "kind": kind,
+        "value": value,
+        "rows": rows,
+        "first_day": first_day,
+    }
 
 
 def test_new_categories_are_one_warning_with_counts_and_first_days() -> None:
-    notes = [note("category", "new_value", "Garden", 1204, "2026-01-02"),
-             note("category", "new_value", "Tools", 90, "2026-03-05")]  # fmt: skip
+    notes = [
+        note("category", "new_value", "Garden", 1204, "2026-01-02"),
+        note("category", "new_value", "Tools", 90, "2026-03-05"),
+    ]
     (rule,) = value_rules([StageAccounting("products", "etl", 2000, 2000, notes=notes)])
     assert (rule.rule, rule.table, rule.column, rule.status, rule.observed) == (
         "new_values",
@@ -35,8 +44,11 @@ def test_new_categories_are_one_warning_with_counts_and_first_days() -> None:
 def test_a_value_the_live_run_already_published_is_no_longer_news() -> None:
     garden = note("category", "new_value", "Garden", 10)
     live = [StageAccounting("products", "etl", 10, 10, notes=[garden])]
-    now = [StageAccounting("products", "etl", 20, 20,
-                           notes=[garden, note("category", "new_value", "Tools", 10)])]  # fmt: skip
+    now = [
+        StageAccounting(
+            "products", "etl", 20, 20, notes=[garden, note("category", "new_value", "Tools", 10)]
+        )
+    ]
     (rule,) = value_rules(now, seen_before=live)
     assert rule.detail == "1 new category value: Tools 10 rows"
     assert value_rules(live, seen_before=live) == []
@@ -55,8 +67,10 @@ def test_unknown_references_warn_only_above_the_configured_rate() -> None:
 
 
 def test_statuses_kept_as_other_list_the_feed_words() -> None:
-    notes = [note("status", "kept_as_other", w, n, dataset="transactions")
-             for w, n in [("backorder", 5), ("lost", 9)]]  # fmt: skip
+    notes = [
+        note("status", "kept_as_other", w, n, dataset="transactions")
+        for w, n in [("backorder", 5), ("lost", 9)]
+    ]
     (rule,) = value_rules([StageAccounting("transactions", "etl", 100, 100, notes=notes)])
     assert rule.rule == "unknown_values_kept" and rule.status == "warn"
     assert rule.detail == "2 unknown status values kept as other: lost 9 rows, backorder 5 rows"

@@ -87,10 +87,17 @@ def assert_rows(result: QueryResult, expected: pd.DataFrame, keys: Sequence[str]
                 assert str(have) == str(value), (i, column, have, value)
             elif value is None or (isinstance(value, float) and math.isnan(value)):
                 assert have is None or (isinstance(have, float) and math.isnan(have)), (
-                    i, column, have)  # fmt: skip
+                    i,
+                    column,
+                    have,
+                )
             else:
                 assert have == pytest.approx(float(value), abs=MONEY, rel=1e-9), (
-                    i, column, have, value)  # fmt: skip
+                    i,
+                    column,
+                    have,
+                    value,
+                )
 
 
 # --- expected answers in pandas ---------------------------------------------------------
@@ -99,8 +106,7 @@ def assert_rows(result: QueryResult, expected: pd.DataFrame, keys: Sequence[str]
 def expected_top_products(
     lake: LocalLake, days: int, category: str, top_n: int, by: Sequence[str] = ("product_id",)
 ) -> pd.DataFrame:
-    sales = since(completed(lake), days)[["product_id", "customer_id", "quantity",
-                                           "total_amount"]]  # fmt: skip
+    sales = since(completed(lake), days)[["product_id", "customer_id", "quantity", "total_amount"]]
     products = curated(lake, "products")[["product_id", "name", "category"]]
     joined = sales.merge(products, on="product_id")
     if category:
@@ -149,15 +155,25 @@ def expected_funnel(lake: LocalLake, days: int, *, weighted: bool = True) -> pd.
     ).round()
     rows = []
     for day, c in counts.sort_index(ascending=False).iterrows():
-        pv, prv, atc, cs, pu = (int(c.get(k, 0)) for k in ("page_view", "product_view",
-                                "add_to_cart", "checkout_start", "purchase"))  # fmt: skip
-        rows.append({
-            "date": day, "page_views": pv, "product_views": prv,
-            "view_to_product_rate": pct(prv, pv), "add_to_carts": atc,
-            "product_to_cart_rate": pct(atc, prv), "checkout_starts": cs,
-            "cart_to_checkout_rate": pct(cs, atc), "purchases": pu,
-            "checkout_to_purchase_rate": pct(pu, cs), "overall_conversion_rate": pct(pu, pv),
-        })  # fmt: skip
+        pv, prv, atc, cs, pu = (
+            int(c.get(k, 0))
+            for k in ("page_view", "product_view", "add_to_cart", "checkout_start", "purchase")
+        )
+        rows.append(
+            {
+                "date": day,
+                "page_views": pv,
+                "product_views": prv,
+                "view_to_product_rate": pct(prv, pv),
+                "add_to_carts": atc,
+                "product_to_cart_rate": pct(atc, prv),
+                "checkout_starts": cs,
+                "cart_to_checkout_rate": pct(cs, atc),
+                "purchases": pu,
+                "checkout_to_purchase_rate": pct(pu, cs),
+                "overall_conversion_rate": pct(pu, pv),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -169,12 +185,18 @@ def expected_daily_kpis(
     for day, g in sorted(lines.groupby("transaction_date"), key=lambda kv: kv[0], reverse=True):
         orders = g["transaction_id"].nunique()
         returns = g.loc[g["status"].isin(returned), "transaction_id"].nunique()
-        rows.append({
-            "date": day, "total_orders": orders, "unique_customers": g["customer_id"].nunique(),
-            "revenue": g["total_amount"].sum(), "avg_order_value": g["total_amount"].mean(),
-            "units_sold": g["quantity"].sum(), "returns": returns,
-            "return_rate": pct(returns, orders),
-        })  # fmt: skip
+        rows.append(
+            {
+                "date": day,
+                "total_orders": orders,
+                "unique_customers": g["customer_id"].nunique(),
+                "revenue": g["total_amount"].sum(),
+                "avg_order_value": g["total_amount"].mean(),
+                "units_sold": g["quantity"].sum(),
+                "returns": returns,
+                "return_rate": pct(returns, orders),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -255,15 +277,27 @@ def test_current_kpis(engine: DuckDBEngine, lake: LocalLake) -> None:
         lines, visits = window(tx, "transaction_date", end), window(sessions, "session_date", end)
         revenue, orders = lines["total_amount"].sum(), lines["transaction_id"].nunique()
         weight = visits["sample_weight"]  # sessions of the traffic each one stands for
-        periods[label] = (revenue, orders, revenue / orders,
-                          100.0 * weight[visits["converted"]].sum() / weight.sum())  # fmt: skip
+        periods[label] = (
+            revenue,
+            orders,
+            revenue / orders,
+            100.0 * weight[visits["converted"]].sum() / weight.sum(),
+        )
     cur, prev = periods["cur"], periods["prev"]
-    expected = pd.DataFrame([{
-        "total_revenue": round(cur[0], 2), "total_revenue_change": change(cur[0], prev[0]),
-        "total_orders": cur[1], "total_orders_change": change(cur[1], prev[1]),
-        "avg_order_value": round(cur[2], 2), "avg_order_value_change": change(cur[2], prev[2]),
-        "conversion_rate": round(cur[3], 2), "conversion_rate_change": change(cur[3], prev[3]),
-    }])  # fmt: skip
+    expected = pd.DataFrame(
+        [
+            {
+                "total_revenue": round(cur[0], 2),
+                "total_revenue_change": change(cur[0], prev[0]),
+                "total_orders": cur[1],
+                "total_orders_change": change(cur[1], prev[1]),
+                "avg_order_value": round(cur[2], 2),
+                "avg_order_value_change": change(cur[2], prev[2]),
+                "conversion_rate": round(cur[3], 2),
+                "conversion_rate_change": change(cur[3], prev[3]),
+            }
+        ]
+    )
     assert_rows(engine.run("current_kpis", {"days": days}), expected, [])
 
 
@@ -345,8 +379,10 @@ def test_product_recommendations(engine: DuckDBEngine, lake: LocalLake, min_supp
         for column in ("support", "confidence", "lift", "excess_baskets"):
             assert row[column] == pytest.approx(want[column], rel=1e-6), (key, column)
     # Most baskets beyond chance first; then the more confident direction, then the ids.
-    order = sorted(expected, key=lambda k: (-round(expected[k]["excess_baskets"], 9),
-                                            -expected[k]["confidence"], k))  # fmt: skip
+    order = sorted(
+        expected,
+        key=lambda k: (-round(expected[k]["excess_baskets"], 9), -expected[k]["confidence"], k),
+    )
     assert [(r["product_id"], r["recommended_product_id"]) for r in result.to_records()] == order
     top = engine.run("product_recommendations", {**params, "top_n": 3}).to_records()
     assert [(r["product_id"], r["recommended_product_id"]) for r in top] == order[:3]
@@ -394,10 +430,21 @@ def test_rfm_segments(engine: DuckDBEngine, lake: LocalLake, segment: str) -> No
     grouped["customer_share"] = 100 * grouped["customers"] / grouped["customers"].sum()
     grouped["value_share"] = 100 * grouped["lifetime_value"] / grouped["lifetime_value"].sum()
     grouped["avg_recency_days"] = grouped["avg_recency_days"].round(1)
-    expected = grouped.reset_index().sort_values(["lifetime_value", "rfm_segment"],
-                                                 ascending=[False, True])  # fmt: skip
-    expected = expected[["rfm_segment", "customers", "customer_share", "lifetime_value",
-                         "value_share", "avg_ltv", "avg_orders", "avg_recency_days"]]  # fmt: skip
+    expected = grouped.reset_index().sort_values(
+        ["lifetime_value", "rfm_segment"], ascending=[False, True]
+    )
+    expected = expected[
+        [
+            "rfm_segment",
+            "customers",
+            "customer_share",
+            "lifetime_value",
+            "value_share",
+            "avg_ltv",
+            "avg_orders",
+            "avg_recency_days",
+        ]
+    ]
     result = engine.run("rfm_segments", {"segment": segment})
     assert_rows(result, expected.reset_index(drop=True), ["rfm_segment"])
     assert sum(r["customers"] for r in result.to_records()) == len(metrics)
@@ -409,8 +456,9 @@ def test_cohort_retention(engine: DuckDBEngine, lake: LocalLake, months: int) ->
     first = lines.groupby("customer_id")["transaction_date"].min()
     window_start = (pd.Period(AS_OF, freq="M") - (months - 1)).start_time.date()
     cohort = first[first >= window_start].map(lambda d: pd.Period(d, freq="M"))
-    active = lines[(lines["transaction_date"] >= window_start)
-                   & (lines["transaction_date"] <= AS_OF)]  # fmt: skip
+    active = lines[
+        (lines["transaction_date"] >= window_start) & (lines["transaction_date"] <= AS_OF)
+    ]
     active = active[active["customer_id"].isin(cohort.index)]
     active = active.assign(
         cohort=active["customer_id"].map(cohort),
@@ -420,11 +468,18 @@ def test_cohort_retention(engine: DuckDBEngine, lake: LocalLake, months: int) ->
     active["month_number"] = [(m - c).n for m, c in zip(active["month"], active["cohort"])]
     counts = active.groupby(["cohort", "month_number"])["customer_id"].nunique()
     sizes = cohort.value_counts()
-    expected = pd.DataFrame([
-        {"cohort_month": c.start_time.date(), "month_number": k, "cohort_size": sizes[c],
-         "customers": n, "retention_rate": round(100 * n / sizes[c], 2)}
-        for (c, k), n in sorted(counts.items())
-    ])  # fmt: skip
+    expected = pd.DataFrame(
+        [
+            {
+                "cohort_month": c.start_time.date(),
+                "month_number": k,
+                "cohort_size": sizes[c],
+                "customers": n,
+                "retention_rate": round(100 * n / sizes[c], 2),
+            }
+            for (c, k), n in sorted(counts.items())
+        ]
+    )
     result = engine.run("cohort_retention", {"months": months})
     assert_rows(result, expected, ["cohort_month"])
     month_zero = [r for r in result.to_records() if r["month_number"] == 0]
@@ -442,14 +497,22 @@ def test_funnel_by_device(engine: DuckDBEngine, lake: LocalLake, days: int) -> N
         depth = group["funnel_depth"]
         reached = [float(w[depth >= k].sum()) for k in range(1, 6)]
         total = float(w.sum())
-        rows.append({
-            "device": device, "sessions": round(total), "page_views": round(reached[0]),
-            "product_views": round(reached[1]), "add_to_carts": round(reached[2]),
-            "checkouts": round(reached[3]), "purchases": round(reached[4]),
-            "product_view_rate": pct(reached[1], total), "add_to_cart_rate": pct(reached[2], total),
-            "checkout_rate": pct(reached[3], total), "conversion_rate": pct(reached[4], total),
-            "_total": total,
-        })  # fmt: skip
+        rows.append(
+            {
+                "device": device,
+                "sessions": round(total),
+                "page_views": round(reached[0]),
+                "product_views": round(reached[1]),
+                "add_to_carts": round(reached[2]),
+                "checkouts": round(reached[3]),
+                "purchases": round(reached[4]),
+                "product_view_rate": pct(reached[1], total),
+                "add_to_cart_rate": pct(reached[2], total),
+                "checkout_rate": pct(reached[3], total),
+                "conversion_rate": pct(reached[4], total),
+                "_total": total,
+            }
+        )
     expected = pd.DataFrame(rows).sort_values(["_total", "device"], ascending=[False, True])
     result = engine.run("funnel_by_device", {"days": days})
     assert_rows(result, expected.drop(columns="_total").reset_index(drop=True), ["device"])
@@ -538,8 +601,12 @@ def query_figure(name: str, rows: list[dict[str, Any]]) -> Any:
     if name in ("daily_kpis", "conversion_funnel", "revenue_trend"):
         column = "period" if name == "revenue_trend" else "date"
         return sorted(date.fromisoformat(str(r[column])[:10]) for r in rows)
-    column = {"top_products": "total_quantity", "revenue_by_category": "units_sold",
-              "current_kpis": "total_orders", "funnel_by_device": "sessions"}[name]  # fmt: skip
+    column = {
+        "top_products": "total_quantity",
+        "revenue_by_category": "units_sold",
+        "current_kpis": "total_orders",
+        "funnel_by_device": "sessions",
+    }[name]
     return sum(int(r[column]) for r in rows)
 
 
@@ -653,8 +720,9 @@ def test_estimate_prunes_by_partition_and_by_date(engine: DuckDBEngine, lake: Lo
 
 
 def test_over_budget_query_fails_like_athena(lake: LocalLake) -> None:
-    tight = DuckDBEngine(lake, QuerySettings(workgroup="wg-test", bytes_scanned_cutoff=4096),
-                         as_of=AS_OF)  # fmt: skip
+    tight = DuckDBEngine(
+        lake, QuerySettings(workgroup="wg-test", bytes_scanned_cutoff=4096), as_of=AS_OF
+    )
     with pytest.raises(
         QueryBudgetError, match=r"over the 4\.0 KiB bytes-scanned cutoff of workgroup wg-test"
     ):

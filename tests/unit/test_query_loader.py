@@ -56,6 +56,16 @@ def test_every_required_named_query_exists_and_loads() -> None:
         assert query.path is not None and query.path.parent == sql_dir()
 
 
+CLAUSE_KEYWORDS = {
+    tokens.TokenType.SELECT,
+    tokens.TokenType.FROM,
+    tokens.TokenType.WHERE,
+    tokens.TokenType.WITH,
+    tokens.TokenType.GROUP_BY,
+    tokens.TokenType.ORDER_BY,
+}
+
+
 @pytest.mark.parametrize("name", sorted(EXPECTED_QUERIES))
 def test_named_query_style_lowercase_keywords_and_cte_chain(name: str) -> None:
     query = load_query(name)
@@ -63,10 +73,8 @@ def test_named_query_style_lowercase_keywords_and_cte_chain(name: str) -> None:
     keywords = [
         body[t.start : t.end + 1]
         for t in tokens.Tokenizer().tokenize(body)
-        if t.token_type in {tokens.TokenType.SELECT, tokens.TokenType.FROM,
-                            tokens.TokenType.WHERE, tokens.TokenType.WITH,
-                            tokens.TokenType.GROUP_BY, tokens.TokenType.ORDER_BY}
-    ]  # fmt: skip
+        if t.token_type in CLAUSE_KEYWORDS
+    ]
     assert keywords, name
     assert all(k == k.lower() for k in keywords), f"{name}: upper-case keywords {keywords}"
     assert body.lstrip().startswith("with "), f"{name} should be a CTE chain"
@@ -82,20 +90,48 @@ def test_named_query_partitioned_facts_have_a_date_predicate_in_the_text(name: s
 
 def test_mission_column_names() -> None:
     expected = {
-        "top_products": ["name", "category", "total_quantity", "total_revenue",
-                         "unique_customers"],
-        "customer_ltv": ["customer_segment", "customer_count", "avg_ltv", "avg_orders",
-                         "avg_order_value"],
-        "conversion_funnel": ["date", "page_views", "product_views", "view_to_product_rate",
-                              "add_to_carts", "product_to_cart_rate", "checkout_starts",
-                              "cart_to_checkout_rate", "purchases", "checkout_to_purchase_rate",
-                              "overall_conversion_rate"],
-        "daily_kpis": ["date", "total_orders", "unique_customers", "revenue", "avg_order_value",
-                       "units_sold", "returns", "return_rate"],
-        "current_kpis": ["total_revenue", "total_revenue_change", "total_orders",
-                         "total_orders_change", "avg_order_value", "avg_order_value_change",
-                         "conversion_rate", "conversion_rate_change"],
-    }  # fmt: skip
+        "top_products": ["name", "category", "total_quantity", "total_revenue", "unique_customers"],
+        "customer_ltv": [
+            "customer_segment",
+            "customer_count",
+            "avg_ltv",
+            "avg_orders",
+            "avg_order_value",
+        ],
+        "conversion_funnel": [
+            "date",
+            "page_views",
+            "product_views",
+            "view_to_product_rate",
+            "add_to_carts",
+            "product_to_cart_rate",
+            "checkout_starts",
+            "cart_to_checkout_rate",
+            "purchases",
+            "checkout_to_purchase_rate",
+            "overall_conversion_rate",
+        ],
+        "daily_kpis": [
+            "date",
+            "total_orders",
+            "unique_customers",
+            "revenue",
+            "avg_order_value",
+            "units_sold",
+            "returns",
+            "return_rate",
+        ],
+        "current_kpis": [
+            "total_revenue",
+            "total_revenue_change",
+            "total_orders",
+            "total_orders_change",
+            "avg_order_value",
+            "avg_order_value_change",
+            "conversion_rate",
+            "conversion_rate_change",
+        ],
+    }
     for name, columns in expected.items():
         expression = load_query(name).expression()
         assert isinstance(expression, exp.Query)
@@ -257,8 +293,12 @@ def test_every_params_file_has_query_settings(env: str) -> None:
 
 def test_query_settings_validation() -> None:
     base = load_settings(env="local")
-    for bad in ({"bytes_scanned_cutoff": 1000}, {"bytes_scanned_cutoff": "x"},
-                {"result_reuse_minutes": -1}, {"colour": "red"}):  # fmt: skip
+    for bad in (
+        {"bytes_scanned_cutoff": 1000},
+        {"bytes_scanned_cutoff": "x"},
+        {"result_reuse_minutes": -1},
+        {"colour": "red"},
+    ):
         settings = type(base)(env="local", lake="lake", params={"query": bad})
         with pytest.raises(ConfigError):
             query_settings(settings)

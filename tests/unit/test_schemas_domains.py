@@ -91,8 +91,11 @@ def test_a_bad_feeds_setting_stops_at_start_up(
     params["feeds"] = {"products": {"values": {"colour": {"known": ["red"]}}}}
     local.write_text(yaml.safe_dump(params))
     monkeypatch.setenv("PIPELINE_PARAMS_DIR", str(tmp_path / "params"))
-    with pytest.raises(ConfigError, match=r"local.yaml: feeds.products.values.colour: products "
-                       r"has no such column; columns: \['product_id'"):  # fmt: skip
+    with pytest.raises(
+        ConfigError,
+        match=r"local.yaml: feeds.products.values.colour: products "
+        r"has no such column; columns: \['product_id'",
+    ):
         load_settings(env="local")
 
 

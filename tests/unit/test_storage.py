@@ -173,8 +173,9 @@ def test_a_shared_object_is_the_same_file_and_outlives_its_source(tmp_path: Path
     lake = LocalLake(tmp_path)
     lake.write_bytes(Zone.PROCESSED, "t/run-a/part-0.parquet", b"rows")
 
-    lake.share_object(Zone.CURATED, "t/run-b/part-0.parquet", Zone.PROCESSED,
-                      "t/run-a/part-0.parquet")  # fmt: skip
+    lake.share_object(
+        Zone.CURATED, "t/run-b/part-0.parquet", Zone.PROCESSED, "t/run-a/part-0.parquet"
+    )
 
     source = lake.path(Zone.PROCESSED, "t/run-a/part-0.parquet")
     shared = lake.path(Zone.CURATED, "t/run-b/part-0.parquet")

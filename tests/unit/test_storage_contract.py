@@ -77,8 +77,9 @@ def test_keys_cannot_escape_the_zone(lake: Lake, key: str) -> None:
 
 def test_shared_objects_outlive_their_source(lake: Lake) -> None:
     lake.write_bytes(Zone.PROCESSED, "t/run-1/part-0.parquet", b"rows")
-    lake.share_object(Zone.CURATED, "t/run-1/part-0.parquet", Zone.PROCESSED,
-                      "t/run-1/part-0.parquet")  # fmt: skip
+    lake.share_object(
+        Zone.CURATED, "t/run-1/part-0.parquet", Zone.PROCESSED, "t/run-1/part-0.parquet"
+    )
     assert lake.delete_prefix(Zone.PROCESSED, "t/run-1") == 1
     assert not lake.has_prefix(Zone.PROCESSED, "t")
     assert lake.read_bytes(Zone.CURATED, "t/run-1/part-0.parquet") == b"rows"
@@ -132,8 +133,11 @@ def test_every_s3_write_names_the_lakes_key(moto_server: MotoServer) -> None:
     lake.write_parquet(Zone.PROCESSED, "t/p.parquet", pa.table({"a": [1]}))
     lake.share_object(Zone.CURATED, "t/p.parquet", Zone.PROCESSED, "t/p.parquet")
     s3 = moto_server.client("s3")
-    for zone, key in ((Zone.RAW, "a.csv"), (Zone.PROCESSED, "t/p.parquet"),
-                      (Zone.CURATED, "t/p.parquet")):  # fmt: skip
+    for zone, key in (
+        (Zone.RAW, "a.csv"),
+        (Zone.PROCESSED, "t/p.parquet"),
+        (Zone.CURATED, "t/p.parquet"),
+    ):
         head = s3.head_object(Bucket=lake.bucket(zone), Key=key)  # type: ignore[attr-defined]
         assert head["ServerSideEncryption"] == "aws:kms"
         assert head["SSEKMSKeyId"] == key_id

@@ -73,8 +73,12 @@ def test_clean_normalizes_codes_keeps_other_events_and_adds_date_and_product() -
     data = result.data
     assert tuple(data.columns) == CLEAN_EVENT_COLUMNS
     assert data["event_type"].tolist() == [
-        "product_view", "search", "page_view", "page_view", "purchase"
-    ]  # fmt: skip
+        "product_view",
+        "search",
+        "page_view",
+        "page_view",
+        "purchase",
+    ]
     assert data["device"].tolist() == ["desktop", "mobile", "watch", "mobile", "mobile"]
     assert [(n.column, n.value, n.rows) for n in result.notes] == [
         ("event_type", "search", 1),
@@ -93,10 +97,16 @@ def test_a_deployment_can_close_the_event_types_and_devices() -> None:
         event("sess_1", "cust_1", "scroll", 1),
         event("sess_1", "cust_1", "page_view", 2, device="watch"),
     )
-    closed = domains_from_params({"clickstream": {"values": {
-        "event_type": {"allowed": list(EVENT_TYPES), "action": "reject"},
-        "device": {"allowed": list(DEVICES), "action": "reject"},
-    }}})  # fmt: skip
+    closed = domains_from_params(
+        {
+            "clickstream": {
+                "values": {
+                    "event_type": {"allowed": list(EVENT_TYPES), "action": "reject"},
+                    "device": {"allowed": list(DEVICES), "action": "reject"},
+                }
+            }
+        }
+    )
     result = clean_clickstream(raw, domains=closed)
     assert result.reject_counts() == {"unknown_device": 1, "unknown_event_type": 1}
     assert result.rejects[REJECT_REASON].tolist() == ["unknown_event_type", "unknown_device"]
@@ -291,7 +301,10 @@ def test_a_sampled_log_counts_each_event_and_session_by_its_rate() -> None:
     # Without the column (a complete log) every event and session counts once.
     (plain,) = daily_funnel(frame.drop(columns="sample_rate")).to_dict("records")
     assert (plain["page_views"], plain["sessions"], plain["session_conversion_rate"]) == (
-        4, 4, 25.0)  # fmt: skip
+        4,
+        4,
+        25.0,
+    )
 
 
 def test_sample_rates_outside_zero_to_one_are_rejected() -> None:
@@ -434,10 +447,16 @@ def test_build_sessions_refuses_codes_of_other_rows() -> None:
 def test_clean_normalizes_codes_like_row_by_row_text() -> None:
     raw = random_events(2_000, seed=7)
     raw["timestamp"] = pd.Timestamp(T0) + pd.to_timedelta(np.arange(len(raw)), unit="s")
-    closed = domains_from_params({"clickstream": {"values": {
-        "event_type": {"allowed": list(EVENT_TYPES), "action": "reject"},
-        "device": {"allowed": list(DEVICES), "action": "reject"},
-    }}})  # fmt: skip
+    closed = domains_from_params(
+        {
+            "clickstream": {
+                "values": {
+                    "event_type": {"allowed": list(EVENT_TYPES), "action": "reject"},
+                    "device": {"allowed": list(DEVICES), "action": "reject"},
+                }
+            }
+        }
+    )
     result = clean_clickstream(raw, domains=closed)  # distinct instants: no repeats to drop
     event_type = raw["event_type"].str.strip().str.lower()
     device = raw["device"].str.strip().str.lower()

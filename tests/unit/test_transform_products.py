@@ -109,8 +109,9 @@ def test_spellings_counted_over_more_rows_decide_over_the_batch() -> None:
     assert result.data["category"].tolist() == ["Lighting", "Lamps"]
     assert result.data["department"].tolist() == ["Lighting", "Lamps"]
     assert [(n.value, n.rows) for n in result.notes] == [("Lamps", 1), ("Lighting", 1)]
-    known = standardize_products(products(product("a1", 1, category="ELECTRONICS")),
-                                 spellings={"electronics": "x"})  # fmt: skip
+    known = standardize_products(
+        products(product("a1", 1, category="ELECTRONICS")), spellings={"electronics": "x"}
+    )
     assert known.data["category"].tolist() == ["Electronics"]
 
 
@@ -121,8 +122,9 @@ def test_counts_of_two_batches_add_up_to_the_counts_of_both() -> None:
     added = spelling_counts(pd.Series(first))
     for spelled, rows in spelling_counts(pd.Series(second)).items():
         added[spelled] = added.get(spelled, 0) + rows
-    assert added == spelling_counts(both) == {"Garden": 1, "LIGHTING": 3, "Lighting": 3,
-                                              "lighting": 1}  # fmt: skip
+    assert (
+        added == spelling_counts(both) == {"Garden": 1, "LIGHTING": 3, "Lighting": 3, "lighting": 1}
+    )
     # A tie goes to the first spelling in sort order, as standardize_products decides.
     assert usual_spellings(added)["lighting"] == "LIGHTING"
     rows = products(*(product(f"p{n}", n, category=c) for n, c in enumerate(first[:3] + second)))
@@ -147,10 +149,14 @@ def test_respelling_the_catalog_follows_the_usual_spelling() -> None:
     assert respelled.dtypes.equals(catalog.dtypes) and respelled.columns.equals(catalog.columns)
     # What a run over every row with those spellings gives.
     again = standardize_products(
-        products(product("a1", 1, category="LIGHTING"), product("a2", 2, category="Books"),
-                 product("a3", 3, category="Garden"), product("a4", 4, category="Lighting")),
+        products(
+            product("a1", 1, category="LIGHTING"),
+            product("a2", 2, category="Books"),
+            product("a3", 3, category="Garden"),
+            product("a4", 4, category="Lighting"),
+        ),
         spellings={"lighting": "Lighting"},
-    ).data  # fmt: skip
+    ).data
     pd.testing.assert_frame_equal(respelled[again.columns], again)
     unchanged, none = respell_categories(respelled, {"lighting": "Lighting"})
     assert none == 0 and unchanged is respelled

@@ -52,8 +52,9 @@ def test_each_reject_reason_in_priority_order() -> None:
         line("txn_7", 7, product_id="prod_999"),
         line("txn_8", 8),
     )
-    result = clean_transactions(raw, processing_date=RUN_DATE, known_product_ids=["prod_1"],
-                                domains=STRICT_STATUS)  # fmt: skip
+    result = clean_transactions(
+        raw, processing_date=RUN_DATE, known_product_ids=["prod_1"], domains=STRICT_STATUS
+    )
     reasons = dict(zip(result.rejects["transaction_id"], result.rejects[REJECT_REASON]))
     assert reasons == {
         "txn_1": "negative_amount",

@@ -455,9 +455,11 @@ def s3_storage(v: Volumes) -> Storage:
     ia_after = num(v, "storage.raw_ia_after_days")
     gir_after = max(num(v, "storage.raw_glacier_ir_after_days"), ia_after)
     rewritten_per_day = (
-        raw * num(v, "storage.parquet_per_raw") * num(v, "storage.rewritten_days_per_run")
+        raw
+        * num(v, "storage.parquet_per_raw")
+        * num(v, "storage.rewritten_days_per_run")
         * runs_per_day(v)
-    )  # fmt: skip
+    )
     return Storage(
         raw_standard=raw * min(history, ia_after),
         parquet=parquet_gib(v),
@@ -483,18 +485,20 @@ def s3_requests(v: Volumes) -> Requests:
     d, runs, files, queries = days(v), runs_per_day(v), files_per_day(v), athena_queries_per_day(v)
     history = num(v, "storage.history_days")
     return Requests(
-        put_list=d * (
+        put_list=d
+        * (
             runs * num(v, "storage.put_list_requests_per_run")
             + files * num(v, "storage.put_requests_per_file")
             + queries * num(v, "storage.put_requests_per_athena_query")
         ),
-        get=d * (
+        get=d
+        * (
             runs * num(v, "storage.get_requests_per_run")
             + queries * num(v, "storage.get_requests_per_athena_query")
         ),
         to_ia=d * files if history > num(v, "storage.raw_ia_after_days") else 0.0,
         to_glacier_ir=d * files if history > num(v, "storage.raw_glacier_ir_after_days") else 0.0,
-    )  # fmt: skip
+    )
 
 
 def access_log_gib(v: Volumes) -> float:
@@ -523,10 +527,20 @@ def s3(v: Volumes, p: Prices) -> Line:
         f"{gb.raw_ia:.2f} GB IA + {gb.raw_glacier_ir:.2f} GB Glacier IR; "
         f"{req.put_list / 1000:,.0f}k PUT/LIST, {req.get / 1000:,.0f}k GET"
     )
-    return Line("S3", usd, detail, (
-        "s3_standard_gb_month", "s3_standard_ia_gb_month", "s3_glacier_ir_gb_month",
-        "s3_put_requests", "s3_get_requests", "s3_transition_to_ia", "s3_transition_to_glacier_ir",
-    ))  # fmt: skip
+    return Line(
+        "S3",
+        usd,
+        detail,
+        (
+            "s3_standard_gb_month",
+            "s3_standard_ia_gb_month",
+            "s3_glacier_ir_gb_month",
+            "s3_put_requests",
+            "s3_get_requests",
+            "s3_transition_to_ia",
+            "s3_transition_to_glacier_ir",
+        ),
+    )
 
 
 def glue_job_dpu_hours(runs: float, dpu: float, seconds: float, minimum_seconds: float) -> float:
@@ -615,10 +629,17 @@ def dynamodb(v: Volumes, p: Prices) -> Line:
         + p["dynamodb_pitr_gb_month"].cost(size)
     )
     detail = f"{writes:,.0f} WRU, {reads:,.0f} RRU, {size:g} GB stored with PITR (on-demand)"
-    return Line("DynamoDB", usd, detail, (
-        "dynamodb_write_request_units", "dynamodb_read_request_units",
-        "dynamodb_storage_gb_month", "dynamodb_pitr_gb_month",
-    ))  # fmt: skip
+    return Line(
+        "DynamoDB",
+        usd,
+        detail,
+        (
+            "dynamodb_write_request_units",
+            "dynamodb_read_request_units",
+            "dynamodb_storage_gb_month",
+            "dynamodb_pitr_gb_month",
+        ),
+    )
 
 
 def sns(v: Volumes, p: Prices) -> Line:
@@ -695,11 +716,20 @@ def cloudwatch(v: Volumes, p: Prices) -> Line:
         f"{num(v, 'monitoring.dashboards'):g} dashboard, logs {ingested:.2f} GB in, "
         f"{stored:.2f} GB kept (5 GB free)"
     )
-    return Line("CloudWatch", usd, detail, (
-        "cloudwatch_alarm_metric_month", "cloudwatch_metrics_insights_alarm_metric_month",
-        "cloudwatch_dashboard_month", "cloudwatch_custom_metric_month", "cloudwatch_api_requests",
-        "cloudwatch_logs_ingested_gb", "cloudwatch_logs_stored_gb_month",
-    ))  # fmt: skip
+    return Line(
+        "CloudWatch",
+        usd,
+        detail,
+        (
+            "cloudwatch_alarm_metric_month",
+            "cloudwatch_metrics_insights_alarm_metric_month",
+            "cloudwatch_dashboard_month",
+            "cloudwatch_custom_metric_month",
+            "cloudwatch_api_requests",
+            "cloudwatch_logs_ingested_gb",
+            "cloudwatch_logs_stored_gb_month",
+        ),
+    )
 
 
 def xray(v: Volumes, p: Prices) -> Line:
@@ -741,9 +771,22 @@ def eventbridge(v: Volumes, p: Prices) -> Line:
 
 
 SERVICES = (
-    s3, glue_jobs, glue_catalog, athena, aws_lambda, step_functions, dynamodb,
-    sns, sqs, kms, cloudwatch, xray, api_gateway, cloudfront, eventbridge,
-)  # fmt: skip
+    s3,
+    glue_jobs,
+    glue_catalog,
+    athena,
+    aws_lambda,
+    step_functions,
+    dynamodb,
+    sns,
+    sqs,
+    kms,
+    cloudwatch,
+    xray,
+    api_gateway,
+    cloudfront,
+    eventbridge,
+)
 
 
 def bill(volumes: Volumes, prices: Prices) -> list[Line]:
@@ -871,9 +914,13 @@ def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
     parser.add_argument("--volumes", type=Path, default=VOLUMES_FILE, help="volumes file (YAML)")
     parser.add_argument("--prices", type=Path, default=PRICES_FILE, help="prices file (YAML)")
     parser.add_argument(
-        "--set", dest="overrides", action="append", default=[], metavar="PATH=NUMBER",
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="PATH=NUMBER",
         help="change one volume, e.g. athena.adhoc_queries_per_day=500 (repeatable)",
-    )  # fmt: skip
+    )
     parser.add_argument("--budget", type=float, default=BUDGET_USD, help="USD a month (default 20)")
     parser.add_argument("--top", type=int, default=12, help="sensitivity rows to show (0: none)")
     return parser.parse_args(argv)

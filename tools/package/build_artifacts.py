@@ -80,6 +80,23 @@ GLUE_IN = ROOT / "requirements" / "glue.in"
 GLUE_LOCK = ROOT / "requirements" / "glue.txt"
 GLUE_TEST_IN = ROOT / "requirements" / "glue-test.in"
 GLUE_TEST_LOCK = ROOT / "requirements" / "glue-test.txt"
+#: The two locks' headers (``str.format`` templates); the pins follow, one per line.
+_GLUE_LOCK_HEADER = (
+    "# The Glue Python shell jobs' dependencies, locked: requirements/glue.in (versions there\n"
+    "# or in constraints.txt) and everything it needs, resolved by pip under CPython {python}\n"
+    "# together with glue-test.in (the tests run on exactly this set), by\n"
+    "#   .venv/bin/python tools/package/build_artifacts.py --glue-lock\n"
+    "# terraform/modules/glue-etl installs these pins with the Glue wheel (which requires\n"
+    "# glue.in's at these versions); make test-glue installs them. Each hash is the wheel pip\n"
+    "# picks for {platform} (Glue Python shell runs Amazon Linux 2).\n"
+    "# Do not edit.\n"
+)
+_GLUE_TEST_LOCK_HEADER = (
+    "# What make test-glue adds to requirements/glue.txt in .venv-glue: requirements/\n"
+    "# glue-test.in and everything it needs beyond glue.txt, resolved together with glue.in by\n"
+    "#   .venv/bin/python tools/package/build_artifacts.py --glue-lock\n"
+    "# Hashes of the wheels for {platform}. Do not edit.\n"
+)
 
 #: The Lambda runtime the package is built for, and the managed layer it is paired with.
 LAMBDA_PYTHON = "3.12"
@@ -115,9 +132,20 @@ DEFAULT_EPOCH = 315532800
 
 #: Shipped by the AWS SDK for pandas layer (awswrangler and its dependencies).
 LAYER_PROVIDED = frozenset(
-    {"awswrangler", "pandas", "numpy", "pyarrow", "python-dateutil", "pytz", "tzdata", "six",
-     "typing-extensions", "packaging", "setuptools"}
-)  # fmt: skip
+    {
+        "awswrangler",
+        "pandas",
+        "numpy",
+        "pyarrow",
+        "python-dateutil",
+        "pytz",
+        "tzdata",
+        "six",
+        "typing-extensions",
+        "packaging",
+        "setuptools",
+    }
+)
 #: Shipped by the Lambda Python runtime itself (the layer's build removes its own copies).
 RUNTIME_PROVIDED = frozenset({"boto3", "botocore", "s3transfer", "jmespath", "urllib3"})
 #: Imported when present, with a fallback when not: not packaged.
@@ -126,9 +154,20 @@ OPTIONAL_IMPORTS = {
 }
 #: The notebook machinery: Glue jobs run notebooks, Lambda handlers must not need it.
 NOTEBOOK_MACHINERY = frozenset(
-    {"papermill", "nbconvert", "nbformat", "nbclient", "great-expectations", "ipykernel",
-     "ipython", "jupyter-client", "jupyter-core", "jupytext", "plotly"}
-)  # fmt: skip
+    {
+        "papermill",
+        "nbconvert",
+        "nbformat",
+        "nbclient",
+        "great-expectations",
+        "ipykernel",
+        "ipython",
+        "jupyter-client",
+        "jupyter-core",
+        "jupytext",
+        "plotly",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -239,10 +278,8 @@ def _run(cmd: Sequence[str], *, env: Optional[Mapping[str, str]] = None, what: s
         # This machine's pip configuration names mirror folders that may be absent.
         noise = "is ignored: it is neither a file nor a directory"
         output = "\n".join(
-            line
-            for line in (result.stdout + result.stderr).splitlines()
-            if noise not in line
-        )  # fmt: skip
+            line for line in (result.stdout + result.stderr).splitlines() if noise not in line
+        )
         raise PackagingError(f"{what} failed (exit {result.returncode}):\n{output.strip()}")
     return result.stdout
 
@@ -384,8 +421,18 @@ def build_wheel(work: Path, epoch: int, *, glue: bool = False) -> Path:
         text = glue_pyproject(pyproject.read_text(encoding="utf-8"), glue_requires_dist())
         pyproject.write_text(text, encoding="utf-8")
     out = work / ("glue-wheel" if glue else "wheel")
-    cmd = [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-input",
-           "--disable-pip-version-check", "--wheel-dir", str(out)]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "pip",
+        "wheel",
+        "--quiet",
+        "--no-deps",
+        "--no-input",
+        "--disable-pip-version-check",
+        "--wheel-dir",
+        str(out),
+    ]
     required = re.search(
         r"setuptools==([^\"']+)", (ROOT / "pyproject.toml").read_text(encoding="utf-8")
     )
@@ -471,10 +518,22 @@ def install_lambda_dependencies(target: Path, python_version: str) -> None:
     unpacked into ``target``."""
     locked_requirements()
     with tempfile.TemporaryDirectory(prefix="lambda-wheels-") as wheels:
-        cmd = [sys.executable, "-m", "pip", "download", "--quiet", "--no-input",
-               "--disable-pip-version-check", "--no-deps", "--require-hashes",
-               "--dest", wheels, *_pip_platform_args(python_version),
-               "-r", str(LAMBDA_LOCK)]  # fmt: skip
+        cmd = [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--quiet",
+            "--no-input",
+            "--disable-pip-version-check",
+            "--no-deps",
+            "--require-hashes",
+            "--dest",
+            wheels,
+            *_pip_platform_args(python_version),
+            "-r",
+            str(LAMBDA_LOCK),
+        ]
         _run(cmd, what=f"downloading requirements/lambda.txt for CPython {python_version} (pip)")
         for wheel in sorted(Path(wheels).glob("*.whl")):
             unpack_wheel(wheel, target)
@@ -489,10 +548,20 @@ def write_lock(python_version: str = LAMBDA_PYTHON) -> Path:
     if unpinned:
         raise PackagingError(f"not pinned in constraints.txt: {', '.join(unpinned)}")
     with tempfile.TemporaryDirectory(prefix="lambda-lock-") as tmp:
-        cmd = [sys.executable, "-m", "pip", "download", "--quiet", "--no-input",
-               "--disable-pip-version-check", "--no-deps", "--dest", tmp,
-               *_pip_platform_args(python_version),
-               *(f"{n}=={pins[normalize(n)]}" for n in names)]  # fmt: skip
+        cmd = [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--quiet",
+            "--no-input",
+            "--disable-pip-version-check",
+            "--no-deps",
+            "--dest",
+            tmp,
+            *_pip_platform_args(python_version),
+            *(f"{n}=={pins[normalize(n)]}" for n in names),
+        ]
         _run(cmd, what="downloading the Lambda wheels (pip download)")
         hashes = {}
         for wheel in Path(tmp).glob("*.whl"):
@@ -559,8 +628,10 @@ def glue_locked_requirements() -> dict[str, str]:
             if key not in locked:
                 problems.append(f"{requirement} ({source.name}) is not locked")
             elif locked[key] != version:
-                problems.append(f"{requirement} is locked at {locked[key]}, {source.name} or "
-                                f"constraints.txt wants {version}")  # fmt: skip
+                problems.append(
+                    f"{requirement} is locked at {locked[key]}, {source.name} or "
+                    f"constraints.txt wants {version}"
+                )
     if problems:
         raise PackagingError(f"the Glue locks are stale: {'; '.join(problems)}; {fix}")
     return glue
@@ -569,8 +640,10 @@ def glue_locked_requirements() -> dict[str, str]:
 def glue_requires_dist() -> list[str]:
     """The Glue wheel's requirements: glue.in's distributions at their locked versions."""
     locked = glue_locked_requirements()
-    return [f"{requirement}=={locked[key]}"
-            for key, (requirement, _) in sorted(glue_wanted(GLUE_IN).items())]  # fmt: skip
+    return [
+        f"{requirement}=={locked[key]}"
+        for key, (requirement, _) in sorted(glue_wanted(GLUE_IN).items())
+    ]
 
 
 def _glue_pip_args() -> list[str]:
@@ -591,8 +664,13 @@ _INTERPRETER_PROBE = (
 
 def _is_glue_python(python: str) -> bool:
     try:
-        result = subprocess.run([python, "-c", _INTERPRETER_PROBE], capture_output=True,
-                                text=True, timeout=60, check=False)  # fmt: skip
+        result = subprocess.run(
+            [python, "-c", _INTERPRETER_PROBE],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
     except OSError:
         return False
     if result.returncode != 0 or not result.stdout.strip():
@@ -607,8 +685,9 @@ def find_glue_python() -> Optional[str]:
     candidates = [str(ROOT / ".venv-glue" / "bin" / "python"), f"python{GLUE_PYTHON}"]
     pyenv_root = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv")
     versions = pyenv_root.glob(f"versions/{GLUE_PYTHON}.*/bin/python")
-    candidates += [str(p) for p in sorted(versions, key=lambda p: _version_key(p.parts[-3]),
-                                          reverse=True)]  # fmt: skip
+    candidates += [
+        str(p) for p in sorted(versions, key=lambda p: _version_key(p.parts[-3]), reverse=True)
+    ]
     for candidate in candidates:
         exists = Path(candidate).is_file() if os.sep in candidate else shutil.which(candidate)
         if exists and _is_glue_python(candidate):
@@ -626,9 +705,23 @@ def _resolve_for_glue(
     """``{normalized name: (name, version, sha256)}`` of the whole tree ``requirements``
     need on the Glue platform, as pip resolves it with ``python`` (``--dry-run --report``)."""
     report = work / "report.json"
-    cmd = [python, "-m", "pip", "install", "--dry-run", "--ignore-installed", "--quiet",
-           "--no-input", "--disable-pip-version-check", "--report", str(report),
-           "--target", str(work / "target"), *_glue_pip_args(), *requirements]  # fmt: skip
+    cmd = [
+        python,
+        "-m",
+        "pip",
+        "install",
+        "--dry-run",
+        "--ignore-installed",
+        "--quiet",
+        "--no-input",
+        "--disable-pip-version-check",
+        "--report",
+        str(report),
+        "--target",
+        str(work / "target"),
+        *_glue_pip_args(),
+        *requirements,
+    ]
     if constraints is not None:
         cmd += ["-c", str(constraints)]
     _run(cmd, what=f"resolving {', '.join(requirements)} for CPython {GLUE_PYTHON} (pip)")
@@ -639,9 +732,23 @@ def _resolve_for_glue(
         sha256 = info.get("archive_info", {}).get("hashes", {}).get("sha256")
         if not sha256:  # an index without hashes: hash the wheel pip picks
             folder = work / "hash" / normalize(name)
-            _run([python, "-m", "pip", "download", "--quiet", "--no-deps", "--no-input",
-                  "--disable-pip-version-check", "--dest", str(folder), *_glue_pip_args(),
-                  f"{name}=={version}"], what=f"downloading {name}=={version} (pip)")  # fmt: skip
+            _run(
+                [
+                    python,
+                    "-m",
+                    "pip",
+                    "download",
+                    "--quiet",
+                    "--no-deps",
+                    "--no-input",
+                    "--disable-pip-version-check",
+                    "--dest",
+                    str(folder),
+                    *_glue_pip_args(),
+                    f"{name}=={version}",
+                ],
+                what=f"downloading {name}=={version} (pip)",
+            )
             (wheel,) = folder.glob("*.whl")
             sha256 = hashlib.sha256(wheel.read_bytes()).hexdigest()
         resolved[normalize(name)] = (name, version, sha256)
@@ -689,25 +796,16 @@ def write_glue_locks(python: Optional[str] = None) -> list[Path]:
         glue = _resolve_for_glue(python, glue_in, work / "glue", constraints)
     tools = {key: entry for key, entry in both.items() if key not in glue}
     platform = f"CPython {GLUE_PYTHON}, manylinux x86_64, glibc <= 2.{GLUE_GLIBC_MINOR}"
-    _write_if_changed(GLUE_LOCK, "\n".join([
-        "# The Glue Python shell jobs' dependencies, locked: requirements/glue.in (versions there",
-        "# or in constraints.txt) and everything it needs, resolved by pip under CPython "
-        f"{GLUE_PYTHON}",
-        "# together with glue-test.in (the tests run on exactly this set), by",
-        "#   .venv/bin/python tools/package/build_artifacts.py --glue-lock",
-        "# terraform/modules/glue-etl installs these pins with the Glue wheel (which requires",
-        "# glue.in's at these versions); make test-glue installs them. Each hash is the wheel pip",
-        f"# picks for {platform} (Glue Python shell runs Amazon Linux 2).",
-        "# Do not edit.",
-        *_lock_lines(glue.values()),
-    ]) + "\n")  # fmt: skip
-    _write_if_changed(GLUE_TEST_LOCK, "\n".join([
-        "# What make test-glue adds to requirements/glue.txt in .venv-glue: requirements/",
-        "# glue-test.in and everything it needs beyond glue.txt, resolved together with glue.in by",
-        "#   .venv/bin/python tools/package/build_artifacts.py --glue-lock",
-        f"# Hashes of the wheels for {platform}. Do not edit.",
-        *_lock_lines(tools.values()),
-    ]) + "\n")  # fmt: skip
+    _write_if_changed(
+        GLUE_LOCK,
+        _GLUE_LOCK_HEADER.format(python=GLUE_PYTHON, platform=platform)
+        + "".join(f"{line}\n" for line in _lock_lines(glue.values())),
+    )
+    _write_if_changed(
+        GLUE_TEST_LOCK,
+        _GLUE_TEST_LOCK_HEADER.format(platform=platform)
+        + "".join(f"{line}\n" for line in _lock_lines(tools.values())),
+    )
     glue_locked_requirements()  # what was written agrees with the .in files
     return [GLUE_LOCK, GLUE_TEST_LOCK]
 
@@ -766,8 +864,11 @@ def import_closure(modules: Sequence[str]) -> dict[str, dict[str, Any]]:
     measured with this environment's packages (where ``pipeline_lib`` is installed).
     """
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
-    out = _run([sys.executable, "-c", _CLOSURE_PROBE, *modules], env=env,
-               what="importing the handlers to find their import closure")  # fmt: skip
+    out = _run(
+        [sys.executable, "-c", _CLOSURE_PROBE, *modules],
+        env=env,
+        what="importing the handlers to find their import closure",
+    )
     closure: dict[str, dict[str, Any]] = json.loads(out.strip().splitlines()[-1])
     return {normalize(name): info for name, info in closure.items()}
 
@@ -776,8 +877,9 @@ def check_closure(closure: Mapping[str, Mapping[str, Any]], bundled: Iterable[st
     """Fail on notebook machinery or a missing distribution; return the unused bundled ones."""
     heavy = sorted(set(closure) & NOTEBOOK_MACHINERY)
     if heavy:
-        listed = ", ".join(f"{d} (first imported by {closure[d]['first_imported_by']})"
-                           for d in heavy)  # fmt: skip
+        listed = ", ".join(
+            f"{d} (first imported by {closure[d]['first_imported_by']})" for d in heavy
+        )
         raise PackagingError(
             f"the handlers import notebook machinery at module level: {listed}. Lambda "
             "handlers do not run notebooks: move that import inside the function that "
@@ -875,8 +977,20 @@ class BuildResult:
 
 def find_glue_runner() -> Optional[Path]:
     """The repository's one ``glue_runner.py``, or None while it does not exist yet."""
-    skip = {".git", ".venv", ".venv-checkov", ".venv-glue", ".terraform", "node_modules", "dist",
-            "build", "lake", "data", "reports", "__pycache__"}  # fmt: skip
+    skip = {
+        ".git",
+        ".venv",
+        ".venv-checkov",
+        ".venv-glue",
+        ".terraform",
+        "node_modules",
+        "dist",
+        "build",
+        "lake",
+        "data",
+        "reports",
+        "__pycache__",
+    }
     found = []
     for folder, subfolders, files in os.walk(ROOT):
         subfolders[:] = sorted(d for d in subfolders if d not in skip)
@@ -1006,8 +1120,10 @@ def verify(dist: Path) -> list[str]:
         actual = Artifact.of(dist, path)
         for field in ("size", "sha256", "sha256_base64"):
             if getattr(actual, field) != listed[field]:
-                problems.append(f"{listed['name']}: {field} is {getattr(actual, field)}, "
-                                f"the manifest says {listed[field]}")  # fmt: skip
+                problems.append(
+                    f"{listed['name']}: {field} is {getattr(actual, field)}, "
+                    f"the manifest says {listed[field]}"
+                )
     return problems
 
 
@@ -1046,10 +1162,18 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         help="the CPython 3.9 that --glue-lock resolves with (default: .venv-glue's, "
         "python3.9 on PATH, else pyenv's newest 3.9)",
     )
-    parser.add_argument("--glue-wheel", type=Path, metavar="DIR",
-                        help="build only the Glue wheel into DIR, then exit")  # fmt: skip
-    parser.add_argument("--verify", type=Path, metavar="DIST",
-                        help="check DIST against its manifest.json, then exit")  # fmt: skip
+    parser.add_argument(
+        "--glue-wheel",
+        type=Path,
+        metavar="DIR",
+        help="build only the Glue wheel into DIR, then exit",
+    )
+    parser.add_argument(
+        "--verify",
+        type=Path,
+        metavar="DIST",
+        help="check DIST against its manifest.json, then exit",
+    )
     args = parser.parse_args(argv)
     if args.verify:
         problems = verify(args.verify)
@@ -1075,16 +1199,22 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             layer=int(args.layer_mib * MIB),
         )
         print(f"building {args.out}/ ...")
-        result = build(args.out, limits=limits, python_version=args.python_version,
-                       check_imports=not args.skip_import_check)  # fmt: skip
+        result = build(
+            args.out,
+            limits=limits,
+            python_version=args.python_version,
+            check_imports=not args.skip_import_check,
+        )
     except PackagingError as exc:
         print(f"make package: {exc}", file=sys.stderr)
         return 1
     for artifact in result.artifacts:
         print(f"  {artifact.name:<48} {mib(artifact.size):>10}  sha256 {artifact.sha256[:16]}")
     unzipped = result.manifest["lambda"]["unzipped_bytes"]
-    print(f"  Lambda code unzipped {mib(unzipped)} + layer {mib(limits.layer)} = "
-          f"{mib(unzipped + limits.layer)} of {mib(limits.max_unzipped)}")  # fmt: skip
+    print(
+        f"  Lambda code unzipped {mib(unzipped)} + layer {mib(limits.layer)} = "
+        f"{mib(unzipped + limits.layer)} of {mib(limits.max_unzipped)}"
+    )
     print(f"built in {result.seconds:.1f} s")
     return 0
 
