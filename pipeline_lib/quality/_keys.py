@@ -7,11 +7,15 @@ name that is not in a contract never reaches a query.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from typing import Optional
 
 from pipeline_lib.exceptions import ContractError
 from pipeline_lib.schemas import TABLES, TableSchema
 
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
+#: A partition value that may be spliced into SQL ("2026-11", "2026-11-28").
+_PARTITION = re.compile(r"^[0-9A-Za-z_.-]+$")
 _GRAIN = re.compile(r"^one row per (?:reviewed )?([a-z_]+)$")
 
 #: Keys a grain sentence does not name as a column.
@@ -48,6 +52,23 @@ def column_name(table: str, column: str) -> str:
         raise ContractError(f"{table} has no column {column!r}; columns: {', '.join(names)}")
     # Quoted: `date` and `timestamp` are column names and SQL keywords.
     return f'"{column}"'
+
+
+def partition_filter(table: str, partitions: Optional[Sequence[str]]) -> str:
+    """`` WHERE <partition column> IN (...)`` keeping ``partitions`` of ``table``.
+
+    Empty when ``partitions`` is None or the table is not partitioned (all rows); a value
+    that is not a plain partition value is left out, so an empty list keeps no row.
+    """
+    column = contract(table).partition_column
+    if partitions is None or not column:
+        return ""
+    if not _IDENTIFIER.match(column):  # pragma: no cover - the contracts name them
+        raise ContractError(f"{table}'s partition column {column!r} is not a plain identifier")
+    values = ", ".join(f"'{p}'" for p in partitions if _PARTITION.match(p))
+    # The partition column is the folder layout's (transaction_month=2026-11), not a column
+    # of the contract.
+    return f' WHERE "{column}" IN ({values or "NULL"})'
 
 
 def business_key(table: str) -> tuple[str, ...]:

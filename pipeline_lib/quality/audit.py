@@ -36,7 +36,7 @@ from pipeline_lib.quality._values import value_rules
 from pipeline_lib.quality.anomalies import Assessment, anomaly_settings, assess_run
 from pipeline_lib.quality.checker import DataQualityChecker
 from pipeline_lib.quality.consistency import consistency_rules
-from pipeline_lib.quality.expectations import is_big_fact
+from pipeline_lib.quality.expectations import import_in_background, is_big_fact
 from pipeline_lib.quality.settings import QualitySettings, quality_settings
 from pipeline_lib.schemas import DEFAULT_DOMAINS, TABLES, FeedDomains
 from pipeline_lib.storage import Lake, Zone
@@ -101,6 +101,7 @@ def run_quality(
         The environment's settings (or already parsed quality settings).
     """
     started = time.perf_counter()
+    import_in_background()  # Great Expectations loads while the SQL rules run
     day = date.fromisoformat(as_of) if isinstance(as_of, str) else as_of
     quality = settings if isinstance(settings, QualitySettings) else quality_settings(settings)
     own_accounting = own_run_accounting(run_id, versions, accounting)
@@ -140,6 +141,8 @@ def run_quality(
             min_rows={r.table: r.min_rows for r in quality.row_counts if r.severity == CRITICAL},
             lake=lake,
             run_id=run_id,
+            # A daily run's sample comes from the partitions it rewrote, like the SQL rules.
+            partitions=new_parts,
         )
     detection = anomaly_settings(quality.params)
     curated = {t for t in tables if t.startswith("curated.")}

@@ -16,7 +16,6 @@ rates (``_accounting_rules``) and the written tables' schemas (``_table_contract
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
@@ -25,7 +24,13 @@ from typing import Any, Optional, Union
 import pandas as pd
 
 from pipeline_lib.exceptions import DataQualityException
-from pipeline_lib.quality._keys import business_key, column_name, contract, table_name
+from pipeline_lib.quality._keys import (
+    business_key,
+    column_name,
+    contract,
+    partition_filter,
+    table_name,
+)
 from pipeline_lib.quality._model import CRITICAL, RuleResult, outcome, percent
 from pipeline_lib.quality._runner import SqlRunner
 from pipeline_lib.quality.settings import (
@@ -44,7 +49,6 @@ __all__ = ["CheckResult", "DataQualityChecker", "DataQualityException", "RuleSpe
 
 RuleSpec = Union[RowCountRule, NullRule, FreshnessRule, RangeRule, ReferentialRule]
 #: A partition value that may be spliced into SQL (they come from folder names we write).
-_PARTITION = re.compile(r"^[0-9A-Za-z_.-]+$")
 
 
 @dataclass(frozen=True)
@@ -485,11 +489,10 @@ class DataQualityChecker:
                 )
                 parts.append(f"sum(CASE WHEN NOT {match} THEN 1 ELSE 0 END) AS c{i}_pattern")
                 checks.append((f"c{i}_pattern", "pattern", col.name, col.pattern))
-        where, scope = "", ""
-        if partitions is not None and schema.partition_column:
-            values = ", ".join(_literal(p) for p in partitions if _PARTITION.match(p))
-            where = f" WHERE {schema.partition_column} IN ({values or 'NULL'})"
-            scope = f" of the run's partitions ({', '.join(partitions) or 'none'})"
+        where = partition_filter(table, partitions)
+        scope = (
+            f" of the run's partitions ({', '.join(partitions or []) or 'none'})" if where else ""
+        )
         row = self._one_row(f"SELECT {', '.join(parts)} FROM {table_name(table)}{where}")
         total = int(row["total"])
         results = []

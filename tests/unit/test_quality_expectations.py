@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pandas as pd
 import pyarrow as pa
 import pytest
@@ -52,3 +55,45 @@ def test_gx_validation_finds_the_known_violations() -> None:
     assert len(types) == 8 and all(r.status == PASS for r in types)
     assert document["success"] is False and document["rows"] == 3
     assert isinstance(pd.DataFrame(frame), pd.DataFrame)
+
+
+def test_a_daily_runs_sample_comes_from_the_partitions_it_rewrote() -> None:
+    from pipeline_lib.quality.expectations import validate_tables
+    from tests.unit.quality_frames import FrameRunner, transactions
+
+    lines = transactions().assign(name="x", category_id="c", brand="b")
+    lines.loc[lines.index[0], "quantity"] = -1  # a line of August, published long ago
+
+    def failed(partitions: dict[str, list[str]] | None) -> set[str]:
+        runner = FrameRunner({"curated.transactions": lines})
+        rules = validate_tables(
+            runner,
+            ["curated.transactions"],
+            min_rows={"curated.transactions": 3},
+            partitions=partitions,
+        )
+        return {r.rule for r in rules if r.status == FAIL}
+
+    assert failed(None) == {"expect_column_values_to_be_between"}
+    assert failed({"curated.transactions": ["2026-10"]}) == set()
+    assert failed({"curated.transactions": ["2026-08", "2026-10"]}) == {
+        "expect_column_values_to_be_between"
+    }
+    # A table the run left untouched: nothing to sample, and its row count is SQL's to judge.
+    assert failed({"curated.transactions": []}) == set()
+
+
+def test_great_expectations_loads_in_the_background_while_sql_runs() -> None:
+    script = (
+        "import sys, duckdb\n"
+        "from pipeline_lib.quality import expectations\n"
+        "expectations.import_in_background()\n"
+        "duckdb.sql('select sum(i) from range(20000000) t(i)').fetchall()\n"
+        "context = expectations.gx_context()\n"
+        "print(type(context).__name__, 'great_expectations' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=300, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["EphemeralDataContext", "True"]
