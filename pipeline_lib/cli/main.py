@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 from rich.logging import RichHandler
 
+from pipeline_lib._startup import skip_iri_format_checker
 from pipeline_lib.cli._check import check_deployment_command
 from pipeline_lib.cli._demo import demo_command
 from pipeline_lib.cli._generate import generate_command
@@ -87,6 +88,7 @@ app.command("check-deployment")(check_deployment_command)
 
 def main() -> None:
     """Console-script entry point: pipeline errors end in one line and exit code 1."""
+    skip_iri_format_checker()  # a second off every command that loads papermill
     try:
         app()
     except PipelineError as exc:

@@ -23,6 +23,7 @@ from typing import Any, Optional
 
 import pandas as pd
 
+from pipeline_lib._startup import skip_iri_format_checker
 from pipeline_lib.quality._keys import business_key, contract, partition_filter, table_name
 from pipeline_lib.quality._model import CRITICAL, RuleResult, outcome
 from pipeline_lib.quality._runner import SqlRunner
@@ -61,6 +62,7 @@ def import_in_background() -> None:
 
 
 def _import_gx() -> None:
+    skip_iri_format_checker()  # a second of the import, for a checker GX never uses
     try:
         import great_expectations  # noqa: F401
     except Exception:  # gx_context imports it again and raises where it is used
@@ -72,6 +74,7 @@ def gx_context() -> Any:
     for thread in _IMPORTING:
         thread.join()
     if not _CONTEXT:
+        skip_iri_format_checker()
         import great_expectations as gx
         from great_expectations.data_context.types.base import ProgressBarsConfig
 

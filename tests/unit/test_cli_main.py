@@ -81,3 +81,32 @@ def test_a_query_loads_its_engine_but_not_pandas_nor_the_notebooks(tmp_path: Pat
     loaded = loaded_modules(args, tmp_path)
     assert {"duckdb", "sqlglot"} <= loaded
     assert not loaded & set(HEAVY), f"query imported {sorted(loaded & set(HEAVY))}"
+
+
+def test_the_command_line_leaves_out_jsonschemas_iri_checker(tmp_path: Path) -> None:
+    # Importing rfc3987_syntax costs over a second (pipeline_lib/_startup.py); papermill's
+    # nbformat imports jsonschema, which imports it when it can.
+    script = (
+        "import sys\n"
+        "from pipeline_lib.cli.main import main\n"
+        "sys.argv = ['ecom-pipeline', '--help']\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "import jsonschema, papermill\n"
+        "checker = jsonschema.FormatChecker()\n"
+        "print(sys.modules['rfc3987_syntax'], 'iri' in checker.checkers,\n"
+        "      checker.conforms('2026-11-28', 'date'), checker.conforms('2026-13-01', 'date'))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    # Left out, and jsonschema still checks the formats it has checkers for.
+    assert done.stdout.split()[-4:] == ["None", "False", "True", "False"]
