@@ -36,7 +36,7 @@ if TYPE_CHECKING:
         FileResult,
         IngestReport,
     )
-    from pipeline_lib.ingestion._route import LIGHTWEIGHT, NOTEBOOK, VALIDATED_PREFIX, route_for
+    from pipeline_lib.ingestion._route import LIGHTWEIGHT, NOTEBOOK, route_for
     from pipeline_lib.ingestion._service import (
         collect_files,
         ingest_file,
@@ -45,6 +45,7 @@ if TYPE_CHECKING:
         pending_raw_files,
         pending_raw_keys,
     )
+    from pipeline_lib.ingestion._store import VALIDATED_PREFIX
 
 __all__ = [
     "ACCEPTED",
@@ -79,7 +80,7 @@ if not TYPE_CHECKING:  # imported on first use: see pipeline_lib._lazy
             "._ledger": ("LEDGER_KEY", "IngestionLedger", "Ledger", "LedgerEntry", "open_ledger"),
             "._quarantine": ("DEAD_LETTER_KEY",),
             "._result": ("ACCEPTED", "DUPLICATE", "QUARANTINED", "FileResult", "IngestReport"),
-            "._route": ("LIGHTWEIGHT", "NOTEBOOK", "VALIDATED_PREFIX", "route_for"),
+            "._route": ("LIGHTWEIGHT", "NOTEBOOK", "route_for"),
             "._service": (
                 "collect_files",
                 "ingest_file",
@@ -88,5 +89,6 @@ if not TYPE_CHECKING:  # imported on first use: see pipeline_lib._lazy
                 "pending_raw_files",
                 "pending_raw_keys",
             ),
+            "._store": ("VALIDATED_PREFIX",),
         },
     )

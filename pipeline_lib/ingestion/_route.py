@@ -10,7 +10,7 @@ from typing import Optional
 import pyarrow as pa
 
 from pipeline_lib.config import IngestionSettings
-from pipeline_lib.ingestion._store import place_original
+from pipeline_lib.ingestion._store import VALIDATED_PREFIX, place_original
 from pipeline_lib.storage import Lake, Zone
 
 logger = logging.getLogger(__name__)
@@ -36,9 +36,6 @@ def store_accepted(
     already in the raw zone, ``origin`` for a downloaded object, stays where it is)."""
     folder = f"{dataset}/ingest_date={ingest_date.isoformat()}"
     return place_original(lake, Zone.RAW, folder, source, sha256, origin)
-
-
-VALIDATED_PREFIX = "validated"
 
 
 def validated_key(dataset: str, sha256: str, ingest_date: date) -> str:

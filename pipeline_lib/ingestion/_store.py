@@ -12,6 +12,10 @@ from pipeline_lib.storage import Lake, Zone
 
 logger = logging.getLogger(__name__)
 
+#: Where the typed copies of accepted files go in the processed zone: validated/<dataset>/.
+#: Here, not beside validated_key, so that a query need not load pyarrow to read it.
+VALIDATED_PREFIX = "validated"
+
 
 def place_original(
     lake: Lake,

@@ -14,11 +14,10 @@ import logging
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any, Optional
 
 import duckdb
-import pyarrow.parquet as pq
 from sqlglot import exp
 from sqlglot.optimizer.scope import traverse_scope
 
@@ -27,6 +26,7 @@ from pipeline_lib.config import Settings
 from pipeline_lib.exceptions import ConfigError, QueryBudgetError
 from pipeline_lib.ingestion import VALIDATED_PREFIX
 from pipeline_lib.query._dialect import to_duckdb
+from pipeline_lib.query._footers import Bound, as_time, read_footers
 from pipeline_lib.schemas import TABLES
 from pipeline_lib.storage import Lake, ParquetFolder, Zone
 
@@ -221,10 +221,10 @@ def _scan_table(
         if folder
         else []
     )
+    date_columns = DATE_COLUMNS.get(partition_column or "", ())
+    footers = read_footers(lake, folder, files, date_columns) if folder else []
     file_columns = (
-        set(lake.parquet_schema(folder.zone, files[0]).names)
-        if folder and files
-        else set(schema.column_names if schema else [])
+        set(footers[0].columns) if footers else set(schema.column_names if schema else [])
     )
 
     def belongs(column: exp.Column) -> bool:
@@ -241,7 +241,6 @@ def _scan_table(
         if star
         else {c.name for c in scope.columns if belongs(c) and c.name in file_columns}
     )
-    date_columns = DATE_COLUMNS.get(partition_column or "", ())
     bounds = _date_bounds(
         scope, belongs, (*date_columns, *filter(None, [partition_column])), params
     )
@@ -251,24 +250,21 @@ def _scan_table(
     partitions: set[str] = set()
     partitions_read: set[str] = set()
     files_read = row_groups_total = row_groups_read = bytes_total = bytes_read = 0
-    for key in files:
-        assert folder is not None
-        meta = lake.parquet_metadata(folder.zone, key)
+    for key, footer in zip(files, footers):
         parent = key.rsplit("/", 2)[-2] if key.count("/") >= 1 else ""
         partition = parent if "=" in parent else ""
         partitions.add(partition)
-        file_bytes = _column_bytes(meta, range(meta.num_row_groups), None)
-        bytes_total += file_bytes + meta.serialized_size
-        row_groups_total += meta.num_row_groups
+        bytes_total += sum(g.bytes_of(None) for g in footer.row_groups) + footer.footer_bytes
+        row_groups_total += len(footer.row_groups)
         if partition_column and partition.startswith(f"{partition_column}="):
             month_low, month_high = _month_range(partition.split("=", 1)[1])
             if not _overlaps(month_low, month_high, window_low, window_high):
                 continue
         kept = [
-            i
-            for i in range(meta.num_row_groups)
+            group
+            for group in footer.row_groups
             if all(
-                _row_group_may_match(meta, i, col, lo, hi)
+                group.may_match(col, lo, hi)
                 for col, (lo, hi) in bounds.items()
                 if col != partition_column
             )
@@ -278,7 +274,7 @@ def _scan_table(
         partitions_read.add(partition)
         files_read += 1
         row_groups_read += len(kept)
-        bytes_read += _column_bytes(meta, kept, columns) + meta.serialized_size
+        bytes_read += sum(g.bytes_of(columns) for g in kept) + footer.footer_bytes
     return TableScan(
         table=qualified,
         columns=tuple(sorted(columns)),
@@ -294,20 +290,6 @@ def _scan_table(
         bytes_total=bytes_total,
         bytes_read=bytes_read,
     )
-
-
-def _column_bytes(meta: pq.FileMetaData, row_groups: Any, columns: Optional[set[str]]) -> int:
-    total = 0
-    for i in row_groups:
-        group = meta.row_group(i)
-        for j in range(group.num_columns):
-            chunk = group.column(j)
-            if columns is None or chunk.path_in_schema.split(".")[0] in columns:
-                total += chunk.total_compressed_size
-    return total
-
-
-Bound = tuple[Optional[datetime], Optional[datetime]]
 
 
 def _date_bounds(
@@ -379,7 +361,7 @@ def _constant(node: exp.Expression, params: Mapping[str, object]) -> Optional[da
     except (duckdb.Error, KeyError):
         logger.debug("not a constant bound: %s", node.sql("athena"))
         return None
-    return _as_time(row[0] if row else None)
+    return as_time(row[0] if row else None)
 
 
 _THREAD = threading.local()
@@ -396,22 +378,6 @@ def _constants_connection() -> duckdb.DuckDBPyConnection:
     return con
 
 
-def _as_time(value: object) -> Optional[datetime]:
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-    if isinstance(value, date):
-        return datetime(value.year, value.month, value.day, tzinfo=timezone.utc)
-    if isinstance(value, str):
-        text = value.strip()
-        try:
-            if len(text) == 7:
-                return _as_time(date.fromisoformat(f"{text}-01"))
-            return _as_time(datetime.fromisoformat(text))
-        except ValueError:
-            return None
-    return None
-
-
 def _period_end(column: str, value: datetime) -> datetime:
     """An upper bound on a month partition or a date covers that whole month or day."""
     if column in DATE_COLUMNS:
@@ -422,7 +388,7 @@ def _period_end(column: str, value: datetime) -> datetime:
 
 
 def _month_range(month: str) -> tuple[datetime, datetime]:
-    start = _as_time(f"{month}-01") or _MIN_TIME
+    start = as_time(f"{month}-01") or _MIN_TIME
     following = (start.replace(day=28) + timedelta(days=4)).replace(day=1)
     return start, following - timedelta(microseconds=1)
 
@@ -433,30 +399,6 @@ def _overlaps(
     return (window_low is None or high >= window_low) and (
         window_high is None or low <= window_high
     )
-
-
-def _row_group_may_match(
-    meta: pq.FileMetaData,
-    index: int,
-    column: str,
-    low: Optional[datetime],
-    high: Optional[datetime],
-) -> bool:
-    group = meta.row_group(index)
-    for j in range(group.num_columns):
-        chunk = group.column(j)
-        if chunk.path_in_schema != column:
-            continue
-        stats = chunk.statistics
-        if stats is None or not stats.has_min_max:
-            return True
-        lo, hi = _as_time(stats.min), _as_time(stats.max)
-        if lo is None or hi is None:
-            return True
-        if isinstance(stats.max, date) and not isinstance(stats.max, datetime):
-            hi = hi + timedelta(days=1) - timedelta(microseconds=1)
-        return _overlaps(lo, hi, low, high)
-    return True
 
 
 def _iso(value: Optional[datetime]) -> Optional[str]:
