@@ -163,10 +163,15 @@ def params_files(env: str) -> tuple[Path, Path]:
     return folder / f"{BASE}.yaml", folder / f"{env}.yaml"
 
 
+#: libyaml's safe loader when PyYAML has it (every wheel does): 5x faster than the pure
+#: Python one, about 35 ms of every command that reads the settings.
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def read_params_file(path: Path) -> dict[str, Any]:
     """One params file as a dict (an empty file is an empty mapping)."""
     try:
-        loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+        loaded = yaml.load(path.read_text(encoding="utf-8"), Loader=_SAFE_LOADER)
     except FileNotFoundError:
         hint = " (every environment's settings start from it)" if path.stem == BASE else ""
         raise ConfigError(f"params file {path} is missing{hint}") from None
