@@ -225,7 +225,7 @@ cost: venv ## the monthly AWS bill per service and which volume moves it most; f
 
 BENCH_LAKE ?= /tmp/ecom-bench-lake
 
-bench: venv ## benchmarks at 1M transactions: generate, ingest, run, partition layouts, queries, API, CLI start-up; executor overhead; daily runs vs backfill; the S3 target's overhead (100k, moto)
+bench: venv ## benchmarks at 1M transactions: generate, ingest, run, partition layouts, queries, API, CLI start-up; executor overhead; daily runs vs backfill; memory per million rows of a day's batch; the S3 target's overhead (100k, moto)
 	$(BIN)/python benchmarks/bench_foundation.py
 	$(BIN)/python benchmarks/bench_pipeline.py --keep $(BENCH_LAKE)
 	$(BIN)/python benchmarks/bench_partitioning.py --lake $(BENCH_LAKE)
@@ -233,6 +233,7 @@ bench: venv ## benchmarks at 1M transactions: generate, ingest, run, partition l
 	$(BIN)/python benchmarks/bench_cli.py --lake $(BENCH_LAKE)
 	$(BIN)/python benchmarks/bench_orchestration.py
 	$(BIN)/python benchmarks/bench_incremental.py
+	$(BIN)/python benchmarks/bench_daily_memory.py
 	$(BIN)/python benchmarks/bench_aws_target.py
 	rm -rf $(BENCH_LAKE)
 
