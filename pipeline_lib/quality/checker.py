@@ -48,7 +48,6 @@ logger = logging.getLogger(__name__)
 __all__ = ["CheckResult", "DataQualityChecker", "DataQualityException", "RuleSpec"]
 
 RuleSpec = Union[RowCountRule, NullRule, FreshnessRule, RangeRule, ReferentialRule]
-#: A partition value that may be spliced into SQL (they come from folder names we write).
 
 
 @dataclass(frozen=True)

@@ -79,6 +79,17 @@ def _local_footers(paths: list[str], time_columns: Sequence[str]) -> list[Footer
             "ORDER BY file_name, row_group_id, column_id",
             [paths],
         ).fetchall()
+        # A file without row groups names its columns in its schema only.
+        bare = sorted({*paths} - {row[0] for row in rows})
+        for path, column in (
+            con.execute(
+                "SELECT file_name, name FROM parquet_schema(?) WHERE num_children IS NULL",
+                [bare],
+            ).fetchall()
+            if bare
+            else []
+        ):
+            columns[path].append(column)
     finally:
         con.close()
     for path, group_id, column, size, low, high in rows:

@@ -102,3 +102,21 @@ def test_a_row_group_is_skipped_only_when_its_statistics_exclude_the_window() ->
 )
 def test_statistics_become_utc_times(text: object, expected: object) -> None:
     assert as_time(text) == expected
+
+
+def test_a_file_without_row_groups_still_names_its_columns(tmp_path) -> None:
+    import duckdb
+
+    lake = LocalLake(tmp_path / "lake")
+    key = "reviews/run-r1/part-0.parquet"
+    path = lake.path(Zone.PROCESSED, key)
+    path.parent.mkdir(parents=True)
+    # DuckDB writes an empty result as a file with no row group at all.
+    duckdb.sql(
+        "COPY (SELECT 1::BIGINT AS rating, 'x' AS review_id WHERE false) "
+        f"TO '{path}' (FORMAT parquet)"
+    )
+    folder = ParquetFolder(lake, Zone.PROCESSED, "reviews/run-r1")
+    (footer,) = read_footers(lake, folder, [key], ())
+    assert footer == _arrow_footer(lake, folder, key, ())
+    assert footer.columns == ("rating", "review_id") and footer.row_groups == ()
