@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_pipeline import CLI, run_measured
+from bench_pipeline import CLI, generate_measured, run_measured
 
 ROOT = Path(__file__).resolve().parents[1]
 END = "2026-11-28"
@@ -75,21 +75,7 @@ def bench(transactions: int, work: Path) -> dict[str, Any]:
     from moto.server import ThreadedMotoServer
 
     data = work / "data"
-    run_measured(
-        [
-            CLI,
-            "generate",
-            "--out",
-            str(data),
-            "--transactions",
-            str(transactions),
-            "--end-date",
-            END,
-            "--dirty-rate",
-            "0.01",
-        ],
-        work,
-    )
+    generate_measured(data, transactions, work, "--end-date", END, "--dirty-rate", "0.01")
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     try:

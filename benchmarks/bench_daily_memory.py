@@ -22,69 +22,33 @@ import json
 import os
 import sys
 import tempfile
-import threading
-import time
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_incremental import END, split_by_day
-from bench_pipeline import CLI, PAGE_KIB, run_measured
+from bench_pipeline import CLI, generate_measured, run_measured
 
 ROOT = Path(__file__).resolve().parents[1]
 KERNEL = b"ipykernel_launcher"
 
 
-def _tree(root: int) -> dict[int, tuple[int, bytes]]:
-    """pid -> (resident KiB, command line) of ``root`` and its descendants."""
-    children: dict[int, list[int]] = {}
-    found: dict[int, tuple[int, bytes]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            pages = int((entry / "statm").read_text().split()[1])
-            command = (entry / "cmdline").read_bytes()
-        except (FileNotFoundError, ProcessLookupError, IndexError):
-            continue
-        children.setdefault(parent, []).append(int(entry.name))
-        found[int(entry.name)] = (pages * PAGE_KIB, command)
-    tree: dict[int, tuple[int, bytes]] = {}
-    stack = [root]
-    while stack:
-        pid = stack.pop()
-        if pid in found:
-            tree[pid] = found[pid]
-        stack.extend(children.get(pid, []))
-    return tree
-
-
 def run_sampled(args: list[str], cwd: Path) -> dict[int, dict[str, Any]]:
-    """Run ``args``; per process of its tree: peak KiB, first and last time seen, kernel?"""
-    import subprocess
-
-    proc = subprocess.Popen(args, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    """Run ``args``; per process of its tree: peak KiB, and the notebook it runs, if any."""
     seen: dict[int, dict[str, Any]] = {}
-    done = threading.Event()
 
-    def sample() -> None:
-        while not done.is_set():
-            for pid, (kib, command) in _tree(proc.pid).items():
-                if pid not in seen:
-                    seen[pid] = {"peak_kib": 0, "notebook": _notebook_of(pid, command)}
-                seen[pid]["peak_kib"] = max(seen[pid]["peak_kib"], kib)
-            time.sleep(0.05)
+    def record(tree: dict[int, tuple[int, bytes]]) -> None:
+        for pid, (kib, command) in tree.items():
+            if pid not in seen:
+                seen[pid] = {
+                    "peak_kib": 0,
+                    "notebook": _notebook_of(pid, command),
+                    "first": len(seen),
+                }
+            seen[pid]["peak_kib"] = max(seen[pid]["peak_kib"], kib)
 
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    _, stderr = proc.communicate()
-    done.set()
-    sampler.join()
-    if proc.returncode != 0:
-        raise SystemExit(f"{' '.join(args)} failed:\n{stderr.decode()[-2000:]}")
-    seen[proc.pid]["command_line"] = True
+    run_measured(args, cwd, on_sample=record)
     return seen
 
 
@@ -135,7 +99,7 @@ def measure(data: Path, work: Path, batch_days: int) -> dict[str, Any]:
             run_measured(args, cwd=work)
         else:
             seen = run_sampled(args, cwd=work)
-    command = next(e for e in seen.values() if e.get("command_line"))
+    command = min(seen.values(), key=lambda e: e["first"])  # the first process seen: the CLI
     return {
         "batch_days": batch_days,
         "batch_rows": batch_rows(batch),
@@ -154,20 +118,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-daily-memory-") as folder:
         work = Path(folder)
         data = work / "data"
-        run_measured(
-            [
-                CLI,
-                "generate",
-                "--out",
-                str(data),
-                "--transactions",
-                str(args.transactions),
-                "--end-date",
-                END.isoformat(),
-                "--days",
-                "365",
-            ],
-            cwd=work,
+        generate_measured(
+            data, args.transactions, work, "--end-date", END.isoformat(), "--days", "365"
         )
         for days in (1, args.batch_days):
             (work / f"days{days}").mkdir()

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_pipeline import CLI, run_measured
+from bench_pipeline import CLI, generate_measured, run_measured
 
 ROOT = Path(__file__).resolve().parents[1]
 END = date(2026, 11, 28)  # fixed, so that runs compare across days
@@ -69,21 +69,7 @@ def split_by_day(data: Path, out: Path, first_daily: date, days: int) -> list[Pa
 def bench(transactions: int, days: int, work: Path) -> dict[str, Any]:
     os.environ["PIPELINE_ANALYTICS_REPORTS"] = "off"
     lake, data = work / "lake", work / "data"
-    run_measured(
-        [
-            CLI,
-            "generate",
-            "--out",
-            str(data),
-            "--transactions",
-            str(transactions),
-            "--end-date",
-            END.isoformat(),
-            "--days",
-            "365",
-        ],
-        cwd=work,
-    )
+    generate_measured(data, transactions, work, "--end-date", END.isoformat(), "--days", "365")
     first_daily = END - timedelta(days=days - 1)
     folders = split_by_day(data, work / "feeds", first_daily, days)
 

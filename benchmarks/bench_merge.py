@@ -29,7 +29,7 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_pipeline import CLI, run_measured
+from bench_pipeline import CLI, generate_measured, run_measured
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "notebooks" / "etl" / "master_data_merge.py"
@@ -100,21 +100,7 @@ def slowest_cells(executed: Path, top: int = 4) -> dict[str, float]:
 def bench(transactions: int, compare_with: str | None, work: Path) -> dict[str, Any]:
     os.environ["PIPELINE_ANALYTICS_REPORTS"] = "off"
     lake, data = work / "lake", work / "data"
-    run_measured(
-        [
-            CLI,
-            "generate",
-            "--out",
-            str(data),
-            "--transactions",
-            str(transactions),
-            "--end-date",
-            AS_OF,
-            "--dirty-rate",
-            "0.01",
-        ],
-        cwd=work,
-    )
+    generate_measured(data, transactions, work, "--end-date", AS_OF, "--dirty-rate", "0.01")
     run_measured([CLI, "--lake", str(lake), "ingest", str(data)], cwd=work)
     run_measured(
         [

@@ -21,7 +21,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Optional
 
 from pipeline_lib.catalog import LocalCatalog
 from pipeline_lib.storage import LocalLake
@@ -31,31 +31,40 @@ CLI = str(Path(sys.executable).with_name("ecom-pipeline"))
 PAGE_KIB = os.sysconf("SC_PAGE_SIZE") // 1024
 
 
-def _tree_rss_kib(root: int) -> int:
-    """Summed RSS of ``root`` and its descendants, from /proc."""
+def process_tree(root: int) -> dict[int, tuple[int, bytes]]:
+    """``root`` and its descendants: pid -> (resident KiB, command line), from /proc."""
     children: dict[int, list[int]] = {}
-    rss: dict[int, int] = {}
+    found: dict[int, tuple[int, bytes]] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
             resident_pages = int((entry / "statm").read_text().split()[1])
+            command = (entry / "cmdline").read_bytes()
         except (FileNotFoundError, ProcessLookupError, IndexError):
             continue
-        pid, parent = int(entry.name), int(fields[1])
-        children.setdefault(parent, []).append(pid)
-        rss[pid] = resident_pages * PAGE_KIB
-    total, stack = 0, [root]
+        children.setdefault(parent, []).append(int(entry.name))
+        found[int(entry.name)] = (resident_pages * PAGE_KIB, command)
+    tree: dict[int, tuple[int, bytes]] = {}
+    stack = [root]
     while stack:
         pid = stack.pop()
-        total += rss.get(pid, 0)
+        if pid in found:
+            tree[pid] = found[pid]
         stack.extend(children.get(pid, []))
-    return total
+    return tree
 
 
-def run_measured(args: list[str], cwd: Path) -> dict[str, float]:
-    """Run a command; return wall seconds and the peak summed RSS of its process tree."""
+def run_measured(
+    args: list[str],
+    cwd: Path,
+    on_sample: Optional[Callable[[dict[int, tuple[int, bytes]]], None]] = None,
+) -> dict[str, float]:
+    """Run a command; return wall seconds and the peak summed RSS of its process tree.
+
+    The tree is sampled every 50 ms; ``on_sample`` gets each sample (:func:`process_tree`).
+    """
     started = time.perf_counter()
     proc = subprocess.Popen(args, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     peak = 0
@@ -64,7 +73,10 @@ def run_measured(args: list[str], cwd: Path) -> dict[str, float]:
     def sample() -> None:
         nonlocal peak
         while not done.is_set():
-            peak = max(peak, _tree_rss_kib(proc.pid))
+            tree = process_tree(proc.pid)
+            peak = max(peak, sum(kib for kib, _ in tree.values()))
+            if on_sample is not None:
+                on_sample(tree)
             time.sleep(0.05)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -77,23 +89,18 @@ def run_measured(args: list[str], cwd: Path) -> dict[str, float]:
     return {"seconds": time.perf_counter() - started, "peak_mib": peak / 1024}
 
 
+def generate_measured(data: Path, transactions: int, cwd: Path, *options: str) -> dict[str, float]:
+    """``ecom-pipeline generate`` of ``transactions`` lines into ``data`` (``options`` after
+    them: --end-date, --days, --dirty-rate), measured as :func:`run_measured` does."""
+    command = [CLI, "generate", "--out", str(data), "--transactions", str(transactions)]
+    return run_measured([*command, *options], cwd)
+
+
 def bench(transactions: int, work: Path) -> dict[str, Any]:
     lake = work / "lake"
     data = work / "data"
-    gen = run_measured(
-        [
-            CLI,
-            "generate",
-            "--out",
-            str(data),
-            "--transactions",
-            str(transactions),
-            "--end-date",
-            "2026-11-28",
-            "--dirty-rate",
-            "0.01",
-        ],
-        work,
+    gen = generate_measured(
+        data, transactions, work, "--end-date", "2026-11-28", "--dirty-rate", "0.01"
     )
     ingest = run_measured([CLI, "--lake", str(lake), "ingest", str(data)], work)
     run = run_measured(

@@ -41,6 +41,18 @@ STATE_MACHINE_FILE = (
     / "state-machine.json"
 )
 LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke"
+#: The top-level fields of every EventBridge event (AWS's envelope, whatever the source).
+EVENTBRIDGE_FIELDS = {
+    "version",
+    "id",
+    "detail-type",
+    "source",
+    "account",
+    "time",
+    "region",
+    "resources",
+    "detail",
+}
 
 
 def _md5(data: bytes) -> str:

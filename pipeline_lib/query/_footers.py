@@ -14,6 +14,7 @@ from typing import Optional
 
 import duckdb
 
+from pipeline_lib.exceptions import QueryExecutionError
 from pipeline_lib.storage import Lake, LocalLake, ParquetFolder
 
 Bound = tuple[Optional[datetime], Optional[datetime]]
@@ -59,7 +60,15 @@ def read_footers(
     if not keys:
         return []
     if isinstance(lake, LocalLake):
-        return _local_footers([str(lake.path(folder.zone, key)) for key in keys], time_columns)
+        try:
+            return _local_footers([str(lake.path(folder.zone, k)) for k in keys], time_columns)
+        except duckdb.Error as exc:
+            first = str(exc).strip().splitlines()[0]
+            raise QueryExecutionError(
+                f"cannot read the Parquet footers of {lake.uri(folder.zone, folder.prefix)}: "
+                f"{first}; a file of that live version is damaged or is not Parquet: "
+                "`ecom-pipeline run --full-refresh` writes every table again"
+            ) from None
     return [_arrow_footer(lake, folder, key, time_columns) for key in keys]
 
 

@@ -17,6 +17,7 @@ from pipeline_lib.orchestration.schedule import (
     parse_cron,
     scheduled_event,
 )
+from tests.handler_events import EVENTBRIDGE_FIELDS
 
 UTC = timezone.utc
 
@@ -169,17 +170,7 @@ def test_daily_cron_missing_or_invalid_is_a_config_error(
 
 def test_scheduled_event_has_the_eventbridge_shape() -> None:
     event = scheduled_event(at(2026, 11, 29, 2, 30))
-    assert set(event) == {
-        "version",
-        "id",
-        "detail-type",
-        "source",
-        "account",
-        "time",
-        "region",
-        "resources",
-        "detail",
-    }
+    assert set(event) == EVENTBRIDGE_FIELDS
     assert event["version"] == "0" and event["id"]
     assert event["detail-type"] == "Scheduled Event" and event["source"] == "aws.events"
     assert event["time"] == "2026-11-29T02:30:00Z" and event["detail"] == {}

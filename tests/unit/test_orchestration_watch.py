@@ -33,6 +33,7 @@ from pipeline_lib.orchestration.watch import (
     sqs_batch,
 )
 from pipeline_lib.storage import LocalLake, Zone
+from tests.handler_events import EVENTBRIDGE_FIELDS
 
 PARTITION = "transactions/ingest_date=2026-11-29"
 HEADER = "transaction_id,customer_id,product_id,quantity,price,total_amount,transaction_date,status"
@@ -124,17 +125,7 @@ def test_object_created_event_has_the_aws_shape(lake: LocalLake, clock: FakeCloc
 
     event = watcher.event_for(path)
 
-    assert set(event) == {
-        "version",
-        "id",
-        "detail-type",
-        "source",
-        "account",
-        "time",
-        "region",
-        "resources",
-        "detail",
-    }
+    assert set(event) == EVENTBRIDGE_FIELDS
     assert event["version"] == "0" and event["detail-type"] == "Object Created"
     assert event["source"] == "aws.s3"
     assert (event["account"], event["region"]) == (LOCAL_ACCOUNT, LOCAL_REGION)

@@ -120,3 +120,12 @@ def test_a_file_without_row_groups_still_names_its_columns(tmp_path) -> None:
     (footer,) = read_footers(lake, folder, [key], ())
     assert footer == _arrow_footer(lake, folder, key, ())
     assert footer.columns == ("rating", "review_id") and footer.row_groups == ()
+
+
+def test_a_damaged_file_is_named_with_what_to_do(folder) -> None:
+    from pipeline_lib.exceptions import QueryExecutionError
+
+    lake, parquet, keys = folder
+    lake.path(Zone.PROCESSED, keys[1]).write_bytes(b"transaction_id,total\nt1,3\n")
+    with pytest.raises(QueryExecutionError, match=r"clickstream/run-r1.*--full-refresh"):
+        read_footers(lake, parquet, keys, ())

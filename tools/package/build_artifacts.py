@@ -421,18 +421,13 @@ def build_wheel(work: Path, epoch: int, *, glue: bool = False) -> Path:
         text = glue_pyproject(pyproject.read_text(encoding="utf-8"), glue_requires_dist())
         pyproject.write_text(text, encoding="utf-8")
     out = work / ("glue-wheel" if glue else "wheel")
-    cmd = [
+    cmd = _pip(
         sys.executable,
-        "-m",
-        "pip",
         "wheel",
-        "--quiet",
         "--no-deps",
-        "--no-input",
-        "--disable-pip-version-check",
         "--wheel-dir",
         str(out),
-    ]
+    )
     required = re.search(
         r"setuptools==([^\"']+)", (ROOT / "pyproject.toml").read_text(encoding="utf-8")
     )
@@ -513,19 +508,28 @@ def unpack_wheel(wheel: Path, target: Path) -> None:
             dest.write_bytes(archive.read(info))
 
 
+def _pip(python: str, command: str, *args: str) -> list[str]:
+    """``python -m pip <command>``, quiet and never asking, then ``args``."""
+    return [
+        python,
+        "-m",
+        "pip",
+        command,
+        "--quiet",
+        "--no-input",
+        "--disable-pip-version-check",
+        *args,
+    ]
+
+
 def install_lambda_dependencies(target: Path, python_version: str) -> None:
     """The locked wheels for the Lambda platform (``pip download``, hashes checked),
     unpacked into ``target``."""
     locked_requirements()
     with tempfile.TemporaryDirectory(prefix="lambda-wheels-") as wheels:
-        cmd = [
+        cmd = _pip(
             sys.executable,
-            "-m",
-            "pip",
             "download",
-            "--quiet",
-            "--no-input",
-            "--disable-pip-version-check",
             "--no-deps",
             "--require-hashes",
             "--dest",
@@ -533,7 +537,7 @@ def install_lambda_dependencies(target: Path, python_version: str) -> None:
             *_pip_platform_args(python_version),
             "-r",
             str(LAMBDA_LOCK),
-        ]
+        )
         _run(cmd, what=f"downloading requirements/lambda.txt for CPython {python_version} (pip)")
         for wheel in sorted(Path(wheels).glob("*.whl")):
             unpack_wheel(wheel, target)
@@ -548,20 +552,15 @@ def write_lock(python_version: str = LAMBDA_PYTHON) -> Path:
     if unpinned:
         raise PackagingError(f"not pinned in constraints.txt: {', '.join(unpinned)}")
     with tempfile.TemporaryDirectory(prefix="lambda-lock-") as tmp:
-        cmd = [
+        cmd = _pip(
             sys.executable,
-            "-m",
-            "pip",
             "download",
-            "--quiet",
-            "--no-input",
-            "--disable-pip-version-check",
             "--no-deps",
             "--dest",
             tmp,
             *_pip_platform_args(python_version),
             *(f"{n}=={pins[normalize(n)]}" for n in names),
-        ]
+        )
         _run(cmd, what="downloading the Lambda wheels (pip download)")
         hashes = {}
         for wheel in Path(tmp).glob("*.whl"):
@@ -705,23 +704,18 @@ def _resolve_for_glue(
     """``{normalized name: (name, version, sha256)}`` of the whole tree ``requirements``
     need on the Glue platform, as pip resolves it with ``python`` (``--dry-run --report``)."""
     report = work / "report.json"
-    cmd = [
+    cmd = _pip(
         python,
-        "-m",
-        "pip",
         "install",
         "--dry-run",
         "--ignore-installed",
-        "--quiet",
-        "--no-input",
-        "--disable-pip-version-check",
         "--report",
         str(report),
         "--target",
         str(work / "target"),
         *_glue_pip_args(),
         *requirements,
-    ]
+    )
     if constraints is not None:
         cmd += ["-c", str(constraints)]
     _run(cmd, what=f"resolving {', '.join(requirements)} for CPython {GLUE_PYTHON} (pip)")
@@ -733,20 +727,15 @@ def _resolve_for_glue(
         if not sha256:  # an index without hashes: hash the wheel pip picks
             folder = work / "hash" / normalize(name)
             _run(
-                [
+                _pip(
                     python,
-                    "-m",
-                    "pip",
                     "download",
-                    "--quiet",
                     "--no-deps",
-                    "--no-input",
-                    "--disable-pip-version-check",
                     "--dest",
                     str(folder),
                     *_glue_pip_args(),
                     f"{name}=={version}",
-                ],
+                ),
                 what=f"downloading {name}=={version} (pip)",
             )
             (wheel,) = folder.glob("*.whl")
